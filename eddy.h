@@ -1,0 +1,27 @@
+#pragma once
+
+// eddy: typed Kafka stream processing for C++20. One include for all of it.
+//
+//   #include <eddy/eddy.h>
+//
+//   eddy::streams_builder builder;
+//   builder.stream<std::string, std::string>("in")
+//       .filter([](const std::string&, const std::string& v) { return !v.empty(); })
+//       .to("out");
+//   eddy::topology_test_driver driver(builder.build());
+
+#include "operators/error_handlers.h"
+#include "operators/log.h"
+#include "operators/processor.h"
+#include "operators/record.h"
+#include "runtime/streams_config.h"
+#include "runtime/topology_test_driver.h"
+#include "serde/json.h"
+#include "serde/protobuf.h"
+#include "serde/serde.h"
+#include "serde/serdes.h"
+#include "topology/kstream.h"
+#include "topology/named.h"
+#include "topology/streams_builder.h"
+#include "topology/topology.h"
+#include "topology/topology_error.h"

@@ -1,0 +1,100 @@
+#include "operators/error_handlers.h"
+
+#include <utility>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "operators/log.h"
+
+namespace eddy {
+namespace {
+
+const std::shared_ptr<spdlog::logger>& logger() {
+    static const auto log = module_logger("eddy.operators");
+    return log;
+}
+
+void log_failure(const error_context& ctx, std::string_view action) {
+    logger()->warn(
+        "deserialization failed action={} node={} topic={} partition={} offset={} error={}",
+        action, ctx.node, ctx.record.topic, ctx.record.partition, ctx.record.offset, ctx.message);
+}
+
+class log_and_fail_handler final : public deserialization_exception_handler {
+public:
+    handler_response handle(const error_context& ctx, record_collector&) override {
+        log_failure(ctx, "fail");
+        return handler_response::fail;
+    }
+    std::string_view name() const noexcept override { return "log_and_fail"; }
+};
+
+class log_and_continue_handler final : public deserialization_exception_handler {
+public:
+    handler_response handle(const error_context& ctx, record_collector&) override {
+        log_failure(ctx, "continue");
+        return handler_response::continue_processing;
+    }
+    std::string_view name() const noexcept override { return "log_and_continue"; }
+};
+
+class dead_letter_handler final : public deserialization_exception_handler {
+public:
+    explicit dead_letter_handler(std::string topic) : _topic(std::move(topic)) {}
+    handler_response handle(const error_context& ctx, record_collector& collector) override {
+        log_failure(ctx, fmt::format("dead_letter dlq={}", _topic));
+        collector.send(make_dead_letter(ctx, _topic, 1));
+        return handler_response::continue_processing;
+    }
+    std::string_view name() const noexcept override { return "dead_letter"; }
+
+private:
+    std::string _topic;
+};
+
+} // namespace
+
+deserialization_error::deserialization_error(std::string node, const raw_record& r, std::string reason)
+    : std::runtime_error(fmt::format("cannot deserialize record at topic={} partition={} offset={} node={}: {}",
+          r.topic, r.partition, r.offset, node, reason))
+    , _node(std::move(node))
+    , _topic(r.topic)
+    , _partition(r.partition)
+    , _offset(r.offset)
+    , _reason(std::move(reason)) {}
+
+raw_record make_dead_letter(const error_context& ctx, std::string topic, int attempts) {
+    namespace h = dead_letter_headers;
+    raw_record out;
+    out.topic = std::move(topic);
+    out.partition = -1;
+    out.timestamp = ctx.record.timestamp;
+    out.key = ctx.record.key;
+    out.value = ctx.record.value;
+    out.headers = ctx.record.headers;
+    out.headers.add(std::string(h::error_class), std::string(ctx.error_class))
+        .add(std::string(h::error_message), std::string(ctx.message))
+        .add(std::string(h::source_topic), ctx.record.topic)
+        .add(std::string(h::source_partition), std::to_string(ctx.record.partition))
+        .add(std::string(h::source_offset), std::to_string(ctx.record.offset))
+        .add(std::string(h::processor_node), std::string(ctx.node))
+        .add(std::string(h::attempts), std::to_string(attempts))
+        .add(std::string(h::application_id), std::string(ctx.application_id))
+        .add(std::string(h::time), std::to_string(ctx.wall_clock_ms));
+    return out;
+}
+
+namespace handlers {
+std::shared_ptr<deserialization_exception_handler> log_and_fail() {
+    return std::make_shared<log_and_fail_handler>();
+}
+std::shared_ptr<deserialization_exception_handler> log_and_continue() {
+    return std::make_shared<log_and_continue_handler>();
+}
+std::shared_ptr<deserialization_exception_handler> dead_letter(std::string topic) {
+    return std::make_shared<dead_letter_handler>(std::move(topic));
+}
+} // namespace handlers
+
+} // namespace eddy

@@ -1,0 +1,61 @@
+#pragma once
+
+// The sink node: serialises typed records with the sink's serdes and hands
+// the bytes to the task's record collector, to a fixed topic or to the topic
+// a topic_name_extractor picks per record.
+
+#include <functional>
+#include <string>
+#include <utility>
+
+#include "operators/internal/node.h"
+#include "operators/internal/source_node.h"
+#include "serde/serde.h"
+
+namespace eddy::operators::internal {
+
+[[noreturn]] void throw_sink_error(const std::string& node, const std::string& topic, std::string_view what);
+
+template<typename K, typename V>
+class sink_node final : public typed_node<K, V> {
+public:
+    using extractor =
+        std::function<std::string(const K&, const V&, const std::optional<record_metadata>&)>;
+
+    sink_node(std::string name, std::string topic, extractor topic_of, serde_ref<K> key_serde,
+        serde_ref<V> value_serde)
+        : typed_node<K, V>(std::move(name))
+        , _topic(std::move(topic))
+        , _topic_of(std::move(topic_of))
+        , _key_serde(std::move(key_serde))
+        , _value_serde(std::move(value_serde)) {}
+
+    void init(task_context& task) override { _task = &task; }
+
+    void process(const record<K, V>& r) override {
+        raw_record out;
+        out.topic = _topic_of ? _topic_of(r.key, r.value, _task->metadata) : _topic;
+        if (out.topic.empty()) {
+            throw_sink_error(this->name(), out.topic, "the topic name extractor returned an empty topic");
+        }
+        out.partition = -1;
+        out.timestamp = r.timestamp;
+        try {
+            out.key = encode(_key_serde, r.key);
+            out.value = encode(_value_serde, r.value);
+        } catch (const serde_error& e) {
+            throw_sink_error(this->name(), out.topic, e.what());
+        }
+        out.headers = r.headers;
+        _task->collector->send(std::move(out));
+    }
+
+private:
+    std::string _topic;
+    extractor _topic_of;
+    serde_ref<K> _key_serde;
+    serde_ref<V> _value_serde;
+    task_context* _task = nullptr;
+};
+
+} // namespace eddy::operators::internal

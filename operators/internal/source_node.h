@@ -1,0 +1,89 @@
+#pragma once
+
+// The source node: turns a topic's bytes into typed records with the source's
+// serdes and hands them to its children. Bytes that do not deserialize go to
+// the deserialization exception handler, never on as default values.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "operators/error_handlers.h"
+#include "operators/internal/node.h"
+#include "serde/serde.h"
+
+namespace eddy::operators::internal {
+
+void handle_deserialization_failure(task_context& task, deserialization_exception_handler& handler,
+    const std::string& node, const raw_record& r, std::string_view error_class, std::string_view message);
+
+// Bytes to T; a Kafka null becomes std::nullopt when T is optional, an
+// error otherwise.
+template<typename T>
+T decode(const serde_ref<T>& serde, const std::optional<std::string>& bytes, const char* what) {
+    if (!bytes) {
+        if constexpr (is_optional_v<T>) {
+            return std::nullopt;
+        } else {
+            throw serde_error(std::string("null ") + what + " where a " + what + " is needed");
+        }
+    }
+    return serde.deserialize(*bytes);
+}
+
+// T to bytes; an empty optional becomes a Kafka null.
+template<typename T>
+std::optional<std::string> encode(const serde_ref<T>& serde, const T& v) {
+    if constexpr (is_optional_v<T>) {
+        if (!v) {
+            return std::nullopt;
+        }
+    }
+    return serde.serialize(v);
+}
+
+template<typename K, typename V>
+class source_node final : public raw_node {
+public:
+    source_node(std::string name, serde_ref<K> key_serde, serde_ref<V> value_serde,
+        std::shared_ptr<deserialization_exception_handler> handler)
+        : raw_node(std::move(name))
+        , _key_serde(std::move(key_serde))
+        , _value_serde(std::move(value_serde))
+        , _handler(std::move(handler)) {}
+
+    void init(task_context& task) override {
+        _task = &task;
+        if (!_handler) {
+            _handler = task.deserialization_handler;
+        }
+    }
+    void add_child(node_instance& child) override {
+        _children.push_back(&as_typed_child<K, V>(name(), child));
+    }
+
+    void process_raw(const raw_record& r) override {
+        std::optional<record<K, V>> rec;
+        try {
+            rec.emplace(record<K, V>{decode(_key_serde, r.key, "key"), decode(_value_serde, r.value, "value"),
+                r.timestamp, r.headers});
+        } catch (const serde_error& e) {
+            handle_deserialization_failure(*_task, *_handler, name(), r, "eddy::serde_error", e.what());
+            return;
+        }
+        for (auto* child : _children) {
+            child->process(*rec);
+        }
+    }
+
+private:
+    serde_ref<K> _key_serde;
+    serde_ref<V> _value_serde;
+    std::shared_ptr<deserialization_exception_handler> _handler;
+    task_context* _task = nullptr;
+    std::vector<typed_node<K, V>*> _children;
+};
+
+} // namespace eddy::operators::internal

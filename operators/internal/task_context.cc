@@ -1,0 +1,47 @@
+#include "operators/internal/task_context.h"
+
+#include <fmt/format.h>
+
+namespace eddy {
+
+std::string task_id::to_string() const {
+    return fmt::format("{}_{}", subtopology, partition);
+}
+
+namespace operators::internal {
+
+cancellable task_context::schedule(std::string node, std::chrono::milliseconds interval, punctuation_type type,
+    std::function<void(std::int64_t)> fn) {
+    if (interval.count() < 1) {
+        throw std::invalid_argument(fmt::format(
+            "node {}: a punctuation interval must be at least 1 ms, got {} ms", node, interval.count()));
+    }
+    // Stream-time punctuations are aligned to the epoch, so the first fires
+    // with the first record; wall-clock ones fire one interval from now.
+    std::int64_t next = type == punctuation_type::stream_time ? 0 : wall_clock_ms() + interval.count();
+    auto cancelled = std::make_shared<bool>(false);
+    _punctuations.push_back({std::move(node), interval, type, std::move(fn), next, cancelled});
+    return cancellable(cancelled);
+}
+
+int task_context::punctuate(punctuation_type type, std::int64_t now_ms) {
+    std::erase_if(_punctuations, [](const punctuation& p) { return *p.cancelled; });
+    int ran = 0;
+    // Index loop: a punctuation may schedule another.
+    for (std::size_t i = 0; i < _punctuations.size(); ++i) {
+        if (_punctuations[i].type != type || *_punctuations[i].cancelled || now_ms < _punctuations[i].next_ms) {
+            continue;
+        }
+        // Missed intervals are skipped, not replayed: one call per catch-up.
+        const auto interval = _punctuations[i].interval.count();
+        _punctuations[i].next_ms += interval * ((now_ms - _punctuations[i].next_ms) / interval + 1);
+        auto fn = _punctuations[i].fn;
+        metadata.reset();
+        fn(now_ms);
+        ++ran;
+    }
+    return ran;
+}
+
+} // namespace operators::internal
+} // namespace eddy

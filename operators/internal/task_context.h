@@ -1,0 +1,107 @@
+#pragma once
+
+// The per-task environment every node of a task shares: where the current
+// record came from, the task's clocks, its punctuation schedule and its
+// record collector. The Kafka runtime and the topology test driver each fill
+// one in; the nodes cannot tell which.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "operators/record.h"
+
+namespace eddy {
+
+// A task is one sub-topology working on one partition, as Kafka Streams'
+// "0_1".
+struct task_id {
+    int subtopology = 0;
+    std::int32_t partition = 0;
+
+    std::string to_string() const;
+    friend bool operator==(const task_id&, const task_id&) = default;
+    friend auto operator<=>(const task_id&, const task_id&) = default;
+};
+
+enum class punctuation_type { stream_time, wall_clock_time };
+
+// A handle on a scheduled punctuation.
+class cancellable {
+public:
+    cancellable() = default;
+    explicit cancellable(std::shared_ptr<bool> cancelled) : _cancelled(std::move(cancelled)) {}
+    void cancel() {
+        if (_cancelled) {
+            *_cancelled = true;
+        }
+    }
+
+private:
+    std::shared_ptr<bool> _cancelled;
+};
+
+// A record as bytes, as it is read from or written to a topic.
+struct raw_record {
+    std::string topic;
+    std::int32_t partition = 0;
+    std::int64_t offset = 0;
+    std::int64_t timestamp = 0;
+    std::optional<std::string> key;
+    std::optional<std::string> value;
+    eddy::headers headers;
+};
+
+// Where sinks write: the Kafka producer, or the test driver's topics.
+class record_collector {
+public:
+    virtual ~record_collector() = default;
+    // `r.partition` < 0 lets the collector choose the partition from the key.
+    virtual void send(raw_record r) = 0;
+};
+
+class deserialization_exception_handler;
+
+namespace operators::internal {
+
+[[noreturn]] void throw_unknown_child(std::string_view node, std::string_view child);
+
+struct punctuation {
+    std::string node;
+    std::chrono::milliseconds interval;
+    punctuation_type type;
+    std::function<void(std::int64_t)> fn;
+    std::int64_t next_ms;
+    std::shared_ptr<bool> cancelled;
+};
+
+class task_context {
+public:
+    std::string application_id;
+    eddy::task_id id;
+    // The record in flight, or empty (inside a punctuation).
+    std::optional<eddy::record_metadata> metadata;
+    // Largest record timestamp the task has seen; -1 before the first.
+    std::int64_t stream_time_ms = -1;
+    std::function<std::int64_t()> wall_clock_ms;
+    record_collector* collector = nullptr;
+    std::shared_ptr<deserialization_exception_handler> deserialization_handler;
+
+    cancellable schedule(std::string node, std::chrono::milliseconds interval, punctuation_type type,
+        std::function<void(std::int64_t)> fn);
+
+    // Runs the punctuations of `type` that are due at `now_ms`; returns how
+    // many ran. Each runs with no record metadata.
+    int punctuate(punctuation_type type, std::int64_t now_ms);
+
+private:
+    std::vector<punctuation> _punctuations;
+};
+
+} // namespace operators::internal
+} // namespace eddy

@@ -1,0 +1,21 @@
+#include "operators/log.h"
+
+#include <mutex>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+namespace eddy {
+
+std::shared_ptr<spdlog::logger> module_logger(const std::string& name) {
+    static std::mutex mutex;
+    std::scoped_lock lock(mutex);
+    if (auto existing = spdlog::get(name)) {
+        return existing;
+    }
+    auto logger = spdlog::stderr_color_mt(name);
+    logger->set_level(spdlog::get_level());
+    return logger;
+}
+
+} // namespace eddy

@@ -1,0 +1,16 @@
+#pragma once
+
+// One spdlog logger per eddy module ("eddy.operators", "eddy.runtime", ...),
+// created on first use with the default sink, so an application can set each
+// module's level: eddy::module_logger("eddy.runtime")->set_level(...).
+
+#include <memory>
+#include <string>
+
+#include <spdlog/logger.h>
+
+namespace eddy {
+
+std::shared_ptr<spdlog::logger> module_logger(const std::string& name);
+
+} // namespace eddy

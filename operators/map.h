@@ -1,0 +1,25 @@
+#pragma once
+
+// map: turns each record's key and value into a new key_value (or pair).
+
+#include <utility>
+
+#include "operators/processor.h"
+
+namespace eddy::operators {
+
+template<typename K, typename V, typename K2, typename V2, typename F>
+class map_processor final : public processor<K, V, K2, V2> {
+public:
+    explicit map_processor(F f) : _f(std::move(f)) {}
+
+    void process(const record<K, V>& r) override {
+        auto [k, v] = _f(r.key, r.value);
+        this->context().forward(record<K2, V2>{std::move(k), std::move(v), r.timestamp, r.headers});
+    }
+
+private:
+    F _f;
+};
+
+} // namespace eddy::operators

@@ -1,0 +1,54 @@
+#include "runtime/internal/stream_task.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace eddy::runtime::internal {
+
+stream_task::stream_task(const topology& t, task_id id, std::string application_id, record_collector& collector,
+    std::function<std::int64_t()> wall_clock_ms,
+    std::shared_ptr<deserialization_exception_handler> deserialization_handler)
+    : _nodes(t.create_task_nodes(id.subtopology)) {
+    _context.application_id = std::move(application_id);
+    _context.id = id;
+    _context.collector = &collector;
+    _context.wall_clock_ms = std::move(wall_clock_ms);
+    _context.deserialization_handler = std::move(deserialization_handler);
+    for (auto& node : _nodes.nodes) {
+        node->init(_context);
+    }
+}
+
+stream_task::~stream_task() {
+    close();
+}
+
+void stream_task::close() {
+    if (_closed) {
+        return;
+    }
+    _closed = true;
+    for (auto& node : _nodes.nodes) {
+        node->close();
+    }
+}
+
+void stream_task::process(const raw_record& r) {
+    auto source = _nodes.sources.find(r.topic);
+    if (source == _nodes.sources.end()) {
+        throw std::invalid_argument(fmt::format("task {} reads no topic {}", _context.id.to_string(), r.topic));
+    }
+    _context.metadata = record_metadata{r.topic, r.partition, r.offset};
+    _context.stream_time_ms = std::max(_context.stream_time_ms, r.timestamp);
+    source->second->process_raw(r);
+    _context.metadata.reset();
+    _context.punctuate(punctuation_type::stream_time, _context.stream_time_ms);
+}
+
+int stream_task::punctuate_wall_clock(std::int64_t now_ms) {
+    return _context.punctuate(punctuation_type::wall_clock_time, now_ms);
+}
+
+} // namespace eddy::runtime::internal

@@ -1,0 +1,43 @@
+#pragma once
+
+// A stream task: the nodes of one sub-topology working on one partition. It
+// takes raw records from its source topics, runs them through its nodes and
+// runs its punctuations. The Kafka runtime and the test driver both drive
+// tasks through this class.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "operators/internal/task_context.h"
+#include "topology/topology.h"
+
+namespace eddy::runtime::internal {
+
+class stream_task {
+public:
+    stream_task(const topology& t, task_id id, std::string application_id, record_collector& collector,
+        std::function<std::int64_t()> wall_clock_ms,
+        std::shared_ptr<deserialization_exception_handler> deserialization_handler);
+    ~stream_task();
+    stream_task(const stream_task&) = delete;
+    stream_task& operator=(const stream_task&) = delete;
+
+    const task_id& id() const noexcept { return _context.id; }
+    std::int64_t stream_time_ms() const noexcept { return _context.stream_time_ms; }
+
+    // Processes one record of one of this task's source topics, then runs
+    // the stream-time punctuations it made due.
+    void process(const raw_record& r);
+    // Runs the wall-clock punctuations due at `now_ms`.
+    int punctuate_wall_clock(std::int64_t now_ms);
+    void close();
+
+private:
+    operators::internal::task_context _context;
+    task_nodes _nodes;
+    bool _closed = false;
+};
+
+} // namespace eddy::runtime::internal

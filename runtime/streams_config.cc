@@ -1,0 +1,69 @@
+#include "runtime/streams_config.h"
+
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "operators/error_handlers.h"
+
+namespace eddy {
+
+streams_config& streams_config::set(std::string_view key, std::string value) {
+    _settings.insert_or_assign(std::string(key), std::move(value));
+    return *this;
+}
+
+std::optional<std::string> streams_config::get(std::string_view key) const {
+    auto it = _settings.find(key);
+    return it == _settings.end() ? std::nullopt : std::optional<std::string>(it->second);
+}
+
+std::string streams_config::get_or(std::string_view key, std::string fallback) const {
+    auto v = get(key);
+    return v ? *v : std::move(fallback);
+}
+
+std::string streams_config::required(std::string_view key) const {
+    auto v = get(key);
+    if (!v || v->empty()) {
+        throw config_error(fmt::format("missing required setting {}", key));
+    }
+    return *v;
+}
+
+std::int64_t streams_config::get_int(std::string_view key, std::int64_t fallback) const {
+    auto v = get(key);
+    if (!v) {
+        return fallback;
+    }
+    std::int64_t out = 0;
+    auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
+    if (ec != std::errc() || end != v->data() + v->size()) {
+        throw config_error(fmt::format("setting {}={} is not an integer", key, *v));
+    }
+    return out;
+}
+
+std::shared_ptr<eddy::deserialization_exception_handler> streams_config::make_deserialization_handler() const {
+    auto name = get_or(deserialization_exception_handler, "log_and_fail");
+    if (name == "log_and_fail") {
+        return handlers::log_and_fail();
+    }
+    if (name == "log_and_continue") {
+        return handlers::log_and_continue();
+    }
+    if (name == "dead_letter") {
+        auto topic = get(dead_letter_topic);
+        if (!topic || topic->empty()) {
+            throw config_error(fmt::format(
+                "setting {}=dead_letter needs {} (the dead-letter topic)", deserialization_exception_handler,
+                dead_letter_topic));
+        }
+        return handlers::dead_letter(*topic);
+    }
+    throw config_error(fmt::format(
+        "setting {}={} is not one of log_and_fail, log_and_continue, dead_letter", deserialization_exception_handler,
+        name));
+}
+
+} // namespace eddy

@@ -1,0 +1,57 @@
+#pragma once
+
+// The configuration of an application, as Kafka Streams' StreamsConfig: a
+// map of string settings with typed getters that reject bad values with a
+// message naming the setting.
+//
+//   eddy::streams_config config;
+//   config.set(eddy::streams_config::application_id, "todo-audit");
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace eddy {
+
+class deserialization_exception_handler;
+
+// A setting that is missing or has a value eddy cannot use.
+class config_error : public std::invalid_argument {
+public:
+    using std::invalid_argument::invalid_argument;
+};
+
+class streams_config {
+public:
+    static constexpr std::string_view application_id = "application.id";
+    static constexpr std::string_view bootstrap_servers = "bootstrap.servers";
+    // log_and_fail (default), log_and_continue or dead_letter.
+    static constexpr std::string_view deserialization_exception_handler = "deserialization.exception.handler";
+    static constexpr std::string_view dead_letter_topic = "errors.dead.letter.queue.topic.name";
+
+    streams_config() = default;
+    streams_config(std::initializer_list<std::pair<const std::string, std::string>> settings)
+        : _settings(settings) {}
+
+    streams_config& set(std::string_view key, std::string value);
+    std::optional<std::string> get(std::string_view key) const;
+    std::string get_or(std::string_view key, std::string fallback) const;
+    // Throws config_error when missing or empty.
+    std::string required(std::string_view key) const;
+    std::int64_t get_int(std::string_view key, std::int64_t fallback) const;
+
+    // The handler the settings name (log_and_fail when unset).
+    std::shared_ptr<eddy::deserialization_exception_handler> make_deserialization_handler() const;
+
+    const std::map<std::string, std::string, std::less<>>& settings() const noexcept { return _settings; }
+
+private:
+    std::map<std::string, std::string, std::less<>> _settings;
+};
+
+} // namespace eddy

@@ -1,0 +1,119 @@
+#include "runtime/topology_test_driver.h"
+
+#include <fmt/format.h>
+
+#include "runtime/internal/stream_task.h"
+
+namespace eddy {
+
+// Captures what sinks write; a record for a topic the topology reads is
+// queued to be processed again, as on a broker.
+class topology_test_driver::collector final : public record_collector {
+public:
+    explicit collector(topology_test_driver& driver) : _driver(&driver) {}
+    void send(raw_record r) override {
+        r.partition = 0;
+        r.offset = _driver->_next_offset[r.topic]++;
+        if (_driver->_task_of_topic.contains(r.topic)) {
+            _driver->_pending.push_back(r);
+        }
+        _driver->_outputs[r.topic].push_back(std::move(r));
+    }
+
+private:
+    topology_test_driver* _driver;
+};
+
+topology_test_driver::topology_test_driver(const topology& t, const streams_config& config,
+    std::int64_t initial_wall_clock_ms)
+    : _wall_clock_ms(initial_wall_clock_ms), _collector(std::make_unique<collector>(*this)) {
+    auto application_id = config.get_or(streams_config::application_id, "topology-test-driver");
+    auto handler = config.make_deserialization_handler();
+    for (std::size_t s = 0; s < t.subtopology_count(); ++s) {
+        const int id = static_cast<int>(s);
+        _tasks.push_back(std::make_unique<runtime::internal::stream_task>(t, task_id{id, 0}, application_id,
+            *_collector, [this] { return _wall_clock_ms; }, handler));
+        for (const auto& topic : t.source_topics(id)) {
+            _task_of_topic.emplace(topic, _tasks.back().get());
+        }
+    }
+}
+
+topology_test_driver::~topology_test_driver() = default;
+
+void topology_test_driver::require_serdes(const std::string& topic, bool key, bool value) const {
+    if (!key || !value) {
+        throw std::invalid_argument(fmt::format(
+            "test topic {}: no {} serde for its type; pass one", topic, key ? "value" : "key"));
+    }
+}
+
+void topology_test_driver::advance_wall_clock_time(std::chrono::milliseconds by) {
+    if (by.count() < 0) {
+        throw std::invalid_argument("advance_wall_clock_time: the clock cannot go back");
+    }
+    _wall_clock_ms += by.count();
+    for (auto& task : _tasks) {
+        task->punctuate_wall_clock(_wall_clock_ms);
+    }
+    process_pending();
+}
+
+void topology_test_driver::pipe_raw(raw_record r) {
+    if (!_task_of_topic.contains(r.topic)) {
+        throw std::invalid_argument(fmt::format("unknown topic {}: no source of the topology reads it", r.topic));
+    }
+    r.partition = 0;
+    r.offset = _next_offset[r.topic]++;
+    _pending.push_back(std::move(r));
+    process_pending();
+}
+
+void topology_test_driver::process_pending() {
+    // A record written to a source topic while processing is processed after
+    // the record that wrote it, not inside it.
+    if (_processing) {
+        return;
+    }
+    _processing = true;
+    try {
+        while (!_pending.empty()) {
+            auto r = std::move(_pending.front());
+            _pending.pop_front();
+            _task_of_topic.at(r.topic)->process(r);
+        }
+    } catch (...) {
+        _pending.clear();
+        _processing = false;
+        throw;
+    }
+    _processing = false;
+}
+
+raw_record topology_test_driver::read_raw(const std::string& topic) {
+    auto it = _outputs.find(topic);
+    if (it == _outputs.end()) {
+        throw std::out_of_range(fmt::format("empty topic {}: nothing was written to it", topic));
+    }
+    if (it->second.empty()) {
+        throw std::out_of_range(fmt::format("empty topic {}: every record was read", topic));
+    }
+    auto r = std::move(it->second.front());
+    it->second.pop_front();
+    return r;
+}
+
+std::size_t topology_test_driver::queue_size(const std::string& topic) const {
+    auto it = _outputs.find(topic);
+    return it == _outputs.end() ? 0 : it->second.size();
+}
+
+std::set<std::string> topology_test_driver::produced_topic_names() const {
+    std::set<std::string> out;
+    for (const auto& [topic, q] : _outputs) {
+        out.insert(topic);
+    }
+    return out;
+}
+
+} // namespace eddy

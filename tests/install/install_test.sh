@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The install test: installs the build into a temporary DESTDIR, then builds
+# my_app.cc against it the way a user outside the tree would,
+#
+#   g++ -std=c++20 my_app.cc $(pkg-config --cflags --libs eddy)
+#
+# with pkg-config pointed into the DESTDIR, runs it and checks its output.
+# Nothing is written outside the temporary directory.
+#
+#   install_test.sh MESON BUILD_ROOT PREFIX LIBDIR MY_APP_CC [EXTRA_CXXFLAGS...]
+#
+# EXTRA_CXXFLAGS: the sanitizer flags when the build is sanitized (a program
+# linking a sanitized libeddy.so must be built with them too); none otherwise.
+set -euo pipefail
+
+meson=$1 build_root=$2 prefix=$3 libdir=$4 my_app=$5
+shift 5
+extra=("$@")
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/eddy-install-test.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+destdir=$tmp/destdir
+
+# --no-rebuild: meson test has built what the test depends on, and a nested
+# ninja in the same build directory would race the one meson test runs.
+"$meson" install -C "$build_root" --destdir "$destdir" --no-rebuild --quiet
+
+[[ $libdir == /* ]] || libdir=$prefix/$libdir
+pc_dir=$destdir$libdir/pkgconfig
+[[ -f $pc_dir/eddy.pc ]] || { echo "FAIL: no eddy.pc in $pc_dir; installed:"; find "$destdir" -name '*.pc'; exit 1; }
+[[ -f $destdir$prefix/include/eddy/eddy.h ]] || { echo "FAIL: no include/eddy/eddy.h under $destdir$prefix"; exit 1; }
+
+# The .pc file says prefix=$prefix; the files are under $destdir$prefix.
+export PKG_CONFIG_PATH=$pc_dir${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
+pkg_config=(pkg-config --define-variable=prefix="$destdir$prefix")
+echo "eddy.pc:"
+sed 's/^/    /' "$pc_dir/eddy.pc"
+flags=$("${pkg_config[@]}" --cflags --libs eddy)
+echo "+ g++ -std=c++20 my_app.cc $flags ${extra[*]}"
+cp "$my_app" "$tmp/my_app.cc"
+(cd "$tmp" && g++ -std=c++20 my_app.cc $flags "${extra[@]}" -o my_app)
+
+# libeddy.so is in the DESTDIR, where the loader does not look by itself.
+app_libdir=$("${pkg_config[@]}" --variable=libdir eddy)
+output=$(LD_LIBRARY_PATH=$app_libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} "$tmp/my_app")
+echo "my_app printed:"
+printf '%s\n' "$output" | sed 's/^/    /'
+expected=$'t-1=8\nt-3=8\nt-4=16'
+[[ $output == "$expected" ]] || { echo "FAIL: my_app's output is not the expected one"; exit 1; }
+echo "ok: my_app built against the installed eddy and printed the expected records"

@@ -1,0 +1,142 @@
+// The topology test driver's own contract: topics, reads, errors, and
+// records written to a topic the topology reads.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "runtime/topology_test_driver.h"
+#include "serde/serdes.h"
+#include "topology/streams_builder.h"
+
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using kv_ss = eddy::key_value<std::string, std::string>;
+
+eddy::topology pass_through(const std::string& from, const std::string& to) {
+    eddy::streams_builder builder;
+    builder.stream<std::string, std::optional<std::string>>(from).to(to);
+    return builder.build();
+}
+
+TEST(TopologyTestDriverTest, PipesListsAndReadsInOrder) {
+    eddy::topology_test_driver driver(pass_through("in", "out"));
+    auto in = driver.create_input_topic<std::string, std::optional<std::string>>("in");
+    auto out = driver.create_output_topic<std::string, std::optional<std::string>>("out");
+    in.pipe_record_list({{"a", "1", 10, {}}, {"b", "2", 20, {}}});
+    in.pipe_key_value_list({{"c", "3"}});
+    EXPECT_EQ(out.queue_size(), 3U);
+    EXPECT_FALSE(out.is_empty());
+    auto records = out.read_records_to_list();
+    ASSERT_EQ(records.size(), 3U);
+    EXPECT_EQ(records[0].timestamp, 10);
+    EXPECT_EQ(records[1].timestamp, 20);
+    EXPECT_EQ(records[2].timestamp, 0); // the wall clock when none is given
+    EXPECT_TRUE(out.is_empty());
+}
+
+TEST(TopologyTestDriverTest, ReadToMapKeepsTheLatestValueAndTombstonesDelete) {
+    eddy::topology_test_driver driver(pass_through("in", "out"));
+    auto in = driver.create_input_topic<std::string, std::optional<std::string>>("in");
+    auto out = driver.create_output_topic<std::string, std::optional<std::string>>("out");
+    in.pipe_input("a", "1");
+    in.pipe_input("b", "2");
+    in.pipe_input("a", "3");
+    in.pipe_input("b", std::nullopt);
+    auto map = out.read_key_values_to_map();
+    EXPECT_EQ(map, (std::map<std::string, std::optional<std::string>>{{"a", "3"}}));
+}
+
+TEST(TopologyTestDriverTest, TheDefaultTimestampIsTheDriversWallClock) {
+    eddy::topology_test_driver driver(pass_through("in", "out"), {}, 5'000);
+    auto in = driver.create_input_topic<std::string, std::optional<std::string>>("in");
+    driver.advance_wall_clock_time(std::chrono::seconds(2));
+    in.pipe_input("a", "1");
+    EXPECT_EQ(driver.read_raw("out").timestamp, 7'000);
+}
+
+TEST(TopologyTestDriverTest, PipingIntoATopicNoSourceReadsIsAnError) {
+    eddy::topology_test_driver driver(pass_through("in", "out"));
+    auto wrong = driver.create_input_topic<std::string, std::optional<std::string>>("nope");
+    try {
+        wrong.pipe_input("a", "1");
+        FAIL() << "expected std::invalid_argument";
+    } catch (const std::invalid_argument& e) {
+        EXPECT_STREQ(e.what(), "unknown topic nope: no source of the topology reads it");
+    }
+}
+
+TEST(TopologyTestDriverTest, ReadingAnEmptyTopicSaysWhy) {
+    eddy::topology_test_driver driver(pass_through("in", "out"));
+    auto in = driver.create_input_topic<std::string, std::optional<std::string>>("in");
+    auto out = driver.create_output_topic<std::string, std::optional<std::string>>("out");
+    try {
+        out.read_value();
+        FAIL() << "expected std::out_of_range";
+    } catch (const std::out_of_range& e) {
+        EXPECT_STREQ(e.what(), "empty topic out: nothing was written to it");
+    }
+    in.pipe_input("a", "1");
+    out.read_value();
+    EXPECT_THROW(out.read_value(), std::out_of_range);
+}
+
+TEST(TopologyTestDriverTest, ReadingWithTheWrongSerdeIsASerdeError) {
+    eddy::topology_test_driver driver(pass_through("in", "out"));
+    driver.create_input_topic<std::string, std::optional<std::string>>("in").pipe_input("a", "abc");
+    auto out = driver.create_output_topic<std::string, std::int64_t>("out");
+    EXPECT_THROW(out.read_value(), eddy::serde_error);
+}
+
+TEST(TopologyTestDriverTest, RecordsWrittenToASourceTopicAreProcessedAgainAfterTheCurrentOne) {
+    eddy::streams_builder builder;
+    auto first = builder.stream<std::string, std::string>("first");
+    first.map_values([](const std::string& v) { return v + ">first"; }).to("second");
+    first.to("trace");
+    builder.stream<std::string, std::string>("second")
+        .map_values([](const std::string& v) { return v + ">second"; })
+        .to("trace");
+    eddy::topology_test_driver driver(builder.build());
+    auto in = driver.create_input_topic<std::string, std::string>("first");
+    auto trace = driver.create_output_topic<std::string, std::string>("trace");
+    auto second = driver.create_output_topic<std::string, std::string>("second");
+    in.pipe_input("k", "v");
+    // "second" is both readable and processed again, after "first" finished.
+    EXPECT_THAT(trace.read_values_to_list(), ElementsAre("v", "v>first>second"));
+    EXPECT_THAT(second.read_values_to_list(), ElementsAre("v>first"));
+}
+
+TEST(TopologyTestDriverTest, TheWallClockCannotGoBack) {
+    eddy::topology_test_driver driver(pass_through("in", "out"));
+    EXPECT_THROW(driver.advance_wall_clock_time(std::chrono::milliseconds(-1)), std::invalid_argument);
+}
+
+TEST(TopologyTestDriverTest, ATopicWithoutAnySerdeForItsTypeIsRejected) {
+    struct opaque {};
+    eddy::topology_test_driver driver(pass_through("in", "out"));
+    try {
+        driver.create_output_topic<std::string, opaque>("out");
+        FAIL() << "expected std::invalid_argument";
+    } catch (const std::invalid_argument& e) {
+        EXPECT_THAT(e.what(), HasSubstr("no value serde"));
+    }
+}
+
+TEST(TopologyTestDriverTest, OutputBytesAreTheSinkSerdesBytes) {
+    eddy::streams_builder builder;
+    builder.stream<std::string, std::string>("in")
+        .map_values([](const std::string& v) { return static_cast<std::int64_t>(v.size()); })
+        .to("out");
+    eddy::topology_test_driver driver(builder.build());
+    driver.create_input_topic<std::string, std::string>("in").pipe_input("k", std::string(258, 'x'));
+    EXPECT_EQ(driver.read_raw("out").value, std::optional<std::string>(std::string("\0\0\0\0\0\0\x01\x02", 8)));
+}
+
+} // namespace

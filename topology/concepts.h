@@ -1,0 +1,80 @@
+#pragma once
+
+// The shapes of the lambdas the DSL accepts. A lambda of another shape fails
+// to compile with the name of the concept it missed, which says what is
+// accepted: "value_mapper<F, V> || key_value_to_value_mapper<F, K, V>".
+
+#include <concepts>
+#include <functional>
+#include <optional>
+#include <ranges>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "operators/record.h"
+
+namespace eddy {
+
+template<typename T>
+struct key_value_traits {};
+template<typename K, typename V>
+struct key_value_traits<key_value<K, V>> {
+    using key_type = K;
+    using value_type = V;
+};
+template<typename K, typename V>
+struct key_value_traits<std::pair<K, V>> {
+    using key_type = K;
+    using value_type = V;
+};
+
+// eddy::key_value<K, V> or std::pair<K, V>.
+template<typename T>
+concept key_value_like = requires { typename key_value_traits<std::remove_cvref_t<T>>::key_type; };
+
+// bool(const K&, const V&)
+template<typename F, typename K, typename V>
+concept key_value_predicate = std::predicate<F&, const K&, const V&>;
+
+// R(const V&), R not void
+template<typename F, typename V>
+concept value_mapper = std::invocable<F&, const V&> && !std::is_void_v<std::invoke_result_t<F&, const V&>>;
+
+// R(const K&, const V&), R not void
+template<typename F, typename K, typename V>
+concept key_value_to_value_mapper =
+    std::invocable<F&, const K&, const V&> && !std::is_void_v<std::invoke_result_t<F&, const K&, const V&>>;
+
+// key_value<K2, V2>(const K&, const V&) (or std::pair<K2, V2>)
+template<typename F, typename K, typename V>
+concept key_value_mapper =
+    std::invocable<F&, const K&, const V&> && key_value_like<std::invoke_result_t<F&, const K&, const V&>>;
+
+// a range of key_value<K2, V2>, from (const K&, const V&)
+template<typename F, typename K, typename V>
+concept key_value_flat_mapper = std::invocable<F&, const K&, const V&>
+    && std::ranges::input_range<std::invoke_result_t<F&, const K&, const V&>>
+    && key_value_like<std::ranges::range_value_t<std::invoke_result_t<F&, const K&, const V&>>>;
+
+// a range of V2, from (const V&)
+template<typename F, typename V>
+concept value_flat_mapper =
+    std::invocable<F&, const V&> && std::ranges::input_range<std::invoke_result_t<F&, const V&>>;
+
+// a range of V2, from (const K&, const V&)
+template<typename F, typename K, typename V>
+concept key_value_to_values_flat_mapper = std::invocable<F&, const K&, const V&>
+    && std::ranges::input_range<std::invoke_result_t<F&, const K&, const V&>>;
+
+// void(const K&, const V&)
+template<typename F, typename K, typename V>
+concept key_value_action = std::invocable<F&, const K&, const V&>;
+
+// std::string(const K&, const V&) or
+// std::string(const K&, const V&, const std::optional<record_metadata>&)
+template<typename F, typename K, typename V>
+concept topic_name_extractor = std::is_invocable_r_v<std::string, F&, const K&, const V&>
+    || std::is_invocable_r_v<std::string, F&, const K&, const V&, const std::optional<record_metadata>&>;
+
+} // namespace eddy

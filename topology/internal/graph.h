@@ -1,0 +1,52 @@
+#pragma once
+
+// The logical graph the DSL writes into: nodes in the order they were added,
+// each with its parents, topics, and a factory that makes the node for one
+// task. build() validates it and turns it into a topology.
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "operators/internal/node.h"
+
+namespace eddy::dsl::internal {
+
+enum class node_kind { source, processor, sink };
+
+struct graph_node {
+    std::string name;
+    node_kind kind = node_kind::processor;
+    std::vector<std::string> parents;
+    // Source: the topics read; sink: the topic written (empty with an
+    // extractor).
+    std::vector<std::string> topics;
+    bool topic_extractor = false;
+    std::vector<std::string> stores;
+    std::function<std::unique_ptr<operators::internal::node_instance>()> factory;
+    // What build() must reject, found while the node was added (a missing
+    // serde, say), each phrased to follow "node <name>: ".
+    std::vector<std::string> problems;
+};
+
+class graph {
+public:
+    // The next generated name, Kafka Streams' way: prefix + a 10-digit index
+    // shared by every name of this builder.
+    std::string new_name(std::string_view prefix);
+    // `explicit_name` when given (still using up an index, as Kafka Streams
+    // does, so later generated names do not shift), else a generated one.
+    std::string name_or_new(const std::string& explicit_name, std::string_view prefix);
+
+    graph_node& add(graph_node node);
+    const std::vector<graph_node>& nodes() const noexcept { return _nodes; }
+    std::vector<graph_node> take_nodes() { return std::move(_nodes); }
+
+private:
+    std::vector<graph_node> _nodes;
+    int _index = 0;
+};
+
+} // namespace eddy::dsl::internal

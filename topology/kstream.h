@@ -1,0 +1,377 @@
+#pragma once
+
+// kstream<K, V>: a stream of records with keys of K and values of V. Every
+// call adds a node to the builder's graph and returns the stream of that
+// node's output, typed by what the lambda returns.
+//
+//   auto tasks = builder.stream<std::string, std::string>("todo.task-events");
+//   tasks.filter([](const std::string&, const std::string& v) { return !v.empty(); })
+//        .map_values([](const std::string& v) { return static_cast<std::int64_t>(v.size()); })
+//        .to("todo.sizes");
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <ranges>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "operators/branch.h"
+#include "operators/filter.h"
+#include "operators/flat_map.h"
+#include "operators/flat_map_values.h"
+#include "operators/internal/processor_node.h"
+#include "operators/internal/sink_node.h"
+#include "operators/map.h"
+#include "operators/map_values.h"
+#include "operators/passthrough.h"
+#include "operators/peek.h"
+#include "operators/processor.h"
+#include "operators/select_key.h"
+#include "topology/concepts.h"
+#include "topology/internal/graph.h"
+#include "topology/internal/type_name.h"
+#include "topology/named.h"
+
+namespace eddy {
+
+template<typename K, typename V>
+class branched_kstream;
+
+// A callable returning std::unique_ptr<P>, P a processor<K, V, KOut, VOut>.
+template<typename S, typename K, typename V>
+concept processor_supplier = requires(S& s) {
+    typename std::invoke_result_t<S&>::element_type;
+    requires std::derived_from<typename std::invoke_result_t<S&>::element_type,
+        processor<K, V, typename std::invoke_result_t<S&>::element_type::key_out,
+            typename std::invoke_result_t<S&>::element_type::value_out>>;
+};
+
+// A callable returning std::unique_ptr<P>, P a fixed_key_processor<K, V, VOut>.
+template<typename S, typename K, typename V>
+concept fixed_key_processor_supplier = requires(S& s) {
+    typename std::invoke_result_t<S&>::element_type;
+    requires std::derived_from<typename std::invoke_result_t<S&>::element_type,
+        fixed_key_processor<K, V, typename std::invoke_result_t<S&>::element_type::value_out>>;
+};
+
+namespace dsl::internal {
+// Problems of a missing serde, for build() to report.
+template<typename T>
+void require_serde(graph_node& node, const serde_ref<T>& serde, const char* what) {
+    if (!serde) {
+        node.problems.push_back(std::string("no ") + what + " serde for type " + type_name<T>()
+            + " (it has no default serde; pass one with consumed/produced::with)");
+    }
+}
+} // namespace dsl::internal
+
+template<typename K, typename V>
+class kstream {
+public:
+    using key_type = K;
+    using value_type = V;
+
+    kstream(std::shared_ptr<dsl::internal::graph> graph, std::string node)
+        : _graph(std::move(graph)), _node(std::move(node)) {}
+
+    // The node whose output this stream is.
+    const std::string& node_name() const noexcept { return _node; }
+
+    template<key_value_predicate<K, V> P>
+    kstream filter(P predicate, const named& n = {}) const {
+        return add_filter(std::move(predicate), false, n);
+    }
+    template<key_value_predicate<K, V> P>
+    kstream filter_not(P predicate, const named& n = {}) const {
+        return add_filter(std::move(predicate), true, n);
+    }
+
+    // f(value) or f(key, value) -> V2
+    template<typename F>
+        requires value_mapper<F, V> || key_value_to_value_mapper<F, K, V>
+    auto map_values(F f, const named& n = {}) const {
+        auto kv = with_key(std::move(f));
+        using V2 = std::decay_t<std::invoke_result_t<decltype(kv)&, const K&, const V&>>;
+        return add<K, V2>("KSTREAM-MAPVALUES-", n,
+            [kv] { return std::make_unique<operators::map_values_processor<K, V, V2, decltype(kv)>>(kv); });
+    }
+
+    // f(key, value) -> key_value<K2, V2> (or std::pair<K2, V2>)
+    template<key_value_mapper<K, V> F>
+    auto map(F f, const named& n = {}) const {
+        using R = std::remove_cvref_t<std::invoke_result_t<F&, const K&, const V&>>;
+        using K2 = typename key_value_traits<R>::key_type;
+        using V2 = typename key_value_traits<R>::value_type;
+        return add<K2, V2>(
+            "KSTREAM-MAP-", n, [f] { return std::make_unique<operators::map_processor<K, V, K2, V2, F>>(f); });
+    }
+
+    // f(key, value) -> a range of key_value<K2, V2>
+    template<key_value_flat_mapper<K, V> F>
+    auto flat_map(F f, const named& n = {}) const {
+        using R = std::remove_cvref_t<std::ranges::range_value_t<std::invoke_result_t<F&, const K&, const V&>>>;
+        using K2 = typename key_value_traits<R>::key_type;
+        using V2 = typename key_value_traits<R>::value_type;
+        return add<K2, V2>("KSTREAM-FLATMAP-", n,
+            [f] { return std::make_unique<operators::flat_map_processor<K, V, K2, V2, F>>(f); });
+    }
+
+    // f(value) or f(key, value) -> a range of V2
+    template<typename F>
+        requires value_flat_mapper<F, V> || key_value_to_values_flat_mapper<F, K, V>
+    auto flat_map_values(F f, const named& n = {}) const {
+        auto kv = with_key(std::move(f));
+        using V2 = std::remove_cvref_t<std::ranges::range_value_t<std::invoke_result_t<decltype(kv)&, const K&, const V&>>>;
+        return add<K, V2>("KSTREAM-FLATMAPVALUES-", n,
+            [kv] { return std::make_unique<operators::flat_map_values_processor<K, V, V2, decltype(kv)>>(kv); });
+    }
+
+    // f(key, value) -> K2
+    template<key_value_to_value_mapper<K, V> F>
+    auto select_key(F f, const named& n = {}) const {
+        using K2 = std::decay_t<std::invoke_result_t<F&, const K&, const V&>>;
+        return add<K2, V>("KSTREAM-KEY-SELECT-", n,
+            [f] { return std::make_unique<operators::select_key_processor<K, V, K2, F>>(f); });
+    }
+
+    // f(key, value), then the record goes on unchanged.
+    template<key_value_action<K, V> F>
+    kstream peek(F f, const named& n = {}) const {
+        return add<K, V>(
+            "KSTREAM-PEEK-", n, [f] { return std::make_unique<operators::peek_processor<K, V, F>>(f, true); });
+    }
+
+    // f(key, value); the stream ends here.
+    template<key_value_action<K, V> F>
+    void foreach (F f, const named& n = {}) const {
+        add<K, V>(
+            "KSTREAM-FOREACH-", n, [f] { return std::make_unique<operators::peek_processor<K, V, F>>(f, false); });
+    }
+
+    // This stream and `other` as one, in arrival order.
+    kstream merge(const kstream& other, const named& n = {}) const;
+
+    // Splits the stream into branches; each record goes to the first branch
+    // whose predicate holds.
+    branched_kstream<K, V> split(const named& n = {}) const;
+
+    void to(const std::string& topic, const produced<K, V>& p = {}) const { add_sink(topic, nullptr, p); }
+
+    // Writes each record to the topic extractor(key, value[, metadata]) names.
+    template<topic_name_extractor<K, V> F>
+    void to(F extractor, const produced<K, V>& p = {}) const {
+        typename operators::internal::sink_node<K, V>::extractor fn;
+        if constexpr (std::is_invocable_r_v<std::string, F&, const K&, const V&, const std::optional<record_metadata>&>) {
+            fn = std::move(extractor);
+        } else {
+            fn = [extractor](const K& k, const V& v, const std::optional<record_metadata>&) mutable {
+                return std::string(extractor(k, v));
+            };
+        }
+        add_sink("", std::move(fn), p);
+    }
+
+    // Runs the processor `supplier()` makes, one per task.
+    template<processor_supplier<K, V> S>
+    auto process(S supplier, const named& n = {}) const {
+        using P = typename std::invoke_result_t<S&>::element_type;
+        using KOut = typename P::key_out;
+        using VOut = typename P::value_out;
+        return add<KOut, VOut>("KSTREAM-PROCESSOR-", n, std::move(supplier), false);
+    }
+
+    // Runs the fixed-key processor `supplier()` makes: values may change,
+    // keys cannot.
+    template<fixed_key_processor_supplier<K, V> S>
+    auto process_values(S supplier, const named& n = {}) const {
+        using P = typename std::invoke_result_t<S&>::element_type;
+        using VOut = typename P::value_out;
+        return add<K, VOut>(
+            "KSTREAM-PROCESSVALUES-", n,
+            [supplier]() mutable {
+                return std::make_unique<operators::internal::fixed_key_adapter<K, V, VOut>>(supplier());
+            },
+            false);
+    }
+
+    // For the builder and branched_kstream: a child node taking this
+    // stream's records.
+    template<typename K2, typename V2, typename Make>
+    kstream<K2, V2> add(std::string_view prefix, const named& n, Make make, bool burn_index = true) const {
+        std::string name = burn_index || n.name().empty() ? _graph->name_or_new(n.name(), prefix) : n.name();
+        add_node<K2, V2>(name, std::move(make));
+        return kstream<K2, V2>(_graph, name);
+    }
+
+    template<typename K2, typename V2, typename Make>
+    void add_node(const std::string& name, Make make) const {
+        dsl::internal::graph_node node;
+        node.name = name;
+        node.kind = dsl::internal::node_kind::processor;
+        node.parents = {_node};
+        node.factory = operators::internal::processor_factory<K, V, K2, V2>(name, std::move(make));
+        _graph->add(std::move(node));
+    }
+
+    const std::shared_ptr<dsl::internal::graph>& graph() const noexcept { return _graph; }
+
+private:
+    template<typename P>
+    kstream add_filter(P predicate, bool negate, const named& n) const {
+        return add<K, V>("KSTREAM-FILTER-", n, [predicate, negate] {
+            return std::make_unique<operators::filter_processor<K, V, P>>(predicate, negate);
+        });
+    }
+
+    // Adapts f(value) to f(key, value).
+    template<typename F>
+    static auto with_key(F f) {
+        if constexpr (std::is_invocable_v<F&, const V&>) {
+            return [f](const K&, const V& v) mutable { return f(v); };
+        } else {
+            return f;
+        }
+    }
+
+    void add_sink(const std::string& topic, typename operators::internal::sink_node<K, V>::extractor extractor,
+        const produced<K, V>& p) const {
+        dsl::internal::graph_node node;
+        node.name = _graph->name_or_new(p.name(), "KSTREAM-SINK-");
+        node.kind = dsl::internal::node_kind::sink;
+        node.parents = {_node};
+        node.topic_extractor = static_cast<bool>(extractor);
+        if (!extractor) {
+            node.topics = {topic};
+        }
+        dsl::internal::require_serde(node, p.key_serde(), "key");
+        dsl::internal::require_serde(node, p.value_serde(), "value");
+        node.factory = [name = node.name, topic, extractor, ks = p.key_serde(), vs = p.value_serde()] {
+            return std::make_unique<operators::internal::sink_node<K, V>>(name, topic, extractor, ks, vs);
+        };
+        _graph->add(std::move(node));
+    }
+
+    std::shared_ptr<dsl::internal::graph> _graph;
+    std::string _node;
+};
+
+// How split() names and shapes a branch, as Kafka Streams' Branched.
+template<typename K, typename V>
+class branched {
+public:
+    branched() = default;
+    static branched as(std::string name) {
+        branched b;
+        b._name = std::move(name);
+        return b;
+    }
+    // The branch goes to `fn` and is not in the returned map.
+    static branched with_consumer(std::function<void(const kstream<K, V>&)> fn, std::string name = {}) {
+        branched b = as(std::move(name));
+        b._consumer = std::move(fn);
+        return b;
+    }
+    // The map holds what `fn` returns for the branch.
+    static branched with_function(std::function<kstream<K, V>(const kstream<K, V>&)> fn, std::string name = {}) {
+        branched b = as(std::move(name));
+        b._function = std::move(fn);
+        return b;
+    }
+
+    const std::string& name() const noexcept { return _name; }
+
+private:
+    template<typename, typename>
+    friend class branched_kstream;
+
+    std::string _name;
+    std::function<void(const kstream<K, V>&)> _consumer;
+    std::function<kstream<K, V>(const kstream<K, V>&)> _function;
+};
+
+// What split() returns: add branches, then end with default_branch() or
+// no_default_branch() to get the branches by name.
+template<typename K, typename V>
+class branched_kstream {
+public:
+    using branch_map = std::map<std::string, kstream<K, V>>;
+
+    branched_kstream(kstream<K, V> splitter)
+        : _splitter(std::move(splitter)), _state(std::make_shared<state>()) {}
+
+    template<key_value_predicate<K, V> P>
+    branched_kstream& branch(P predicate, const branched<K, V>& b = {}) {
+        _state->branches.emplace_back(std::function<bool(const K&, const V&)>(std::move(predicate)), "");
+        _state->branches.back().second = create_branch(b, _state->branches.size());
+        return *this;
+    }
+
+    branch_map default_branch(const branched<K, V>& b = {}) {
+        _state->default_child = create_branch(b, 0);
+        return std::move(_result);
+    }
+    branch_map no_default_branch() { return std::move(_result); }
+
+private:
+    struct state {
+        std::vector<std::pair<std::function<bool(const K&, const V&)>, std::string>> branches;
+        std::optional<std::string> default_child;
+    };
+
+    std::string create_branch(const branched<K, V>& b, std::size_t index) {
+        const auto& prefix = _splitter.node_name();
+        std::string name = prefix + (b.name().empty() ? std::to_string(index) : b.name());
+        _splitter.graph()->new_name(name);
+        _splitter.template add_node<K, V>(name, [] { return std::make_unique<operators::passthrough_processor<K, V>>(); });
+        kstream<K, V> branch(_splitter.graph(), name);
+        if (b._consumer) {
+            b._consumer(branch);
+        } else if (b._function) {
+            _result.insert_or_assign(name, b._function(branch));
+        } else {
+            _result.insert_or_assign(name, branch);
+        }
+        return name;
+    }
+
+    friend class kstream<K, V>;
+
+    kstream<K, V> _splitter;
+    std::shared_ptr<state> _state;
+    branch_map _result;
+};
+
+[[noreturn]] void throw_merge_of_two_builders(const std::string& left, const std::string& right);
+
+template<typename K, typename V>
+kstream<K, V> kstream<K, V>::merge(const kstream& other, const named& n) const {
+    if (other._graph != _graph) {
+        throw_merge_of_two_builders(_node, other._node);
+    }
+    dsl::internal::graph_node node;
+    node.name = _graph->name_or_new(n.name(), "KSTREAM-MERGE-");
+    node.parents = {_node, other._node};
+    node.factory = operators::internal::processor_factory<K, V, K, V>(
+        node.name, [] { return std::make_unique<operators::passthrough_processor<K, V>>(); });
+    auto name = node.name;
+    _graph->add(std::move(node));
+    return kstream(_graph, name);
+}
+
+template<typename K, typename V>
+branched_kstream<K, V> kstream<K, V>::split(const named& n) const {
+    // The branch node reads the branches from the shared state when a task
+    // creates it, after every branch() call.
+    branched_kstream<K, V> result(kstream(_graph, _graph->name_or_new(n.name(), "KSTREAM-BRANCH-")));
+    auto state = result._state;
+    add_node<K, V>(result._splitter.node_name(), [state] {
+        return std::make_unique<operators::branch_processor<K, V>>(state->branches, state->default_child);
+    });
+    return result;
+}
+
+} // namespace eddy

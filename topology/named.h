@@ -1,0 +1,101 @@
+#pragma once
+
+// The small option objects DSL calls take, as Kafka Streams' Named, Consumed
+// and Produced.
+//
+//   builder.stream<std::string, std::string>("in", eddy::consumed<std::string, std::string>::as("tasks-source"));
+//   s.filter(pred, eddy::named::as("keep-open-tasks"));
+//   s.to("out", eddy::produced<std::string, std::int64_t>::with(eddy::serdes::string{}, eddy::serdes::int64{}));
+
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "operators/error_handlers.h"
+#include "serde/serde.h"
+#include "serde/serdes.h" // the default serdes consumed and produced fall back on
+
+namespace eddy {
+
+// An explicit node name; empty means "generate one".
+class named {
+public:
+    named() = default;
+    static named as(std::string name) { return named(std::move(name)); }
+    const std::string& name() const noexcept { return _name; }
+
+private:
+    explicit named(std::string name) : _name(std::move(name)) {}
+    std::string _name;
+};
+
+// How a source reads: its serdes (the types' default serdes unless given),
+// its node name and, optionally, its own deserialization handler.
+template<typename K, typename V>
+class consumed {
+public:
+    consumed() = default;
+
+    static consumed with(serde_ref<K> key_serde, serde_ref<V> value_serde) {
+        consumed c;
+        c._key_serde = std::move(key_serde);
+        c._value_serde = std::move(value_serde);
+        return c;
+    }
+    static consumed as(std::string name) { return consumed().with_name(std::move(name)); }
+
+    consumed with_name(std::string name) const {
+        consumed c(*this);
+        c._name = std::move(name);
+        return c;
+    }
+    consumed with_deserialization_handler(std::shared_ptr<deserialization_exception_handler> h) const {
+        consumed c(*this);
+        c._handler = std::move(h);
+        return c;
+    }
+
+    const serde_ref<K>& key_serde() const noexcept { return _key_serde; }
+    const serde_ref<V>& value_serde() const noexcept { return _value_serde; }
+    const std::string& name() const noexcept { return _name; }
+    const std::shared_ptr<deserialization_exception_handler>& handler() const noexcept { return _handler; }
+
+private:
+    serde_ref<K> _key_serde = default_serde_ref<K>();
+    serde_ref<V> _value_serde = default_serde_ref<V>();
+    std::string _name;
+    std::shared_ptr<deserialization_exception_handler> _handler;
+};
+
+// How a sink writes: its serdes (the types' default serdes unless given) and
+// its node name.
+template<typename K, typename V>
+class produced {
+public:
+    produced() = default;
+
+    static produced with(serde_ref<K> key_serde, serde_ref<V> value_serde) {
+        produced p;
+        p._key_serde = std::move(key_serde);
+        p._value_serde = std::move(value_serde);
+        return p;
+    }
+    static produced as(std::string name) { return produced().with_name(std::move(name)); }
+
+    produced with_name(std::string name) const {
+        produced p(*this);
+        p._name = std::move(name);
+        return p;
+    }
+
+    const serde_ref<K>& key_serde() const noexcept { return _key_serde; }
+    const serde_ref<V>& value_serde() const noexcept { return _value_serde; }
+    const std::string& name() const noexcept { return _name; }
+
+private:
+    serde_ref<K> _key_serde = default_serde_ref<K>();
+    serde_ref<V> _value_serde = default_serde_ref<V>();
+    std::string _name;
+};
+
+} // namespace eddy

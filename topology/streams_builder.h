@@ -1,0 +1,57 @@
+#pragma once
+
+// streams_builder: where a topology starts. stream() adds a source; the
+// returned kstream adds the rest; build() validates the graph and returns the
+// topology the runtime or the test driver runs.
+//
+//   eddy::streams_builder builder;
+//   builder.stream<std::string, std::string>("in").filter(keep).to("out");
+//   eddy::topology topology = builder.build(); // throws eddy::topology_error
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "operators/internal/source_node.h"
+#include "topology/internal/graph.h"
+#include "topology/kstream.h"
+#include "topology/named.h"
+#include "topology/topology.h"
+
+namespace eddy {
+
+class streams_builder {
+public:
+    streams_builder() : _graph(std::make_shared<dsl::internal::graph>()) {}
+
+    template<typename K, typename V>
+    kstream<K, V> stream(const std::string& topic, const consumed<K, V>& c = {}) {
+        return stream<K, V>(std::vector<std::string>{topic}, c);
+    }
+
+    template<typename K, typename V>
+    kstream<K, V> stream(std::vector<std::string> topics, const consumed<K, V>& c = {}) {
+        dsl::internal::graph_node node;
+        node.name = _graph->name_or_new(c.name(), "KSTREAM-SOURCE-");
+        node.kind = dsl::internal::node_kind::source;
+        node.topics = std::move(topics);
+        dsl::internal::require_serde(node, c.key_serde(), "key");
+        dsl::internal::require_serde(node, c.value_serde(), "value");
+        node.factory = [name = node.name, ks = c.key_serde(), vs = c.value_serde(), h = c.handler()] {
+            return std::make_unique<operators::internal::source_node<K, V>>(name, ks, vs, h);
+        };
+        auto name = node.name;
+        _graph->add(std::move(node));
+        return kstream<K, V>(_graph, std::move(name));
+    }
+
+    // Validates the graph and turns it into a topology; throws
+    // topology_error naming the nodes at fault. The builder is spent.
+    eddy::topology build();
+
+private:
+    std::shared_ptr<dsl::internal::graph> _graph;
+};
+
+} // namespace eddy

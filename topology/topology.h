@@ -1,0 +1,92 @@
+#pragma once
+
+// A built topology: validated nodes grouped into sub-topologies (the
+// connected parts of the graph), ready to be instantiated as tasks by the
+// Kafka runtime or the topology test driver, and described as text or as a
+// Mermaid graph.
+//
+//   auto topology = builder.build();
+//   std::string text = topology.describe().to_string();     // Kafka Streams' format
+//   std::string graph = topology.describe().to_mermaid();
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "operators/internal/node.h"
+#include "topology/internal/graph.h"
+#include "topology/topology_error.h"
+
+namespace eddy {
+
+// describe()'s result.
+class topology_description {
+public:
+    struct node {
+        std::string name;
+        dsl::internal::node_kind kind;
+        std::vector<std::string> topics;
+        bool topic_extractor = false;
+        std::vector<std::string> stores;
+        std::vector<std::string> successors;
+        std::vector<std::string> predecessors;
+    };
+    struct subtopology {
+        int id = 0;
+        // In Kafka Streams' order: largest downstream size first, then by name.
+        std::vector<node> nodes;
+    };
+
+    explicit topology_description(std::vector<subtopology> subtopologies)
+        : _subtopologies(std::move(subtopologies)) {}
+
+    const std::vector<subtopology>& subtopologies() const noexcept { return _subtopologies; }
+
+    // Kafka Streams' TopologyDescription text.
+    std::string to_string() const;
+    // A Mermaid flowchart: one subgraph per sub-topology, topics as
+    // cylinders.
+    std::string to_mermaid() const;
+
+private:
+    std::vector<subtopology> _subtopologies;
+};
+
+// The nodes of one task, wired, with its sources by topic.
+struct task_nodes {
+    std::vector<std::unique_ptr<operators::internal::node_instance>> nodes;
+    std::map<std::string, operators::internal::raw_node*, std::less<>> sources;
+};
+
+class topology {
+public:
+    // Validates `nodes` (as added by the DSL); throws topology_error.
+    explicit topology(std::vector<dsl::internal::graph_node> nodes);
+
+    topology_description describe() const;
+
+    std::size_t subtopology_count() const noexcept { return _subtopologies.size(); }
+    // The topics the sub-topology's sources read.
+    const std::vector<std::string>& source_topics(int subtopology) const;
+    // Every topic a sink writes by name.
+    std::set<std::string> sink_topics() const;
+    // The sub-topology that reads `topic`, if any.
+    std::optional<int> subtopology_of(std::string_view topic) const;
+
+    // Makes and wires the nodes of one task of `subtopology`.
+    task_nodes create_task_nodes(int subtopology) const;
+
+private:
+    std::vector<dsl::internal::graph_node> _nodes;
+    // Node indices per sub-topology, in the order they were added (parents
+    // before children).
+    std::vector<std::vector<std::size_t>> _subtopologies;
+    std::vector<std::vector<std::string>> _source_topics;
+    std::map<std::string, int, std::less<>> _subtopology_of_topic;
+};
+
+} // namespace eddy
