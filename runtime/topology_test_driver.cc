@@ -33,7 +33,7 @@ topology_test_driver::topology_test_driver(const topology& t, const streams_conf
         const int id = static_cast<int>(s);
         _tasks.push_back(std::make_unique<runtime::internal::stream_task>(t, task_id{id, 0}, application_id,
             *_collector, [this] { return _wall_clock_ms; }, handler));
-        for (const auto& topic : t.source_topics(id)) {
+        for (const auto& topic : t.source_topics(id, application_id)) {
             _task_of_topic.emplace(topic, _tasks.back().get());
         }
     }

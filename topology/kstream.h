@@ -25,6 +25,7 @@
 #include "operators/flat_map_values.h"
 #include "operators/internal/processor_node.h"
 #include "operators/internal/sink_node.h"
+#include "operators/internal/source_node.h"
 #include "operators/map.h"
 #include "operators/map_values.h"
 #include "operators/passthrough.h"
@@ -67,7 +68,65 @@ void require_serde(graph_node& node, const serde_ref<T>& serde, const char* what
             + " (it has no default serde; pass one with consumed/produced::with)");
     }
 }
+
+// Adds a source node reading `topics` with these serdes; returns its name.
+template<typename K, typename V>
+std::string add_source(graph& g, const std::string& explicit_name, std::vector<std::string> topics,
+    const serde_ref<K>& key_serde, const serde_ref<V>& value_serde,
+    std::shared_ptr<deserialization_exception_handler> handler, bool internal) {
+    graph_node node;
+    node.name = g.name_or_new(explicit_name, "KSTREAM-SOURCE-");
+    node.kind = node_kind::source;
+    node.topics = std::move(topics);
+    node.internal_topics = internal;
+    require_serde(node, key_serde, "key");
+    require_serde(node, value_serde, "value");
+    node.factory = [name = node.name, ks = key_serde, vs = value_serde, h = std::move(handler)] {
+        return std::make_unique<operators::internal::source_node<K, V>>(name, ks, vs, h);
+    };
+    auto name = node.name;
+    g.add(std::move(node));
+    return name;
+}
 } // namespace dsl::internal
+
+// How repartition() writes and reads its internal topic, as Kafka Streams'
+// Repartitioned: serdes (the types' defaults unless given), the name (the
+// topic is "<application.id>-<name>-repartition"), the partition count.
+template<typename K, typename V>
+class repartitioned {
+public:
+    repartitioned() = default;
+    static repartitioned with(serde_ref<K> key_serde, serde_ref<V> value_serde) {
+        repartitioned r;
+        r._key_serde = std::move(key_serde);
+        r._value_serde = std::move(value_serde);
+        return r;
+    }
+    static repartitioned as(std::string name) { return repartitioned().with_name(std::move(name)); }
+    repartitioned with_name(std::string name) const {
+        repartitioned r(*this);
+        r._name = std::move(name);
+        return r;
+    }
+    // 0 (the default): as many partitions as the upstream source topics.
+    repartitioned with_number_of_partitions(int n) const {
+        repartitioned r(*this);
+        r._partitions = n;
+        return r;
+    }
+
+    const serde_ref<K>& key_serde() const noexcept { return _key_serde; }
+    const serde_ref<V>& value_serde() const noexcept { return _value_serde; }
+    const std::string& name() const noexcept { return _name; }
+    int partitions() const noexcept { return _partitions; }
+
+private:
+    serde_ref<K> _key_serde = default_serde_ref<K>();
+    serde_ref<V> _value_serde = default_serde_ref<V>();
+    std::string _name;
+    int _partitions = 0;
+};
 
 template<typename K, typename V>
 class kstream {
@@ -161,6 +220,19 @@ public:
 
     void to(const std::string& topic, const produced<K, V>& p = {}) const { add_sink(topic, nullptr, p); }
 
+    // Writes the stream to an internal topic, "<application.id>-<name>-repartition",
+    // and reads it back: the records' partitions then follow their keys, and
+    // what follows runs in a sub-topology of its own.
+    kstream repartition(const repartitioned<K, V>& r = {}) const {
+        const auto name = _graph->name_or_new(r.name(), "KSTREAM-REPARTITION-");
+        const auto topic = name + "-repartition";
+        add_sink(topic, nullptr, produced<K, V>::with(r.key_serde(), r.value_serde()).with_name(name + "-sink"),
+            true, r.partitions());
+        return kstream(_graph,
+            dsl::internal::add_source<K, V>(
+                *_graph, name + "-source", {topic}, r.key_serde(), r.value_serde(), nullptr, true));
+    }
+
     // Writes each record to the topic extractor(key, value[, metadata]) names.
     template<topic_name_extractor<K, V> F>
     void to(F extractor, const produced<K, V>& p = {}) const {
@@ -238,19 +310,23 @@ private:
     }
 
     void add_sink(const std::string& topic, typename operators::internal::sink_node<K, V>::extractor extractor,
-        const produced<K, V>& p) const {
+        const produced<K, V>& p, bool internal = false, int partitions = 0) const {
         dsl::internal::graph_node node;
         node.name = _graph->name_or_new(p.name(), "KSTREAM-SINK-");
         node.kind = dsl::internal::node_kind::sink;
         node.parents = {_node};
         node.topic_extractor = static_cast<bool>(extractor);
+        node.internal_topics = internal;
+        node.partitions = partitions;
         if (!extractor) {
             node.topics = {topic};
         }
         dsl::internal::require_serde(node, p.key_serde(), "key");
         dsl::internal::require_serde(node, p.value_serde(), "value");
-        node.factory = [name = node.name, topic, extractor, ks = p.key_serde(), vs = p.value_serde()] {
-            return std::make_unique<operators::internal::sink_node<K, V>>(name, topic, extractor, ks, vs);
+        node.factory = [name = node.name, topic, extractor, ks = p.key_serde(), vs = p.value_serde(), internal] {
+            auto sink = std::make_unique<operators::internal::sink_node<K, V>>(name, topic, extractor, ks, vs);
+            sink->set_internal(internal);
+            return sink;
         };
         _graph->add(std::move(node));
     }

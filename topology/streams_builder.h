@@ -32,18 +32,8 @@ public:
 
     template<typename K, typename V>
     kstream<K, V> stream(std::vector<std::string> topics, const consumed<K, V>& c = {}) {
-        dsl::internal::graph_node node;
-        node.name = _graph->name_or_new(c.name(), "KSTREAM-SOURCE-");
-        node.kind = dsl::internal::node_kind::source;
-        node.topics = std::move(topics);
-        dsl::internal::require_serde(node, c.key_serde(), "key");
-        dsl::internal::require_serde(node, c.value_serde(), "value");
-        node.factory = [name = node.name, ks = c.key_serde(), vs = c.value_serde(), h = c.handler()] {
-            return std::make_unique<operators::internal::source_node<K, V>>(name, ks, vs, h);
-        };
-        auto name = node.name;
-        _graph->add(std::move(node));
-        return kstream<K, V>(_graph, std::move(name));
+        return kstream<K, V>(_graph, dsl::internal::add_source<K, V>(*_graph, c.name(), std::move(topics),
+                                         c.key_serde(), c.value_serde(), c.handler(), false));
     }
 
     // Validates the graph and turns it into a topology; throws

@@ -144,33 +144,75 @@ topology::topology(std::vector<graph_node> nodes) : _nodes(std::move(nodes)) {
         _subtopologies[it->second].push_back(i);
         if (_nodes[i].kind == node_kind::source) {
             for (const auto& t : _nodes[i].topics) {
-                _source_topics[it->second].push_back(t);
-                _subtopology_of_topic.emplace(t, it->second);
+                _source_topics[it->second].emplace_back(t, _nodes[i].internal_topics);
             }
         }
     }
 }
 
-const std::vector<std::string>& topology::source_topics(int subtopology) const {
-    return _source_topics.at(static_cast<std::size_t>(subtopology));
+namespace {
+std::string full_topic_name(const std::string& topic, bool internal, std::string_view application_id) {
+    return internal ? fmt::format("{}-{}", application_id, topic) : topic;
+}
+} // namespace
+
+std::vector<std::string> topology::source_topics(int subtopology, std::string_view application_id) const {
+    std::vector<std::string> out;
+    for (const auto& [topic, internal] : _source_topics.at(static_cast<std::size_t>(subtopology))) {
+        out.push_back(full_topic_name(topic, internal, application_id));
+    }
+    return out;
+}
+
+std::set<std::string> topology::external_source_topics() const {
+    std::set<std::string> out;
+    for (const auto& sub : _source_topics) {
+        for (const auto& [topic, internal] : sub) {
+            if (!internal) {
+                out.insert(topic);
+            }
+        }
+    }
+    return out;
 }
 
 std::set<std::string> topology::sink_topics() const {
     std::set<std::string> topics;
     for (const auto& n : _nodes) {
-        if (n.kind == node_kind::sink && !n.topic_extractor) {
+        if (n.kind == node_kind::sink && !n.topic_extractor && !n.internal_topics) {
             topics.insert(n.topics.begin(), n.topics.end());
         }
     }
     return topics;
 }
 
-std::optional<int> topology::subtopology_of(std::string_view topic) const {
-    auto it = _subtopology_of_topic.find(topic);
-    return it == _subtopology_of_topic.end() ? std::nullopt : std::optional<int>(it->second);
+std::vector<topology::internal_topic> topology::internal_topics(std::string_view application_id) const {
+    std::vector<internal_topic> out;
+    for (std::size_t s = 0; s < _subtopologies.size(); ++s) {
+        for (auto i : _subtopologies[s]) {
+            const auto& n = _nodes[i];
+            if (n.kind == node_kind::sink && n.internal_topics) {
+                const auto& topic = n.topics.at(0);
+                out.push_back({full_topic_name(topic, true, application_id), n.partitions, static_cast<int>(s),
+                    subtopology_of(full_topic_name(topic, true, application_id), application_id).value_or(-1)});
+            }
+        }
+    }
+    return out;
 }
 
-task_nodes topology::create_task_nodes(int subtopology) const {
+std::optional<int> topology::subtopology_of(std::string_view topic, std::string_view application_id) const {
+    for (std::size_t s = 0; s < _source_topics.size(); ++s) {
+        for (const auto& [name, internal] : _source_topics[s]) {
+            if (full_topic_name(name, internal, application_id) == topic) {
+                return static_cast<int>(s);
+            }
+        }
+    }
+    return std::nullopt;
+}
+
+task_nodes topology::create_task_nodes(int subtopology, std::string_view application_id) const {
     task_nodes task;
     std::unordered_map<std::string, operators::internal::node_instance*> made;
     for (auto i : _subtopologies.at(static_cast<std::size_t>(subtopology))) {
@@ -185,7 +227,7 @@ task_nodes topology::create_task_nodes(int subtopology) const {
                 throw std::logic_error(fmt::format("source {} does not read bytes", spec.name));
             }
             for (const auto& t : spec.topics) {
-                task.sources.emplace(t, source);
+                task.sources.emplace(full_topic_name(t, spec.internal_topics, application_id), source);
             }
         }
         made.emplace(spec.name, instance.get());

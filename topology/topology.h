@@ -69,24 +69,36 @@ public:
 
     topology_description describe() const;
 
+    // A repartition topic the topology writes and reads.
+    struct internal_topic {
+        std::string name;         // "<application.id>-<name>-repartition"
+        int partitions = 0;       // 0: as many as the writer's source topics
+        int writer_subtopology = 0;
+        int reader_subtopology = 0;
+    };
+
     std::size_t subtopology_count() const noexcept { return _subtopologies.size(); }
-    // The topics the sub-topology's sources read.
-    const std::vector<std::string>& source_topics(int subtopology) const;
-    // Every topic a sink writes by name.
+    // The topics the sub-topology's sources read; internal topics get the
+    // application id as prefix.
+    std::vector<std::string> source_topics(int subtopology, std::string_view application_id = {}) const;
+    // Every topic outside the application that the sources read.
+    std::set<std::string> external_source_topics() const;
+    // Every topic a sink writes by name, internal ones excepted.
     std::set<std::string> sink_topics() const;
-    // The sub-topology that reads `topic`, if any.
-    std::optional<int> subtopology_of(std::string_view topic) const;
+    std::vector<internal_topic> internal_topics(std::string_view application_id) const;
+    // The sub-topology that reads `topic` (an internal one by its full name).
+    std::optional<int> subtopology_of(std::string_view topic, std::string_view application_id = {}) const;
 
     // Makes and wires the nodes of one task of `subtopology`.
-    task_nodes create_task_nodes(int subtopology) const;
+    task_nodes create_task_nodes(int subtopology, std::string_view application_id = {}) const;
 
 private:
     std::vector<dsl::internal::graph_node> _nodes;
     // Node indices per sub-topology, in the order they were added (parents
     // before children).
     std::vector<std::vector<std::size_t>> _subtopologies;
-    std::vector<std::vector<std::string>> _source_topics;
-    std::map<std::string, int, std::less<>> _subtopology_of_topic;
+    // Per sub-topology: each source topic and whether it is internal.
+    std::vector<std::vector<std::pair<std::string, bool>>> _source_topics;
 };
 
 } // namespace eddy

@@ -30,7 +30,17 @@ public:
         , _key_serde(std::move(key_serde))
         , _value_serde(std::move(value_serde)) {}
 
-    void init(task_context& task) override { _task = &task; }
+    // An internal topic is named after the application: prefix it now.
+    void init(task_context& task) override {
+        _task = &task;
+        if (_internal && !_topic.empty()) {
+            _topic = task.application_id + "-" + _topic;
+        }
+    }
+    sink_node& set_internal(bool internal) {
+        _internal = internal;
+        return *this;
+    }
 
     void process(const record<K, V>& r) override {
         raw_record out;
@@ -52,6 +62,7 @@ public:
 
 private:
     std::string _topic;
+    bool _internal = false;
     extractor _topic_of;
     serde_ref<K> _key_serde;
     serde_ref<V> _value_serde;

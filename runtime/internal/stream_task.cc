@@ -10,7 +10,7 @@ namespace eddy::runtime::internal {
 stream_task::stream_task(const topology& t, task_id id, std::string application_id, record_collector& collector,
     std::function<std::int64_t()> wall_clock_ms,
     std::shared_ptr<deserialization_exception_handler> deserialization_handler)
-    : _nodes(t.create_task_nodes(id.subtopology)) {
+    : _nodes(t.create_task_nodes(id.subtopology, application_id)) {
     _context.application_id = std::move(application_id);
     _context.id = id;
     _context.collector = &collector;

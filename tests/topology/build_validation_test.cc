@@ -72,10 +72,15 @@ TEST(BuildValidationTest, ParentsThatAreMissingOrDownstreamAreRejected) {
     using eddy::dsl::internal::graph_node;
     using eddy::dsl::internal::node_kind;
     auto factory = [] { return std::unique_ptr<eddy::operators::internal::node_instance>(); };
-    std::vector<graph_node> nodes;
-    nodes.push_back({"a", node_kind::processor, {"b"}, {}, false, {}, factory, {}});
-    nodes.push_back({"b", node_kind::processor, {"a"}, {}, false, {}, factory, {}});
-    nodes.push_back({"c", node_kind::processor, {"ghost"}, {}, false, {}, factory, {}});
+    auto node = [&](std::string name, std::string parent) {
+        graph_node n;
+        n.name = std::move(name);
+        n.kind = node_kind::processor;
+        n.parents = {std::move(parent)};
+        n.factory = factory;
+        return n;
+    };
+    std::vector<graph_node> nodes{node("a", "b"), node("b", "a"), node("c", "ghost")};
     try {
         eddy::topology t(std::move(nodes));
         FAIL() << "expected a topology_error";

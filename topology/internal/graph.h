@@ -24,6 +24,12 @@ struct graph_node {
     // extractor).
     std::vector<std::string> topics;
     bool topic_extractor = false;
+    // The topics are internal (a repartition topic): each is named
+    // "<application.id>-<topic>" when the topology runs.
+    bool internal_topics = false;
+    // The partition count an internal topic a sink writes is created with;
+    // 0: the largest partition count of the sink's sub-topology's sources.
+    int partitions = 0;
     std::vector<std::string> stores;
     std::function<std::unique_ptr<operators::internal::node_instance>()> factory;
     // What build() must reject, found while the node was added (a missing

@@ -1,0 +1,132 @@
+#include "runtime/admin.h"
+
+#include <array>
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <librdkafka/rdkafka.h>
+
+#include "runtime/internal/client_config.h"
+#include "runtime/internal/log.h"
+#include "runtime/kafka_error.h"
+
+namespace eddy {
+
+struct admin_client::impl {
+    rd_kafka_t* rk = nullptr;
+    std::string bootstrap;
+    std::chrono::milliseconds timeout;
+};
+
+admin_client::admin_client(const streams_config& config, std::chrono::milliseconds timeout)
+    : _impl(std::make_unique<impl>()) {
+    _impl->bootstrap = config.required(streams_config::bootstrap_servers);
+    _impl->timeout = timeout;
+    auto settings = runtime::internal::client_settings(config, "admin.");
+    _impl->rk = runtime::internal::make_client(RD_KAFKA_PRODUCER, settings);
+}
+
+admin_client::~admin_client() {
+    rd_kafka_destroy(_impl->rk);
+}
+
+void admin_client::create_topics(const std::vector<topic_spec>& topics) {
+    if (topics.empty()) {
+        return;
+    }
+    std::array<char, 512> err{};
+    std::vector<rd_kafka_NewTopic_t*> specs;
+    for (const auto& t : topics) {
+        auto* nt = rd_kafka_NewTopic_new(t.name.c_str(), t.partitions, t.replication_factor, err.data(), err.size());
+        if (nt == nullptr) {
+            for (auto* s : specs) {
+                rd_kafka_NewTopic_destroy(s);
+            }
+            throw kafka_error(RD_KAFKA_RESP_ERR__INVALID_ARG, fmt::format("topic {}: {}", t.name, err.data()));
+        }
+        for (const auto& [k, v] : t.configs) {
+            rd_kafka_NewTopic_set_config(nt, k.c_str(), v.c_str());
+        }
+        specs.push_back(nt);
+    }
+    rd_kafka_queue_t* queue = rd_kafka_queue_new(_impl->rk);
+    rd_kafka_AdminOptions_t* options = rd_kafka_AdminOptions_new(_impl->rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+    rd_kafka_AdminOptions_set_request_timeout(options, static_cast<int>(_impl->timeout.count()), err.data(), err.size());
+    rd_kafka_CreateTopics(_impl->rk, specs.data(), specs.size(), options, queue);
+    rd_kafka_event_t* event = rd_kafka_queue_poll(queue, static_cast<int>(_impl->timeout.count()) + 2000);
+    auto cleanup = [&] {
+        if (event != nullptr) {
+            rd_kafka_event_destroy(event);
+        }
+        rd_kafka_AdminOptions_destroy(options);
+        rd_kafka_queue_destroy(queue);
+        for (auto* s : specs) {
+            rd_kafka_NewTopic_destroy(s);
+        }
+    };
+    if (event == nullptr) {
+        cleanup();
+        throw kafka_error(RD_KAFKA_RESP_ERR__TIMED_OUT,
+            fmt::format("creating topics on {}: no answer within {} ms", _impl->bootstrap, _impl->timeout.count()));
+    }
+    if (auto e = rd_kafka_event_error(event); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        std::string msg = fmt::format("creating topics on {}: {}", _impl->bootstrap, rd_kafka_event_error_string(event));
+        cleanup();
+        throw kafka_error(e, msg);
+    }
+    std::size_t n = 0;
+    const auto* result = rd_kafka_event_CreateTopics_result(event);
+    const auto** results = rd_kafka_CreateTopics_result_topics(result, &n);
+    for (std::size_t i = 0; i < n; ++i) {
+        auto e = rd_kafka_topic_result_error(results[i]);
+        if (e != RD_KAFKA_RESP_ERR_NO_ERROR && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+            std::string msg = fmt::format("cannot create topic {}: {}", rd_kafka_topic_result_name(results[i]),
+                rd_kafka_topic_result_error_string(results[i]) ? rd_kafka_topic_result_error_string(results[i]) : "");
+            cleanup();
+            throw kafka_error(e, msg);
+        }
+        runtime::internal::logger()->info("topic ready topic={} created={}", rd_kafka_topic_result_name(results[i]),
+            e == RD_KAFKA_RESP_ERR_NO_ERROR);
+    }
+    cleanup();
+}
+
+std::map<std::string, topic_description> admin_client::list_topics() {
+    const rd_kafka_metadata_t* md = nullptr;
+    auto e = rd_kafka_metadata(_impl->rk, 1, nullptr, &md, static_cast<int>(_impl->timeout.count()));
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        throw kafka_error(e, fmt::format("cannot reach Kafka at {} ({}): {}", _impl->bootstrap,
+                                 streams_config::bootstrap_servers, rd_kafka_err2str(e)));
+    }
+    std::map<std::string, topic_description> out;
+    for (int i = 0; i < md->topic_cnt; ++i) {
+        const auto& t = md->topics[i];
+        std::string name = t.topic;
+        if (t.err != RD_KAFKA_RESP_ERR_NO_ERROR || name.starts_with("__")) {
+            continue;
+        }
+        topic_description d{name, t.partition_cnt, {}};
+        d.leaders.resize(static_cast<std::size_t>(t.partition_cnt), -1);
+        for (int p = 0; p < t.partition_cnt; ++p) {
+            if (t.partitions[p].id >= 0 && t.partitions[p].id < t.partition_cnt) {
+                d.leaders[static_cast<std::size_t>(t.partitions[p].id)] = t.partitions[p].leader;
+            }
+        }
+        out.emplace(name, std::move(d));
+    }
+    rd_kafka_metadata_destroy(md);
+    return out;
+}
+
+std::optional<topic_description> admin_client::describe_topic(const std::string& topic) {
+    auto all = list_topics();
+    auto it = all.find(topic);
+    return it == all.end() ? std::nullopt : std::optional<topic_description>(it->second);
+}
+
+std::optional<int> admin_client::partition_count(const std::string& topic) {
+    auto d = describe_topic(topic);
+    return d ? std::optional<int>(d->partitions) : std::nullopt;
+}
+
+} // namespace eddy

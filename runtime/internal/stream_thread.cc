@@ -1,0 +1,686 @@
+#include "runtime/internal/stream_thread.h"
+
+#include <algorithm>
+#include <cstring>
+#include <deque>
+#include <optional>
+#include <set>
+#include <utility>
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <librdkafka/rdkafka.h>
+#include <nlohmann/json.hpp>
+
+#include "runtime/internal/client_config.h"
+#include "runtime/internal/log.h"
+#include "runtime/internal/stream_task.h"
+#include "runtime/kafka_error.h"
+
+namespace eddy::runtime::internal {
+namespace {
+
+using clock = std::chrono::steady_clock;
+using topic_partition = std::pair<std::string, std::int32_t>;
+
+std::int64_t wall_clock_now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+raw_record to_raw_record(const rd_kafka_message_t* m) {
+    raw_record r;
+    r.topic = rd_kafka_topic_name(m->rkt);
+    r.partition = m->partition;
+    r.offset = m->offset;
+    rd_kafka_timestamp_type_t type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
+    r.timestamp = rd_kafka_message_timestamp(m, &type);
+    if (m->key != nullptr) {
+        r.key.emplace(static_cast<const char*>(m->key), m->key_len);
+    }
+    if (m->payload != nullptr) {
+        r.value.emplace(static_cast<const char*>(m->payload), m->len);
+    }
+    rd_kafka_headers_t* hdrs = nullptr;
+    if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        const char* name = nullptr;
+        const void* value = nullptr;
+        std::size_t size = 0;
+        for (std::size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
+             ++i) {
+            r.headers.add(name,
+                value == nullptr ? std::nullopt
+                                 : std::optional<std::string>(std::string(static_cast<const char*>(value), size)));
+        }
+    }
+    return r;
+}
+
+// A partition list owned here.
+struct partition_list {
+    rd_kafka_topic_partition_list_t* list;
+    partition_list() : list(rd_kafka_topic_partition_list_new(8)) {}
+    ~partition_list() { rd_kafka_topic_partition_list_destroy(list); }
+    partition_list(const partition_list&) = delete;
+    partition_list& operator=(const partition_list&) = delete;
+    void add(const std::string& topic, std::int32_t partition, std::int64_t offset) {
+        rd_kafka_topic_partition_list_add(list, topic.c_str(), partition)->offset = offset;
+    }
+};
+
+[[noreturn]] void throw_kafka(rd_kafka_error_t* error, const std::string& what) {
+    auto code = rd_kafka_error_code(error);
+    std::string msg = fmt::format("{}: {}", what, rd_kafka_error_string(error));
+    bool retriable = rd_kafka_error_is_retriable(error) != 0;
+    rd_kafka_error_destroy(error);
+    throw kafka_error(code, msg).set_retriable(retriable);
+}
+
+} // namespace
+
+// A task and the partitions that feed it.
+struct active_task {
+    std::unique_ptr<stream_task> task;
+    std::map<topic_partition, std::deque<raw_record>> buffers;
+    std::set<topic_partition> paused;
+    // The offset to commit per partition: the last processed one plus one.
+    std::map<topic_partition, std::int64_t> next_offsets;
+    std::optional<clock::time_point> waiting_since;
+    std::shared_ptr<std::atomic<std::int64_t>> processed = std::make_shared<std::atomic<std::int64_t>>(0);
+};
+
+struct stream_thread::impl : record_collector {
+    stream_thread* self = nullptr;
+    const topology* topo = nullptr;
+    thread_settings settings;
+    rd_kafka_t* consumer = nullptr;
+    rd_kafka_t* producer = nullptr;
+    std::map<task_id, active_task> tasks;
+    std::map<topic_partition, task_id> task_of;
+    bool transaction_open = false;
+    bool dirty = false; // processed something since the last commit
+    std::optional<kafka_error> delivery_error;
+    // An exception caught in a librdkafka callback, rethrown by the loop.
+    std::exception_ptr callback_error;
+    // The thread is dying of an error: commit nothing more.
+    bool failed = false;
+    clock::time_point last_commit = clock::now();
+    mutable std::mutex stats_mutex;
+    std::map<std::string, std::int64_t> lag;
+    std::map<std::string, std::shared_ptr<std::atomic<std::int64_t>>> processed_by_task;
+
+    // --- record_collector ---
+    void send(raw_record r) override {
+        begin_transaction_if_needed();
+        rd_kafka_headers_t* hdrs = nullptr;
+        if (!r.headers.empty()) {
+            hdrs = rd_kafka_headers_new(r.headers.size());
+            for (const auto& h : r.headers) {
+                rd_kafka_header_add(hdrs, h.key.data(), static_cast<ssize_t>(h.key.size()),
+                    h.value ? h.value->data() : nullptr, h.value ? static_cast<ssize_t>(h.value->size()) : 0);
+            }
+        }
+        const std::int32_t partition = r.partition < 0 ? RD_KAFKA_PARTITION_UA : r.partition;
+        // The librdkafka macros cast their arguments without parentheses.
+        char* key = r.key ? r.key->data() : nullptr;
+        const std::size_t key_size = r.key ? r.key->size() : 0;
+        char* value = r.value ? r.value->data() : nullptr;
+        const std::size_t value_size = r.value ? r.value->size() : 0;
+        for (;;) {
+            auto err = rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(r.topic.c_str()), RD_KAFKA_V_PARTITION(partition),
+                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                RD_KAFKA_V_KEY(key, key_size), RD_KAFKA_V_VALUE(value, value_size),
+                RD_KAFKA_V_TIMESTAMP(r.timestamp), RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+            if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                return;
+            }
+            if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+                // The producer's queue is full: serve delivery reports until
+                // there is room, the record waits meanwhile.
+                rd_kafka_poll(producer, 10);
+                continue;
+            }
+            if (hdrs != nullptr) {
+                rd_kafka_headers_destroy(hdrs);
+            }
+            throw kafka_error(err, fmt::format("cannot produce to topic {}: {}", r.topic, rd_kafka_err2str(err)));
+        }
+    }
+
+    static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+        auto* me = static_cast<impl*>(opaque);
+        if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            if (!me->delivery_error) {
+                me->delivery_error.emplace(m->err,
+                    fmt::format("delivery to topic {} partition {} failed: {}", rd_kafka_topic_name(m->rkt),
+                        m->partition, rd_kafka_err2str(m->err)));
+            }
+            return;
+        }
+        me->self->_counters.produced.fetch_add(1, std::memory_order_relaxed);
+    }
+
+    static int on_statistics(rd_kafka_t*, char* json, std::size_t json_len, void* opaque) {
+        auto* me = static_cast<impl*>(opaque);
+        try {
+            auto stats = nlohmann::json::parse(json, json + json_len);
+            std::map<std::string, std::int64_t> lag;
+            if (stats.contains("topics")) {
+                for (const auto& [topic, t] : stats["topics"].items()) {
+                    for (const auto& [p, part] : t["partitions"].items()) {
+                        if (p == "-1" || !part.contains("consumer_lag")) {
+                            continue;
+                        }
+                        auto value = part["consumer_lag"].get<std::int64_t>();
+                        if (value >= 0) {
+                            lag[topic + "-" + p] = value;
+                        }
+                    }
+                }
+            }
+            std::scoped_lock lock(me->stats_mutex);
+            me->lag = std::move(lag);
+        } catch (const std::exception& e) {
+            logger()->debug("statistics not parsed thread={} error={}", me->self->name(), e.what());
+        }
+        return 0;
+    }
+
+    static void on_rebalance(
+        rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts, void* opaque) {
+        auto* me = static_cast<impl*>(opaque);
+        // Nothing may throw through librdkafka: keep the error for the loop.
+        try {
+            me->rebalance(rk, err, parts);
+        } catch (...) {
+            me->callback_error = std::current_exception();
+            rd_kafka_assign(rk, nullptr);
+        }
+    }
+
+    void rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts) {
+        auto* me = this;
+        const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+        me->self->set_state(thread_state::rebalancing);
+        me->self->_counters.rebalances.fetch_add(1, std::memory_order_relaxed);
+        if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+            me->assigned(parts);
+            if (cooperative) {
+                if (auto* e = rd_kafka_incremental_assign(rk, parts)) {
+                    logger()->error("incremental assign failed thread={} error={}", me->self->name(),
+                        rd_kafka_error_string(e));
+                    rd_kafka_error_destroy(e);
+                }
+            } else {
+                rd_kafka_assign(rk, parts);
+            }
+        } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+            me->revoked(parts, rd_kafka_assignment_lost(rk) != 0);
+            if (cooperative) {
+                if (auto* e = rd_kafka_incremental_unassign(rk, parts)) {
+                    rd_kafka_error_destroy(e);
+                }
+            } else {
+                rd_kafka_assign(rk, nullptr);
+            }
+        } else {
+            logger()->error("rebalance failed thread={} error={}", me->self->name(), rd_kafka_err2str(err));
+            rd_kafka_assign(rk, nullptr);
+        }
+    }
+
+    void assigned(rd_kafka_topic_partition_list_t* parts) {
+        for (int i = 0; i < parts->cnt; ++i) {
+            std::string topic = parts->elems[i].topic;
+            const std::int32_t partition = parts->elems[i].partition;
+            auto sub = topo->subtopology_of(topic, settings.application_id);
+            if (!sub) {
+                logger()->warn("assigned a topic no source reads thread={} topic={}", self->name(), topic);
+                continue;
+            }
+            task_id id{*sub, partition};
+            auto [it, fresh] = tasks.try_emplace(id);
+            if (fresh) {
+                it->second.task = std::make_unique<stream_task>(*topo, id, settings.application_id, *this,
+                    wall_clock_now_ms, settings.deserialization_handler);
+                std::scoped_lock lock(stats_mutex);
+                processed_by_task[id.to_string()] = it->second.processed;
+                logger()->info("task created thread={} task={}", self->name(), id.to_string());
+            }
+            it->second.buffers[{topic, partition}];
+            task_of[{topic, partition}] = id;
+        }
+    }
+
+    void revoked(rd_kafka_topic_partition_list_t* parts, bool lost) {
+        if (lost || failed) {
+            // Another member owns these now: whatever was not committed is
+            // theirs to process again; nothing may be committed from here.
+            abort_after_loss();
+        } else {
+            commit(true);
+        }
+        for (int i = 0; i < parts->cnt; ++i) {
+            topic_partition tp{parts->elems[i].topic, parts->elems[i].partition};
+            auto it = task_of.find(tp);
+            if (it == task_of.end()) {
+                continue;
+            }
+            auto id = it->second;
+            task_of.erase(it);
+            auto& t = tasks.at(id);
+            t.buffers.erase(tp);
+            t.next_offsets.erase(tp);
+            t.paused.erase(tp);
+            if (t.buffers.empty()) {
+                t.task->close();
+                tasks.erase(id);
+                std::scoped_lock lock(stats_mutex);
+                processed_by_task.erase(id.to_string());
+                logger()->info("task closed thread={} task={} lost={}", self->name(), id.to_string(), lost);
+            }
+        }
+    }
+
+    void begin_transaction_if_needed() {
+        if (!settings.exactly_once || transaction_open) {
+            return;
+        }
+        if (auto* e = rd_kafka_begin_transaction(producer)) {
+            throw_kafka(e, "cannot begin a transaction");
+        }
+        transaction_open = true;
+    }
+
+    void route(rd_kafka_message_t* m) {
+        topic_partition tp{rd_kafka_topic_name(m->rkt), m->partition};
+        auto it = task_of.find(tp);
+        if (it == task_of.end()) {
+            // A record fetched before its partition was revoked.
+            return;
+        }
+        self->_counters.consumed.fetch_add(1, std::memory_order_relaxed);
+        auto& t = tasks.at(it->second);
+        auto& buffer = t.buffers[tp];
+        buffer.push_back(to_raw_record(m));
+        if (buffer.size() > settings.buffered_records_per_partition && !t.paused.contains(tp)) {
+            partition_list pl;
+            pl.add(tp.first, tp.second, RD_KAFKA_OFFSET_INVALID);
+            rd_kafka_pause_partitions(consumer, pl.list);
+            t.paused.insert(tp);
+        }
+        process_ready(t);
+    }
+
+    // Processes the task's buffered records in timestamp order across its
+    // partitions; waits up to max.task.idle.ms for an empty partition.
+    void process_ready(active_task& t) {
+        for (;;) {
+            std::deque<raw_record>* next = nullptr;
+            bool some_empty = false;
+            for (auto& [tp, buffer] : t.buffers) {
+                if (buffer.empty()) {
+                    some_empty = true;
+                } else if (next == nullptr || buffer.front().timestamp < next->front().timestamp) {
+                    next = &buffer;
+                }
+            }
+            if (next == nullptr) {
+                t.waiting_since.reset();
+                return;
+            }
+            if (some_empty && settings.max_task_idle.count() > 0) {
+                const auto now = clock::now();
+                if (!t.waiting_since) {
+                    t.waiting_since = now;
+                }
+                if (now - *t.waiting_since < settings.max_task_idle) {
+                    return;
+                }
+            }
+            t.waiting_since.reset();
+            raw_record r = std::move(next->front());
+            next->pop_front();
+            process_one(t, r);
+            topic_partition tp{r.topic, r.partition};
+            if (t.paused.contains(tp) && t.buffers[tp].size() <= settings.buffered_records_per_partition / 2) {
+                partition_list pl;
+                pl.add(tp.first, tp.second, RD_KAFKA_OFFSET_INVALID);
+                rd_kafka_resume_partitions(consumer, pl.list);
+                t.paused.erase(tp);
+            }
+        }
+    }
+
+    void process_one(active_task& t, const raw_record& r) {
+        begin_transaction_if_needed();
+        const auto start = clock::now();
+        t.task->process(r);
+        self->_counters.process_ns.fetch_add(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - start).count(),
+            std::memory_order_relaxed);
+        self->_counters.processed.fetch_add(1, std::memory_order_relaxed);
+        t.processed->fetch_add(1, std::memory_order_relaxed);
+        t.next_offsets[{r.topic, r.partition}] = r.offset + 1;
+        dirty = true;
+    }
+
+    void check_delivery() {
+        if (delivery_error) {
+            auto e = *delivery_error;
+            delivery_error.reset();
+            throw e;
+        }
+    }
+
+    void fill_offsets(partition_list& pl) const {
+        for (const auto& [id, t] : tasks) {
+            for (const auto& [tp, offset] : t.next_offsets) {
+                pl.add(tp.first, tp.second, offset);
+            }
+        }
+    }
+
+    // Commits what was processed; `final` when partitions are about to go.
+    void commit(bool final) {
+        if (!dirty && !transaction_open) {
+            last_commit = clock::now();
+            return;
+        }
+        const auto start = clock::now();
+        partition_list pl;
+        fill_offsets(pl);
+        if (settings.exactly_once) {
+            begin_transaction_if_needed();
+            if (pl.list->cnt > 0) {
+                auto* group = rd_kafka_consumer_group_metadata(consumer);
+                auto* e = rd_kafka_send_offsets_to_transaction(
+                    producer, pl.list, group, static_cast<int>(settings.transaction_timeout.count()));
+                rd_kafka_consumer_group_metadata_destroy(group);
+                if (e != nullptr) {
+                    handle_transaction_error(e, "cannot send offsets to the transaction");
+                    return;
+                }
+            }
+            if (auto* e = rd_kafka_commit_transaction(producer, static_cast<int>(settings.transaction_timeout.count()))) {
+                handle_transaction_error(e, "cannot commit the transaction");
+                return;
+            }
+            check_delivery();
+            transaction_open = false;
+        } else {
+            auto err = rd_kafka_flush(producer, static_cast<int>(settings.transaction_timeout.count()));
+            if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                throw kafka_error(err, fmt::format("cannot flush the producer before committing: {} records outstanding",
+                                           rd_kafka_outq_len(producer)));
+            }
+            check_delivery();
+            if (pl.list->cnt > 0) {
+                err = rd_kafka_commit(consumer, pl.list, 0);
+                if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                    // The records will be processed again by whoever owns the
+                    // partitions next: at-least-once allows that.
+                    logger()->warn("offset commit failed thread={} final={} error={}", self->name(), final,
+                        rd_kafka_err2str(err));
+                }
+            }
+        }
+        dirty = false;
+        self->_counters.commits.fetch_add(1, std::memory_order_relaxed);
+        self->_counters.commit_us.fetch_add(
+            std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - start).count(),
+            std::memory_order_relaxed);
+        last_commit = clock::now();
+    }
+
+    void handle_transaction_error(rd_kafka_error_t* e, const std::string& what) {
+        if (rd_kafka_error_txn_requires_abort(e) != 0) {
+            logger()->warn("aborting transaction thread={} reason=\"{}: {}\"", self->name(), what,
+                rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+            abort_and_rewind();
+            return;
+        }
+        throw_kafka(e, what);
+    }
+
+    // Aborts the open transaction and rewinds every partition to its
+    // committed offset, so the aborted records are processed again.
+    void abort_and_rewind() {
+        if (transaction_open) {
+            if (auto* e = rd_kafka_abort_transaction(producer, static_cast<int>(settings.transaction_timeout.count()))) {
+                throw_kafka(e, "cannot abort the transaction");
+            }
+            transaction_open = false;
+            self->_counters.aborted_transactions.fetch_add(1, std::memory_order_relaxed);
+        }
+        delivery_error.reset();
+        partition_list pl;
+        for (const auto& [tp, id] : task_of) {
+            pl.add(tp.first, tp.second, RD_KAFKA_OFFSET_INVALID);
+        }
+        if (pl.list->cnt > 0) {
+            rd_kafka_committed(consumer, pl.list, static_cast<int>(settings.transaction_timeout.count()));
+            for (int i = 0; i < pl.list->cnt; ++i) {
+                if (pl.list->elems[i].offset < 0) {
+                    pl.list->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+                }
+            }
+            if (auto* e = rd_kafka_seek_partitions(consumer, pl.list, static_cast<int>(settings.transaction_timeout.count()))) {
+                throw_kafka(e, "cannot rewind after an aborted transaction");
+            }
+        }
+        for (auto& [id, t] : tasks) {
+            for (auto& [tp, buffer] : t.buffers) {
+                buffer.clear();
+            }
+            t.next_offsets.clear();
+        }
+        dirty = false;
+    }
+
+    void abort_after_loss() {
+        if (settings.exactly_once && transaction_open) {
+            if (auto* e = rd_kafka_abort_transaction(producer, static_cast<int>(settings.transaction_timeout.count()))) {
+                logger()->error("abort after a lost assignment failed thread={} error={}", self->name(),
+                    rd_kafka_error_string(e));
+                rd_kafka_error_destroy(e);
+            }
+            transaction_open = false;
+        }
+        dirty = false;
+    }
+
+    void punctuate() {
+        const auto now = wall_clock_now_ms();
+        for (auto& [id, t] : tasks) {
+            if (t.task->punctuate_wall_clock(now) > 0) {
+                dirty = true;
+            }
+        }
+    }
+
+    void close_clients() {
+        if (consumer != nullptr) {
+            rd_kafka_consumer_close(consumer);
+            for (auto& [id, t] : tasks) {
+                t.task->close();
+            }
+            tasks.clear();
+            task_of.clear();
+            rd_kafka_destroy(consumer);
+            consumer = nullptr;
+        }
+        if (producer != nullptr) {
+            rd_kafka_flush(producer, static_cast<int>(settings.transaction_timeout.count()));
+            rd_kafka_destroy(producer);
+            producer = nullptr;
+        }
+    }
+};
+
+stream_thread::stream_thread(int index, const topology& t, const thread_settings& settings, state_listener on_state,
+    error_listener on_error)
+    : _index(index)
+    , _name(fmt::format("{}-StreamThread-{}", settings.application_id, index + 1))
+    , _impl(std::make_unique<impl>())
+    , _on_state(std::move(on_state))
+    , _on_error(std::move(on_error)) {
+    _impl->self = this;
+    _impl->topo = &t;
+    _impl->settings = settings;
+
+    auto producer_settings = settings.producer_settings;
+    producer_settings["client.id"] = _name + "-producer";
+    if (settings.exactly_once) {
+        producer_settings["transactional.id"] =
+            fmt::format("{}-{}-{}", settings.application_id, settings.process_id, index + 1);
+        producer_settings["transaction.timeout.ms"] = std::to_string(settings.transaction_timeout.count());
+    }
+    rd_kafka_conf_t* pconf = rd_kafka_conf_new();
+    rd_kafka_conf_set_opaque(pconf, _impl.get());
+    rd_kafka_conf_set_dr_msg_cb(pconf, &impl::on_delivery);
+    _impl->producer = make_client(RD_KAFKA_PRODUCER, producer_settings, pconf);
+
+    auto consumer_settings = settings.consumer_settings;
+    consumer_settings["client.id"] = _name + "-consumer";
+    rd_kafka_conf_t* cconf = rd_kafka_conf_new();
+    rd_kafka_conf_set_opaque(cconf, _impl.get());
+    rd_kafka_conf_set_rebalance_cb(cconf, &impl::on_rebalance);
+    rd_kafka_conf_set_stats_cb(cconf, &impl::on_statistics);
+    try {
+        _impl->consumer = make_client(RD_KAFKA_CONSUMER, consumer_settings, cconf);
+    } catch (...) {
+        rd_kafka_destroy(_impl->producer);
+        throw;
+    }
+    rd_kafka_poll_set_consumer(_impl->consumer);
+}
+
+stream_thread::~stream_thread() {
+    request_stop();
+    join();
+    _impl->close_clients();
+}
+
+void stream_thread::start() {
+    set_state(thread_state::starting);
+    _thread = std::thread([this] { run(); });
+}
+
+void stream_thread::join() {
+    if (_thread.joinable()) {
+        _thread.join();
+    }
+}
+
+void stream_thread::set_state(thread_state s) {
+    if (_state.exchange(s) != s && _on_state) {
+        _on_state(*this, s);
+    }
+}
+
+std::map<std::string, std::int64_t> stream_thread::task_processed() const {
+    std::scoped_lock lock(_impl->stats_mutex);
+    std::map<std::string, std::int64_t> out;
+    for (const auto& [id, n] : _impl->processed_by_task) {
+        out[id] = n->load();
+    }
+    return out;
+}
+
+std::map<std::string, std::int64_t> stream_thread::lag() const {
+    std::scoped_lock lock(_impl->stats_mutex);
+    return _impl->lag;
+}
+
+void stream_thread::run() {
+    auto& me = *_impl;
+    try {
+        if (me.settings.exactly_once) {
+            if (auto* e = rd_kafka_init_transactions(me.producer, static_cast<int>(me.settings.transaction_timeout.count() * 3))) {
+                throw_kafka(e, "cannot initialise transactions (is the cluster reachable and transactional?)");
+            }
+        }
+        std::set<std::string> topics;
+        for (std::size_t s = 0; s < me.topo->subtopology_count(); ++s) {
+            for (const auto& t : me.topo->source_topics(static_cast<int>(s), me.settings.application_id)) {
+                topics.insert(t);
+            }
+        }
+        partition_list subscription;
+        for (const auto& t : topics) {
+            subscription.add(t, RD_KAFKA_PARTITION_UA, RD_KAFKA_OFFSET_INVALID);
+        }
+        if (auto err = rd_kafka_subscribe(me.consumer, subscription.list); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            throw kafka_error(err, fmt::format("cannot subscribe: {}", rd_kafka_err2str(err)));
+        }
+        logger()->info("thread started thread={} topics={} guarantee={}", _name, topics.size(),
+            me.settings.exactly_once ? "exactly_once_v2" : "at_least_once");
+        while (!_stop.load(std::memory_order_relaxed)) {
+            rd_kafka_message_t* m = rd_kafka_consumer_poll(me.consumer, static_cast<int>(me.settings.poll_timeout.count()));
+            if (me.callback_error) {
+                if (m != nullptr) {
+                    rd_kafka_message_destroy(m);
+                }
+                std::rethrow_exception(std::exchange(me.callback_error, nullptr));
+            }
+            if (state() == thread_state::rebalancing) {
+                set_state(thread_state::running);
+            }
+            if (m != nullptr) {
+                if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                    me.route(m);
+                } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                    std::string what = rd_kafka_message_errstr(m);
+                    auto code = m->err;
+                    rd_kafka_message_destroy(m);
+                    if (code == RD_KAFKA_RESP_ERR__FATAL || code == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+                        throw kafka_error(code, fmt::format("consumer failed: {}", what));
+                    }
+                    logger()->warn("consumer error thread={} error={}", _name, what);
+                    m = nullptr;
+                }
+                if (m != nullptr) {
+                    rd_kafka_message_destroy(m);
+                }
+            }
+            // Partitions waiting for max.task.idle.ms.
+            if (me.settings.max_task_idle.count() > 0) {
+                for (auto& [id, t] : me.tasks) {
+                    if (t.waiting_since) {
+                        me.process_ready(t);
+                    }
+                }
+            }
+            rd_kafka_poll(me.producer, 0);
+            me.punctuate();
+            if (std::chrono::steady_clock::now() - me.last_commit >= me.settings.commit_interval) {
+                me.commit(false);
+            }
+        }
+        set_state(thread_state::pending_shutdown);
+        me.commit(true);
+        me.close_clients();
+        logger()->info("thread stopped thread={}", _name);
+        set_state(thread_state::dead);
+    } catch (...) {
+        logger()->error("thread died thread={}", _name);
+        me.failed = true;
+        try {
+            if (me.settings.exactly_once && me.transaction_open) {
+                me.abort_after_loss();
+            }
+            me.close_clients();
+        } catch (...) {
+            logger()->error("closing after an error failed thread={}", _name);
+        }
+        set_state(thread_state::dead);
+        if (_on_error) {
+            _on_error(*this, std::current_exception());
+        }
+    }
+}
+
+} // namespace eddy::runtime::internal

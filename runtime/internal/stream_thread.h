@@ -1,0 +1,96 @@
+#pragma once
+
+// A stream thread: one consumer (in the application's group) and one
+// producer, and the tasks of the partitions the group gives it. It polls one
+// record at a time (librdkafka 2.0.2's batch consume can skip offsets across
+// pause/resume), processes it at once through its task, and commits every
+// commit.interval.ms: at-least-once (flush, then commit offsets) or
+// exactly-once (offsets sent to the producer's transaction, then commit).
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "operators/error_handlers.h"
+#include "topology/topology.h"
+
+namespace eddy::runtime::internal {
+
+// The settings a thread runs with, resolved once by kafka_streams::start().
+struct thread_settings {
+    std::string application_id;
+    std::string process_id;
+    bool exactly_once = false;
+    std::chrono::milliseconds commit_interval{100};
+    std::chrono::milliseconds max_task_idle{0};
+    std::chrono::milliseconds poll_timeout{100};
+    std::chrono::milliseconds transaction_timeout{10'000};
+    std::size_t buffered_records_per_partition = 1000;
+    std::map<std::string, std::string> consumer_settings;
+    std::map<std::string, std::string> producer_settings;
+    std::shared_ptr<deserialization_exception_handler> deserialization_handler;
+};
+
+enum class thread_state { created, starting, rebalancing, running, pending_shutdown, dead };
+
+// Counters a thread updates and anyone may read.
+struct thread_counters {
+    std::atomic<std::int64_t> consumed{0};
+    std::atomic<std::int64_t> produced{0};
+    std::atomic<std::int64_t> processed{0};
+    std::atomic<std::int64_t> process_ns{0};
+    std::atomic<std::int64_t> commits{0};
+    std::atomic<std::int64_t> commit_us{0};
+    std::atomic<std::int64_t> rebalances{0};
+    std::atomic<std::int64_t> aborted_transactions{0};
+};
+
+class stream_thread {
+public:
+    using state_listener = std::function<void(stream_thread&, thread_state)>;
+    using error_listener = std::function<void(stream_thread&, std::exception_ptr)>;
+
+    stream_thread(int index, const topology& t, const thread_settings& settings, state_listener on_state,
+        error_listener on_error);
+    ~stream_thread();
+    stream_thread(const stream_thread&) = delete;
+    stream_thread& operator=(const stream_thread&) = delete;
+
+    void start();
+    void request_stop() noexcept { _stop.store(true); }
+    void join();
+
+    int index() const noexcept { return _index; }
+    const std::string& name() const noexcept { return _name; }
+    thread_state state() const noexcept { return _state.load(); }
+    const thread_counters& counters() const noexcept { return _counters; }
+    // Processed records per task.
+    std::map<std::string, std::int64_t> task_processed() const;
+    // Consumer lag per "topic-partition", from librdkafka's statistics.
+    std::map<std::string, std::int64_t> lag() const;
+
+private:
+    struct impl;
+    void run();
+    void set_state(thread_state s);
+
+    int _index;
+    std::string _name;
+    std::unique_ptr<impl> _impl;
+    state_listener _on_state;
+    error_listener _on_error;
+    std::atomic<bool> _stop{false};
+    std::atomic<thread_state> _state{thread_state::created};
+    thread_counters _counters;
+    std::thread _thread;
+};
+
+} // namespace eddy::runtime::internal

@@ -1,0 +1,428 @@
+#include "runtime/kafka_streams.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <random>
+#include <set>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "runtime/admin.h"
+#include "runtime/embedded_broker.h"
+#include "runtime/internal/client_config.h"
+#include "runtime/internal/log.h"
+#include "runtime/internal/stream_thread.h"
+#include "runtime/kafka_error.h"
+
+namespace eddy {
+namespace {
+
+using runtime::internal::logger;
+using runtime::internal::stream_thread;
+using runtime::internal::thread_settings;
+using runtime::internal::thread_state;
+
+std::string random_process_id() {
+    std::random_device rd;
+    return fmt::format("{:08x}{:08x}", rd(), rd());
+}
+
+// Defaults first; what the user set under the prefix wins.
+std::map<std::string, std::string> with_defaults(
+    std::map<std::string, std::string> defaults, const std::map<std::string, std::string>& user) {
+    for (const auto& [k, v] : user) {
+        defaults[k] = v;
+    }
+    return defaults;
+}
+
+} // namespace
+
+std::string_view to_string(streams_state s) noexcept {
+    switch (s) {
+    case streams_state::created:
+        return "CREATED";
+    case streams_state::rebalancing:
+        return "REBALANCING";
+    case streams_state::running:
+        return "RUNNING";
+    case streams_state::pending_shutdown:
+        return "PENDING_SHUTDOWN";
+    case streams_state::not_running:
+        return "NOT_RUNNING";
+    case streams_state::error:
+        break;
+    }
+    return "ERROR";
+}
+
+struct kafka_streams::impl {
+    topology topo;
+    streams_config config;
+    std::unique_ptr<embedded_broker> broker;
+    std::string bootstrap;
+    thread_settings settings;
+    int thread_count = 1;
+
+    mutable std::mutex mutex;
+    std::condition_variable changed;
+    streams_state state = streams_state::created;
+    std::function<void(streams_state, streams_state)> listener;
+    std::function<uncaught_response(const std::exception&)> handler;
+    std::vector<std::unique_ptr<stream_thread>> threads;
+    std::vector<std::unique_ptr<stream_thread>> retired;
+
+    impl(topology t, streams_config c) : topo(std::move(t)), config(std::move(c)) {}
+
+    void set_state(streams_state s) {
+        std::function<void(streams_state, streams_state)> l;
+        streams_state before;
+        {
+            std::scoped_lock lock(mutex);
+            if (state == s) {
+                return;
+            }
+            // Once shutting down or failed, only the end states follow.
+            if ((state == streams_state::pending_shutdown || state == streams_state::error)
+                && s != streams_state::not_running && s != streams_state::error) {
+                return;
+            }
+            before = state;
+            state = s;
+            l = listener;
+        }
+        changed.notify_all();
+        logger()->info("state changed from={} to={}", to_string(before), to_string(s));
+        if (l) {
+            l(s, before);
+        }
+    }
+
+    void on_thread_state() {
+        bool rebalancing = false;
+        bool all_running = true;
+        {
+            std::scoped_lock lock(mutex);
+            for (const auto& t : threads) {
+                auto s = t->state();
+                rebalancing = rebalancing || s == thread_state::starting || s == thread_state::rebalancing;
+                all_running = all_running && s == thread_state::running;
+            }
+        }
+        if (rebalancing) {
+            set_state(streams_state::rebalancing);
+        } else if (all_running) {
+            set_state(streams_state::running);
+        }
+    }
+
+    std::unique_ptr<stream_thread> make_thread(int index) {
+        return std::make_unique<stream_thread>(
+            index, topo, settings, [this](stream_thread&, thread_state) { on_thread_state(); },
+            [this](stream_thread& t, std::exception_ptr e) { on_thread_error(t, e); });
+    }
+
+    void on_thread_error(stream_thread& dead, std::exception_ptr eptr) {
+        std::string what = "unknown error";
+        auto response = uncaught_response::shutdown_client;
+        try {
+            std::rethrow_exception(eptr);
+        } catch (const std::exception& e) {
+            what = e.what();
+            std::function<uncaught_response(const std::exception&)> h;
+            {
+                std::scoped_lock lock(mutex);
+                h = handler;
+            }
+            if (h) {
+                response = h(e);
+            }
+        } catch (...) {
+        }
+        logger()->error("stream thread failed thread={} error=\"{}\" response={}", dead.name(), what,
+            response == uncaught_response::replace_thread ? "replace_thread" : "shutdown_client");
+        if (response == uncaught_response::replace_thread) {
+            std::scoped_lock lock(mutex);
+            if (state == streams_state::pending_shutdown || state == streams_state::not_running) {
+                return;
+            }
+            for (auto& t : threads) {
+                if (t.get() == &dead) {
+                    auto replacement = make_thread(dead.index());
+                    retired.push_back(std::exchange(t, std::move(replacement)));
+                    t->start();
+                    return;
+                }
+            }
+            return;
+        }
+        set_state(streams_state::error);
+        std::scoped_lock lock(mutex);
+        for (auto& t : threads) {
+            t->request_stop();
+        }
+    }
+
+    void resolve_settings() {
+        settings.application_id = config.required(streams_config::application_id);
+        auto guarantee = config.get_or("processing.guarantee", "at_least_once");
+        if (guarantee != "at_least_once" && guarantee != "exactly_once_v2") {
+            throw config_error(fmt::format(
+                "setting processing.guarantee={} is not one of at_least_once, exactly_once_v2", guarantee));
+        }
+        settings.exactly_once = guarantee == "exactly_once_v2";
+        thread_count = static_cast<int>(config.get_int("num.stream.threads", 1));
+        if (thread_count < 1) {
+            throw config_error(fmt::format("setting num.stream.threads={} must be at least 1", thread_count));
+        }
+        settings.commit_interval = std::chrono::milliseconds(
+            config.get_int("commit.interval.ms", settings.exactly_once ? 100 : 30'000));
+        settings.max_task_idle = std::chrono::milliseconds(config.get_int("max.task.idle.ms", 0));
+        settings.poll_timeout = std::chrono::milliseconds(config.get_int("poll.ms", 100));
+        settings.transaction_timeout = std::chrono::milliseconds(config.get_int("transaction.timeout.ms", 10'000));
+        settings.buffered_records_per_partition =
+            static_cast<std::size_t>(std::max<std::int64_t>(2, config.get_int("buffered.records.per.partition", 1000)));
+        settings.deserialization_handler = config.make_deserialization_handler();
+        settings.process_id = config.get_or("process.id", random_process_id());
+
+        bootstrap = config.required(streams_config::bootstrap_servers);
+        if (bootstrap == "embedded") {
+            broker = std::make_unique<embedded_broker>(static_cast<int>(config.get_int("embedded.brokers", 1)));
+            bootstrap = broker->bootstrap_servers();
+        }
+        config.set(streams_config::bootstrap_servers, bootstrap);
+
+        bool multi_input = false;
+        for (std::size_t s = 0; s < topo.subtopology_count(); ++s) {
+            multi_input = multi_input || topo.source_topics(static_cast<int>(s)).size() > 1;
+        }
+        // Co-partitioned inputs of one task must land on one member: the range
+        // assignor does that, the cooperative one does not (docs/adr/0004).
+        std::map<std::string, std::string> consumer_defaults = {
+            {"group.id", settings.application_id},
+            {"enable.auto.commit", "false"},
+            {"enable.auto.offset.store", "false"},
+            {"auto.offset.reset", "earliest"},
+            {"partition.assignment.strategy", multi_input ? "range" : "cooperative-sticky"},
+            {"queued.min.messages", "1000000"},
+            {"fetch.wait.max.ms", broker ? "10" : "100"},
+            {"statistics.interval.ms", "5000"},
+        };
+        if (broker) {
+            consumer_defaults["session.timeout.ms"] = "6000";
+            consumer_defaults["heartbeat.interval.ms"] = "500";
+        }
+        if (settings.exactly_once) {
+            consumer_defaults["isolation.level"] = "read_committed";
+        }
+        settings.consumer_settings =
+            with_defaults(consumer_defaults, runtime::internal::client_settings(config, "consumer."));
+        settings.producer_settings = with_defaults(
+            {
+                {"enable.idempotence", "true"},
+                {"compression.type", "lz4"},
+                {"linger.ms", "5"},
+                // Java's default partitioner, so keys land where Kafka Streams
+                // would put them.
+                {"partitioner", "murmur2_random"},
+            },
+            runtime::internal::client_settings(config, "producer."));
+    }
+
+    // Source topics exist and are co-partitioned per sub-topology; internal
+    // and dead-letter topics are created.
+    void prepare_topics() {
+        admin_client admin(config, std::chrono::milliseconds(config.get_int("startup.timeout.ms", 10'000)));
+        auto existing = admin.list_topics();
+        std::map<std::string, int> partitions;
+        for (const auto& topic : topo.external_source_topics()) {
+            auto it = existing.find(topic);
+            if (it == existing.end()) {
+                throw config_error(fmt::format(
+                    "source topic {} does not exist on {}; create it first", topic, bootstrap));
+            }
+            partitions[topic] = it->second.partitions;
+        }
+        auto internal = topo.internal_topics(settings.application_id);
+        // An internal topic takes the partition count of its writer's sources;
+        // writers that read internal topics resolve after those.
+        for (std::size_t round = 0; round <= internal.size(); ++round) {
+            for (auto& t : internal) {
+                if (t.partitions > 0) {
+                    partitions[t.name] = t.partitions;
+                    continue;
+                }
+                int most = 0;
+                bool known = true;
+                for (const auto& src : topo.source_topics(t.writer_subtopology, settings.application_id)) {
+                    auto it = partitions.find(src);
+                    if (it == partitions.end()) {
+                        known = false;
+                    } else {
+                        most = std::max(most, it->second);
+                    }
+                }
+                if (known) {
+                    partitions[t.name] = most;
+                }
+            }
+        }
+        for (std::size_t s = 0; s < topo.subtopology_count(); ++s) {
+            std::vector<std::string> counts;
+            std::set<int> distinct;
+            for (const auto& topic : topo.source_topics(static_cast<int>(s), settings.application_id)) {
+                auto n = partitions.at(topic);
+                counts.push_back(fmt::format("{} ({} partitions)", topic, n));
+                distinct.insert(n);
+            }
+            if (distinct.size() > 1) {
+                throw config_error(fmt::format(
+                    "sub-topology {} reads topics that are not co-partitioned: {}; they need the same partition count",
+                    s, fmt::join(counts, ", ")));
+            }
+        }
+        std::vector<topic_spec> to_create;
+        for (const auto& t : internal) {
+            if (!existing.contains(t.name)) {
+                to_create.push_back({t.name, partitions.at(t.name), replication_factor(), {}});
+            } else if (existing.at(t.name).partitions != partitions.at(t.name)) {
+                throw config_error(fmt::format("internal topic {} has {} partitions, the topology needs {}", t.name,
+                    existing.at(t.name).partitions, partitions.at(t.name)));
+            }
+        }
+        if (auto dlq = config.get(streams_config::dead_letter_topic); dlq && !dlq->empty() && !existing.contains(*dlq)) {
+            to_create.push_back({*dlq, 1, replication_factor(), {}});
+        }
+        if (broker) {
+            // The mock cluster ignores CreateTopics: create through its own API.
+            for (const auto& t : to_create) {
+                broker->create_topic(t.name, t.partitions, 1);
+            }
+        } else {
+            admin.create_topics(to_create);
+        }
+    }
+
+    int replication_factor() const { return static_cast<int>(config.get_int("replication.factor", 1)); }
+};
+
+kafka_streams::kafka_streams(topology t, streams_config config)
+    : _impl(std::make_unique<impl>(std::move(t), std::move(config))) {
+    _impl->resolve_settings();
+}
+
+kafka_streams::~kafka_streams() {
+    close();
+}
+
+void kafka_streams::start() {
+    {
+        std::scoped_lock lock(_impl->mutex);
+        if (_impl->state != streams_state::created) {
+            throw std::logic_error(fmt::format("kafka_streams::start: the app is {}, not CREATED", to_string(_impl->state)));
+        }
+    }
+    _impl->prepare_topics();
+    _impl->set_state(streams_state::rebalancing);
+    std::scoped_lock lock(_impl->mutex);
+    for (int i = 0; i < _impl->thread_count; ++i) {
+        _impl->threads.push_back(_impl->make_thread(i));
+    }
+    for (auto& t : _impl->threads) {
+        t->start();
+    }
+}
+
+bool kafka_streams::close(std::chrono::milliseconds timeout) {
+    {
+        std::scoped_lock lock(_impl->mutex);
+        if (_impl->state == streams_state::not_running) {
+            return true;
+        }
+        if (_impl->state == streams_state::created) {
+            _impl->state = streams_state::not_running;
+            return true;
+        }
+    }
+    const bool failed = state() == streams_state::error;
+    _impl->set_state(streams_state::pending_shutdown);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::vector<std::unique_ptr<stream_thread>> threads;
+    {
+        std::scoped_lock lock(_impl->mutex);
+        for (auto& t : _impl->threads) {
+            t->request_stop();
+        }
+        threads = std::move(_impl->threads);
+        for (auto& t : _impl->retired) {
+            threads.push_back(std::move(t));
+        }
+        _impl->retired.clear();
+    }
+    for (auto& t : threads) {
+        t->join();
+    }
+    threads.clear();
+    {
+        std::scoped_lock lock(_impl->mutex);
+        _impl->state = failed ? streams_state::error : streams_state::pending_shutdown;
+    }
+    _impl->set_state(failed ? streams_state::error : streams_state::not_running);
+    return std::chrono::steady_clock::now() <= deadline;
+}
+
+streams_state kafka_streams::state() const {
+    std::scoped_lock lock(_impl->mutex);
+    return _impl->state;
+}
+
+void kafka_streams::set_state_listener(std::function<void(streams_state, streams_state)> listener) {
+    std::scoped_lock lock(_impl->mutex);
+    _impl->listener = std::move(listener);
+}
+
+void kafka_streams::set_uncaught_exception_handler(std::function<uncaught_response(const std::exception&)> handler) {
+    std::scoped_lock lock(_impl->mutex);
+    _impl->handler = std::move(handler);
+}
+
+std::string kafka_streams::bootstrap_servers() const {
+    return _impl->bootstrap;
+}
+
+embedded_broker* kafka_streams::embedded() const {
+    return _impl->broker.get();
+}
+
+std::vector<metric> kafka_streams::metrics() const {
+    std::vector<metric> out;
+    std::scoped_lock lock(_impl->mutex);
+    for (const auto& t : _impl->threads) {
+        const auto& c = t->counters();
+        std::map<std::string, std::string> tags{{"thread", t->name()}};
+        const auto processed = c.processed.load();
+        const auto commits = c.commits.load();
+        out.push_back({"records-consumed-total", tags, static_cast<double>(c.consumed.load())});
+        out.push_back({"records-produced-total", tags, static_cast<double>(c.produced.load())});
+        out.push_back({"records-processed-total", tags, static_cast<double>(processed)});
+        out.push_back({"process-latency-avg-ns", tags,
+            processed == 0 ? 0.0 : static_cast<double>(c.process_ns.load()) / static_cast<double>(processed)});
+        out.push_back({"commit-total", tags, static_cast<double>(commits)});
+        out.push_back({"commit-latency-avg-ms", tags,
+            commits == 0 ? 0.0 : static_cast<double>(c.commit_us.load()) / 1000.0 / static_cast<double>(commits)});
+        out.push_back({"rebalance-total", tags, static_cast<double>(c.rebalances.load())});
+        out.push_back({"aborted-transactions-total", tags, static_cast<double>(c.aborted_transactions.load())});
+        for (const auto& [task, n] : t->task_processed()) {
+            out.push_back({"task-records-processed-total", {{"thread", t->name()}, {"task", task}},
+                static_cast<double>(n)});
+        }
+        for (const auto& [partition, lag] : t->lag()) {
+            out.push_back({"records-lag", {{"thread", t->name()}, {"partition", partition}}, static_cast<double>(lag)});
+        }
+    }
+    return out;
+}
+
+} // namespace eddy

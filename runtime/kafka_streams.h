@@ -1,0 +1,89 @@
+#pragma once
+
+// kafka_streams: runs a topology as a stream job on a Kafka cluster (or the
+// embedded broker), as Kafka Streams' KafkaStreams. Instances with the same
+// application.id share the partitions of the input topics; each runs
+// num.stream.threads threads, each with its own consumer and producer, and
+// one task per (sub-topology, partition) it is assigned.
+//
+//   eddy::streams_config config{{"application.id", "todo-audit"},
+//                               {"bootstrap.servers", "127.0.0.1:9092"}};
+//   eddy::kafka_streams app(builder.build(), config);
+//   app.start();            // throws config_error / kafka_error on bad setup
+//   ...
+//   app.close(std::chrono::seconds(30));
+//
+// Settings (see docs/running.md): application.id (required),
+// bootstrap.servers (required; "embedded" starts an embedded broker in this
+// process), processing.guarantee (at_least_once | exactly_once_v2),
+// num.stream.threads, commit.interval.ms, max.task.idle.ms,
+// buffered.records.per.partition, the deserialization handler settings, and
+// producer.* / consumer.* / admin.* passed to the clients.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "runtime/streams_config.h"
+#include "topology/topology.h"
+
+namespace eddy {
+
+class embedded_broker;
+
+enum class streams_state { created, rebalancing, running, pending_shutdown, not_running, error };
+std::string_view to_string(streams_state s) noexcept;
+
+// What to do when a stream thread dies of an exception.
+enum class uncaught_response { replace_thread, shutdown_client };
+
+// One measured value, Kafka Streams' style: a name, tags and a value.
+struct metric {
+    std::string name;
+    std::map<std::string, std::string> tags;
+    double value = 0;
+};
+
+class kafka_streams {
+public:
+    kafka_streams(topology t, streams_config config);
+    ~kafka_streams();
+    kafka_streams(const kafka_streams&) = delete;
+    kafka_streams& operator=(const kafka_streams&) = delete;
+
+    // Checks the settings, reaches the cluster, creates internal topics,
+    // checks co-partitioning, then starts the stream threads. Throws
+    // config_error or kafka_error, within seconds, naming the setting or the
+    // topics at fault.
+    void start();
+
+    // Stops the threads: each commits what it processed, leaves the group and
+    // flushes its producer. Returns false when `timeout` passed first.
+    bool close(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+    streams_state state() const;
+    void set_state_listener(std::function<void(streams_state now, streams_state before)> listener);
+    void set_uncaught_exception_handler(std::function<uncaught_response(const std::exception&)> handler);
+
+    // The bootstrap servers in use (the embedded broker's address when
+    // bootstrap.servers=embedded).
+    std::string bootstrap_servers() const;
+    // The in-process embedded broker, when there is one.
+    embedded_broker* embedded() const;
+
+    // Per thread and task: records-consumed-total, records-produced-total,
+    // records-processed-total, process-latency-avg-ns, commit-total,
+    // commit-latency-avg-ms, rebalance-total, records-lag (from librdkafka's
+    // statistics).
+    std::vector<metric> metrics() const;
+
+private:
+    struct impl;
+    std::unique_ptr<impl> _impl;
+};
+
+} // namespace eddy
