@@ -1,5 +1,6 @@
 #include "operators/log.h"
 
+#include <cstdlib>
 #include <mutex>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -14,7 +15,9 @@ std::shared_ptr<spdlog::logger> module_logger(const std::string& name) {
         return existing;
     }
     auto logger = spdlog::stderr_color_mt(name);
-    logger->set_level(spdlog::get_level());
+    // EDDY_LOG_LEVEL=debug (trace, info, warn, err, off) for every module.
+    const char* level = std::getenv("EDDY_LOG_LEVEL");
+    logger->set_level(level != nullptr ? spdlog::level::from_str(level) : spdlog::get_level());
     return logger;
 }
 

@@ -2,7 +2,8 @@
 
 // One spdlog logger per eddy module ("eddy.operators", "eddy.runtime", ...),
 // created on first use with the default sink, so an application can set each
-// module's level: eddy::module_logger("eddy.runtime")->set_level(...).
+// module's level: eddy::module_logger("eddy.runtime")->set_level(...), or
+// all of them with the environment variable EDDY_LOG_LEVEL=debug.
 
 #include <memory>
 #include <string>

@@ -1,6 +1,8 @@
 #include "runtime/embedded_broker.h"
 
 #include <array>
+#include <map>
+#include <mutex>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -11,6 +13,15 @@
 #include "runtime/kafka_error.h"
 
 namespace eddy {
+namespace {
+
+std::mutex registry_mutex;
+std::map<std::string, embedded_broker*>& registry() {
+    static std::map<std::string, embedded_broker*> brokers;
+    return brokers;
+}
+
+} // namespace
 
 struct embedded_broker::impl {
     rd_kafka_t* owner = nullptr;
@@ -40,10 +51,18 @@ embedded_broker::embedded_broker(int brokers) : _impl(std::make_unique<impl>()) 
     }
     _impl->bootstraps = rd_kafka_mock_cluster_bootstraps(_impl->cluster);
     _impl->brokers = brokers;
+    {
+        std::scoped_lock lock(registry_mutex);
+        registry()[_impl->bootstraps] = this;
+    }
     runtime::internal::logger()->info("embedded broker started bootstrap={} brokers={}", _impl->bootstraps, brokers);
 }
 
 embedded_broker::~embedded_broker() {
+    {
+        std::scoped_lock lock(registry_mutex);
+        registry().erase(_impl->bootstraps);
+    }
     rd_kafka_mock_cluster_destroy(_impl->cluster);
     rd_kafka_destroy(_impl->owner);
 }
@@ -74,6 +93,12 @@ void embedded_broker::set_broker_up(int id) {
 
 void* embedded_broker::mock_cluster() const noexcept {
     return _impl->cluster;
+}
+
+embedded_broker* embedded_broker::find(const std::string& bootstrap_servers) {
+    std::scoped_lock lock(registry_mutex);
+    auto it = registry().find(bootstrap_servers);
+    return it == registry().end() ? nullptr : it->second;
 }
 
 } // namespace eddy

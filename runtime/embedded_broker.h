@@ -42,6 +42,11 @@ public:
     // The mock cluster handle (rd_kafka_mock_cluster_t*), for fault injection.
     void* mock_cluster() const noexcept;
 
+    // The embedded broker of this process serving `bootstrap_servers`, if
+    // any: the runtime creates topics through it (the mock ignores
+    // CreateTopics).
+    static embedded_broker* find(const std::string& bootstrap_servers);
+
 private:
     struct impl;
     std::unique_ptr<impl> _impl;

@@ -144,17 +144,22 @@ struct kafka_streams::impl {
         logger()->error("stream thread failed thread={} error=\"{}\" response={}", dead.name(), what,
             response == uncaught_response::replace_thread ? "replace_thread" : "shutdown_client");
         if (response == uncaught_response::replace_thread) {
-            std::scoped_lock lock(mutex);
-            if (state == streams_state::pending_shutdown || state == streams_state::not_running) {
-                return;
-            }
-            for (auto& t : threads) {
-                if (t.get() == &dead) {
-                    auto replacement = make_thread(dead.index());
-                    retired.push_back(std::exchange(t, std::move(replacement)));
-                    t->start();
+            stream_thread* replacement = nullptr;
+            {
+                std::scoped_lock lock(mutex);
+                if (state == streams_state::pending_shutdown || state == streams_state::not_running) {
                     return;
                 }
+                for (auto& t : threads) {
+                    if (t.get() == &dead) {
+                        retired.push_back(std::exchange(t, make_thread(dead.index())));
+                        replacement = t.get();
+                        break;
+                    }
+                }
+            }
+            if (replacement != nullptr) {
+                replacement->start();
             }
             return;
         }
@@ -295,10 +300,10 @@ struct kafka_streams::impl {
         if (auto dlq = config.get(streams_config::dead_letter_topic); dlq && !dlq->empty() && !existing.contains(*dlq)) {
             to_create.push_back({*dlq, 1, replication_factor(), {}});
         }
-        if (broker) {
+        if (auto* mock = broker ? broker.get() : embedded_broker::find(bootstrap)) {
             // The mock cluster ignores CreateTopics: create through its own API.
             for (const auto& t : to_create) {
-                broker->create_topic(t.name, t.partitions, 1);
+                mock->create_topic(t.name, t.partitions, 1);
             }
         } else {
             admin.create_topics(to_create);
@@ -326,11 +331,16 @@ void kafka_streams::start() {
     }
     _impl->prepare_topics();
     _impl->set_state(streams_state::rebalancing);
-    std::scoped_lock lock(_impl->mutex);
-    for (int i = 0; i < _impl->thread_count; ++i) {
-        _impl->threads.push_back(_impl->make_thread(i));
+    std::vector<stream_thread*> started;
+    {
+        std::scoped_lock lock(_impl->mutex);
+        for (int i = 0; i < _impl->thread_count; ++i) {
+            _impl->threads.push_back(_impl->make_thread(i));
+            started.push_back(_impl->threads.back().get());
+        }
     }
-    for (auto& t : _impl->threads) {
+    // Outside the lock: a thread's state listener takes it.
+    for (auto* t : started) {
         t->start();
     }
 }
@@ -414,6 +424,7 @@ std::vector<metric> kafka_streams::metrics() const {
             commits == 0 ? 0.0 : static_cast<double>(c.commit_us.load()) / 1000.0 / static_cast<double>(commits)});
         out.push_back({"rebalance-total", tags, static_cast<double>(c.rebalances.load())});
         out.push_back({"aborted-transactions-total", tags, static_cast<double>(c.aborted_transactions.load())});
+        out.push_back({"partition-pauses-total", tags, static_cast<double>(c.pauses.load())});
         for (const auto& [task, n] : t->task_processed()) {
             out.push_back({"task-records-processed-total", {{"thread", t->name()}, {"task", task}},
                 static_cast<double>(n)});

@@ -251,6 +251,9 @@ struct stream_thread::impl : record_collector {
             it->second.buffers[{topic, partition}];
             task_of[{topic, partition}] = id;
         }
+        // A partition paused before it was revoked stays paused in librdkafka:
+        // start every assigned partition resumed.
+        rd_kafka_resume_partitions(consumer, parts);
     }
 
     void revoked(rd_kafka_topic_partition_list_t* parts, bool lost) {
@@ -261,6 +264,7 @@ struct stream_thread::impl : record_collector {
         } else {
             commit(true);
         }
+        rd_kafka_resume_partitions(consumer, parts);
         for (int i = 0; i < parts->cnt; ++i) {
             topic_partition tp{parts->elems[i].topic, parts->elems[i].partition};
             auto it = task_of.find(tp);
@@ -309,6 +313,9 @@ struct stream_thread::impl : record_collector {
             pl.add(tp.first, tp.second, RD_KAFKA_OFFSET_INVALID);
             rd_kafka_pause_partitions(consumer, pl.list);
             t.paused.insert(tp);
+            self->_counters.pauses.fetch_add(1, std::memory_order_relaxed);
+            logger()->debug("partition paused thread={} topic={} partition={} buffered={}", self->name(), tp.first,
+                tp.second, buffer.size());
         }
         process_ready(t);
     }
@@ -327,19 +334,26 @@ struct stream_thread::impl : record_collector {
                 }
             }
             if (next == nullptr) {
-                t.waiting_since.reset();
+                // Keep waiting_since: once max.task.idle.ms has passed, the
+                // task goes on without the empty partition until it has
+                // records again (Kafka Streams' enforced processing).
                 return;
             }
-            if (some_empty && settings.max_task_idle.count() > 0) {
+            if (!some_empty) {
+                t.waiting_since.reset();
+            } else if (settings.max_task_idle.count() > 0) {
+                // A partition ran dry: wait for it up to max.task.idle.ms, then
+                // go on without it until it has records again.
                 const auto now = clock::now();
                 if (!t.waiting_since) {
                     t.waiting_since = now;
                 }
                 if (now - *t.waiting_since < settings.max_task_idle) {
+                    logger()->trace("task waits thread={} task={} for={}ms", self->name(), t.task->id().to_string(),
+                        std::chrono::duration_cast<std::chrono::milliseconds>(now - *t.waiting_since).count());
                     return;
                 }
             }
-            t.waiting_since.reset();
             raw_record r = std::move(next->front());
             next->pop_front();
             process_one(t, r);
@@ -349,6 +363,7 @@ struct stream_thread::impl : record_collector {
                 pl.add(tp.first, tp.second, RD_KAFKA_OFFSET_INVALID);
                 rd_kafka_resume_partitions(consumer, pl.list);
                 t.paused.erase(tp);
+                logger()->debug("partition resumed thread={} topic={} partition={}", self->name(), tp.first, tp.second);
             }
         }
     }

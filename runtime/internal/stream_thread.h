@@ -51,6 +51,7 @@ struct thread_counters {
     std::atomic<std::int64_t> commit_us{0};
     std::atomic<std::int64_t> rebalances{0};
     std::atomic<std::int64_t> aborted_transactions{0};
+    std::atomic<std::int64_t> pauses{0};
 };
 
 class stream_thread {

@@ -313,6 +313,28 @@ TEST_F(KStreamTest, OptionalValuesCarryTombstonesBothWays) {
     EXPECT_EQ(driver.read_raw("out").value, std::nullopt);
 }
 
+TEST_F(KStreamTest, RepartitionWritesAnInternalTopicNamedAfterTheApplicationAndReadsItBack) {
+    input.select_key([](const std::string&, const std::string& v) { return v; })
+        .repartition(eddy::repartitioned<std::string, std::string>::as("by-value"))
+        .map_values([](const std::string& k, const std::string& v) { return k + "=" + v; })
+        .to("out");
+    auto topology = builder.build();
+    ASSERT_EQ(topology.subtopology_count(), 2U);
+    EXPECT_EQ(topology.subtopology_of("app-by-value-repartition", "app"), 1);
+    ASSERT_EQ(topology.internal_topics("app").size(), 1U);
+    EXPECT_EQ(topology.internal_topics("app")[0].name, "app-by-value-repartition");
+    EXPECT_EQ(topology.internal_topics("app")[0].writer_subtopology, 0);
+    EXPECT_EQ(topology.internal_topics("app")[0].reader_subtopology, 1);
+
+    eddy::topology_test_driver driver(topology, {{"application.id", "app"}});
+    auto in = driver.create_input_topic<std::string, std::string>("in");
+    auto out = driver.create_output_topic<std::string, std::string>("out");
+    in.pipe_input("k", "v");
+    EXPECT_EQ(out.read_key_value(), (kv_ss{"v", "v=v"}));
+    auto repartitioned = driver.read_raw("app-by-value-repartition");
+    EXPECT_EQ(repartitioned.key, std::optional<std::string>("v"));
+}
+
 TEST_F(KStreamTest, GeneratedNamesAreStableAndNamedOperationsUseTheirName) {
     auto f = input.filter([](const std::string&, const std::string&) { return true; });
     auto m = f.map_values([](const std::string& v) { return v; }, eddy::named::as("my-map"));

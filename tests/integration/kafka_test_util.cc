@@ -1,0 +1,123 @@
+#include "tests/integration/kafka_test_util.h"
+
+#include <array>
+#include <atomic>
+#include <cstdio>
+#include <memory>
+#include <stdexcept>
+
+#include <unistd.h>
+
+#include <librdkafka/rdkafka.h>
+
+namespace eddy::test {
+namespace {
+
+rd_kafka_t* client(rd_kafka_type_t type, const std::vector<std::pair<std::string, std::string>>& settings) {
+    std::array<char, 512> err{};
+    auto* conf = rd_kafka_conf_new();
+    for (const auto& [k, v] : settings) {
+        if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err.data(), err.size()) != RD_KAFKA_CONF_OK) {
+            throw std::runtime_error(err.data());
+        }
+    }
+    auto* rk = rd_kafka_new(type, conf, err.data(), err.size());
+    if (rk == nullptr) {
+        throw std::runtime_error(err.data());
+    }
+    return rk;
+}
+
+} // namespace
+
+void produce(const std::string& bootstrap, const std::string& topic,
+    const std::vector<std::pair<std::optional<std::string>, std::optional<std::string>>>& records,
+    std::int32_t partition) {
+    auto* rk = client(RD_KAFKA_PRODUCER,
+        {{"bootstrap.servers", bootstrap}, {"partitioner", "murmur2_random"}, {"linger.ms", "5"},
+            {"enable.idempotence", "true"}});
+    for (const auto& [k, v] : records) {
+        for (;;) {
+            char* key = k ? const_cast<char*>(k->data()) : nullptr;
+            char* value = v ? const_cast<char*>(v->data()) : nullptr;
+            const std::size_t key_size = k ? k->size() : 0;
+            const std::size_t value_size = v ? v->size() : 0;
+            auto err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic.c_str()),
+                RD_KAFKA_V_PARTITION(partition < 0 ? RD_KAFKA_PARTITION_UA : partition),
+                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, key_size),
+                RD_KAFKA_V_VALUE(value, value_size), RD_KAFKA_V_END);
+            if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+                rd_kafka_poll(rk, 10);
+                continue;
+            }
+            if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                rd_kafka_destroy(rk);
+                throw std::runtime_error(rd_kafka_err2str(err));
+            }
+            break;
+        }
+    }
+    auto err = rd_kafka_flush(rk, 30'000);
+    rd_kafka_destroy(rk);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        throw std::runtime_error(std::string("flush: ") + rd_kafka_err2str(err));
+    }
+}
+
+std::vector<kafka_record> consume(const std::string& bootstrap, const std::string& topic, std::size_t expected,
+    std::chrono::milliseconds timeout, bool read_committed) {
+    auto* rk = client(RD_KAFKA_CONSUMER,
+        {{"bootstrap.servers", bootstrap}, {"group.id", unique("reader")}, {"auto.offset.reset", "earliest"},
+            {"enable.auto.commit", "false"}, {"fetch.wait.max.ms", "10"},
+            {"isolation.level", read_committed ? "read_committed" : "read_uncommitted"}});
+    rd_kafka_poll_set_consumer(rk);
+    auto* subscription = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(subscription, topic.c_str(), RD_KAFKA_PARTITION_UA);
+    rd_kafka_subscribe(rk, subscription);
+    rd_kafka_topic_partition_list_destroy(subscription);
+    std::vector<kafka_record> out;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (out.size() < expected && std::chrono::steady_clock::now() < deadline) {
+        auto* m = rd_kafka_consumer_poll(rk, 100);
+        if (m == nullptr) {
+            continue;
+        }
+        if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            kafka_record r;
+            r.topic = rd_kafka_topic_name(m->rkt);
+            r.partition = m->partition;
+            r.offset = m->offset;
+            if (m->key != nullptr) {
+                r.key.emplace(static_cast<const char*>(m->key), m->key_len);
+            }
+            if (m->payload != nullptr) {
+                r.value.emplace(static_cast<const char*>(m->payload), m->len);
+            }
+            out.push_back(std::move(r));
+        }
+        rd_kafka_message_destroy(m);
+    }
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    return out;
+}
+
+std::string run(const std::string& command) {
+    std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
+    if (!pipe) {
+        throw std::runtime_error("cannot run " + command);
+    }
+    std::string out;
+    std::array<char, 4096> buf{};
+    while (auto n = fread(buf.data(), 1, buf.size(), pipe.get())) {
+        out.append(buf.data(), n);
+    }
+    return out;
+}
+
+std::string unique(const std::string& prefix) {
+    static std::atomic<int> n{0};
+    return prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(n++);
+}
+
+} // namespace eddy::test
