@@ -38,6 +38,8 @@ sed 's/^/    /' "$pc_dir/eddy.pc"
 flags=$("${pkg_config[@]}" --cflags --libs eddy)
 echo "+ g++ -std=c++20 my_app.cc $flags ${extra[*]}"
 cp "$my_app" "$tmp/my_app.cc"
+# $flags unquoted on purpose: split into words, as $(pkg-config ...) is.
+# shellcheck disable=SC2086
 (cd "$tmp" && g++ -std=c++20 my_app.cc $flags "${extra[@]}" -o my_app)
 
 # libeddy.so is in the DESTDIR, where the loader does not look by itself.

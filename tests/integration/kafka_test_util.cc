@@ -66,6 +66,14 @@ void produce(const std::string& bootstrap, const std::string& topic,
 
 std::vector<kafka_record> consume(const std::string& bootstrap, const std::string& topic, std::size_t expected,
     std::chrono::milliseconds timeout, bool read_committed) {
+    return consume_until(
+        bootstrap, topic, [expected](const std::vector<kafka_record>& rs) { return rs.size() >= expected; }, timeout,
+        read_committed);
+}
+
+std::vector<kafka_record> consume_until(const std::string& bootstrap, const std::string& topic,
+    const std::function<bool(const std::vector<kafka_record>&)>& done, std::chrono::milliseconds timeout,
+    bool read_committed) {
     auto* rk = client(RD_KAFKA_CONSUMER,
         {{"bootstrap.servers", bootstrap}, {"group.id", unique("reader")}, {"auto.offset.reset", "earliest"},
             {"enable.auto.commit", "false"}, {"fetch.wait.max.ms", "10"},
@@ -77,7 +85,7 @@ std::vector<kafka_record> consume(const std::string& bootstrap, const std::strin
     rd_kafka_topic_partition_list_destroy(subscription);
     std::vector<kafka_record> out;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (out.size() < expected && std::chrono::steady_clock::now() < deadline) {
+    while (!done(out) && std::chrono::steady_clock::now() < deadline) {
         auto* m = rd_kafka_consumer_poll(rk, 100);
         if (m == nullptr) {
             continue;
@@ -118,6 +126,97 @@ std::string run(const std::string& command) {
 std::string unique(const std::string& prefix) {
     static std::atomic<int> n{0};
     return prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(n++);
+}
+
+} // namespace eddy::test
+
+#include <csignal>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+extern char** environ;
+
+namespace eddy::test {
+
+child_process::child_process(const std::vector<std::string>& argv) {
+    int fds[2];
+    if (pipe(fds) != 0) {
+        throw std::runtime_error("pipe failed");
+    }
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+    posix_spawn_file_actions_addclose(&actions, fds[0]);
+    std::vector<char*> args;
+    for (const auto& a : argv) {
+        args.push_back(const_cast<char*>(a.c_str()));
+    }
+    args.push_back(nullptr);
+    const int rc = posix_spawn(&_pid, args[0], &actions, nullptr, args.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(fds[1]);
+    if (rc != 0) {
+        close(fds[0]);
+        _pid = -1;
+        throw std::runtime_error("cannot start " + argv.at(0));
+    }
+    _stdout = fds[0];
+}
+
+child_process::~child_process() {
+    if (_pid > 0) {
+        ::kill(_pid, SIGKILL);
+        wait();
+    }
+    if (_stdout >= 0) {
+        close(_stdout);
+    }
+}
+
+bool child_process::wait_for_line(const std::string& line, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        for (auto pos = _pending.find('\n'); pos != std::string::npos; pos = _pending.find('\n')) {
+            auto got = _pending.substr(0, pos);
+            _pending.erase(0, pos + 1);
+            if (got == line) {
+                return true;
+            }
+        }
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            return false;
+        }
+        pollfd p{_stdout, POLLIN, 0};
+        if (poll(&p, 1, static_cast<int>(left.count())) <= 0) {
+            return false;
+        }
+        std::array<char, 512> buf{};
+        const auto n = read(_stdout, buf.data(), buf.size());
+        if (n <= 0) {
+            return false;
+        }
+        _pending.append(buf.data(), static_cast<std::size_t>(n));
+    }
+}
+
+void child_process::signal(int sig) {
+    if (_pid > 0) {
+        ::kill(_pid, sig);
+    }
+}
+
+int child_process::wait() {
+    if (_pid <= 0) {
+        return -1;
+    }
+    int status = 0;
+    waitpid(_pid, &status, 0);
+    _pid = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 } // namespace eddy::test

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,10 +31,41 @@ void produce(const std::string& bootstrap, const std::string& topic,
 std::vector<kafka_record> consume(const std::string& bootstrap, const std::string& topic, std::size_t expected,
     std::chrono::milliseconds timeout, bool read_committed = false);
 
+// Reads `topic` from the beginning until `done(records so far)` or `timeout`.
+std::vector<kafka_record> consume_until(const std::string& bootstrap, const std::string& topic,
+    const std::function<bool(const std::vector<kafka_record>&)>& done, std::chrono::milliseconds timeout,
+    bool read_committed = false);
+
 // Runs a shell command; returns its standard output.
 std::string run(const std::string& command);
 
 // A unique name for topics and groups of one test.
 std::string unique(const std::string& prefix);
+
+} // namespace eddy::test
+
+namespace eddy::test {
+
+// A child process whose standard output the test reads.
+class child_process {
+public:
+    explicit child_process(const std::vector<std::string>& argv);
+    ~child_process();
+    child_process(const child_process&) = delete;
+    child_process& operator=(const child_process&) = delete;
+
+    // Waits for a line equal to `line` on the child's stdout.
+    bool wait_for_line(const std::string& line, std::chrono::milliseconds timeout);
+    void signal(int sig);
+    // Waits for the child to end; returns its exit status (128 + signal when
+    // killed).
+    int wait();
+    bool alive() const noexcept { return _pid > 0; }
+
+private:
+    int _pid = -1;
+    int _stdout = -1;
+    std::string _pending;
+};
 
 } // namespace eddy::test

@@ -1,9 +1,13 @@
-// The Kafka runtime on the embedded broker (librdkafka's mock cluster): the
-// same topology gives the driver's outputs, instances share partitions,
-// exactly-once commits, bad settings fail fast with a message, and no offset
-// is skipped across pause/resume and rebalances.
+// The Kafka runtime's contract, on either broker: compiled once against the
+// embedded broker (librdkafka's mock cluster) and once, with EDDY_TEST_KAFKA,
+// against a real Apache Kafka (scripts/kafka-local start; address from
+// EDDY_KAFKA_BOOTSTRAP, default 127.0.0.1:9092). The same topology gives the
+// driver's outputs, instances share partitions, exactly-once commits, bad
+// settings fail fast with a message, and no offset is skipped across
+// pause/resume and rebalances.
 
 #include <algorithm>
+#include <cstdlib>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -17,6 +21,7 @@
 #include <gtest/gtest.h>
 
 #include "operators/processor.h"
+#include "runtime/admin.h"
 #include "runtime/embedded_broker.h"
 #include "runtime/kafka_error.h"
 #include "runtime/kafka_streams.h"
@@ -35,10 +40,29 @@ using eddy::test::unique;
 
 using records = std::vector<std::pair<std::optional<std::string>, std::optional<std::string>>>;
 
+#ifdef EDDY_TEST_KAFKA
+// The real broker, reached like any cluster.
+struct real_kafka {
+    std::string address = [] {
+        const char* env = std::getenv("EDDY_KAFKA_BOOTSTRAP");
+        return std::string(env != nullptr ? env : "127.0.0.1:9092");
+    }();
+    const std::string& bootstrap_servers() const { return address; }
+    void create_topic(const std::string& topic, int partitions) const {
+        eddy::admin_client admin({{"bootstrap.servers", address}});
+        admin.create_topics({{topic, partitions, 1, {}}});
+    }
+};
+real_kafka& broker() {
+    static real_kafka b;
+    return b;
+}
+#else
 eddy::embedded_broker& broker() {
     static eddy::embedded_broker b(3);
     return b;
 }
+#endif
 
 bool wait_for(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -99,6 +123,7 @@ std::multiset<std::pair<std::string, std::string>> as_set(const std::vector<eddy
     return out;
 }
 
+#ifndef EDDY_TEST_KAFKA
 TEST(EmbeddedBrokerTest, KcatListsItsTopics) {
     auto topic = unique("listed");
     broker().create_topic(topic, 3);
@@ -106,8 +131,9 @@ TEST(EmbeddedBrokerTest, KcatListsItsTopics) {
     EXPECT_THAT(listing, HasSubstr("topic \"" + topic + "\" with 3 partitions"));
     EXPECT_THAT(listing, HasSubstr("3 brokers"));
 }
+#endif
 
-TEST(KafkaStreamsEmbeddedTest, OutputsEqualTheTestDriversForTheSameInputs) {
+TEST(KafkaStreamsTest, OutputsEqualTheTestDriversForTheSameInputs) {
     chain_topics t;
     broker().create_topic(t.in, 3);
     auto inputs = chain_inputs(300);
@@ -140,7 +166,7 @@ TEST(KafkaStreamsEmbeddedTest, OutputsEqualTheTestDriversForTheSameInputs) {
     EXPECT_EQ(app.state(), eddy::streams_state::not_running);
 }
 
-TEST(KafkaStreamsEmbeddedTest, RepartitionedRecordsLandOnThePartitionOfTheirKey) {
+TEST(KafkaStreamsTest, RepartitionedRecordsLandOnThePartitionOfTheirKey) {
     chain_topics t;
     broker().create_topic(t.in, 3);
     const std::string app_id = unique("repartition");
@@ -159,7 +185,7 @@ TEST(KafkaStreamsEmbeddedTest, RepartitionedRecordsLandOnThePartitionOfTheirKey)
     app.close(30s);
 }
 
-TEST(KafkaStreamsEmbeddedTest, ExactlyOnceCommitsEveryRecordOnce) {
+TEST(KafkaStreamsTest, ExactlyOnceCommitsEveryRecordOnce) {
     auto in = unique("eos-in");
     auto out = unique("eos-out");
     broker().create_topic(in, 2);
@@ -185,7 +211,7 @@ TEST(KafkaStreamsEmbeddedTest, ExactlyOnceCommitsEveryRecordOnce) {
     EXPECT_TRUE(app.close(30s));
 }
 
-TEST(KafkaStreamsEmbeddedTest, InstancesOfOneApplicationShareThePartitionsAndLoseNothingWhenOneStops) {
+TEST(KafkaStreamsTest, InstancesOfOneApplicationShareThePartitionsAndLoseNothingWhenOneStops) {
     auto in = unique("shared-in");
     auto out = unique("shared-out");
     broker().create_topic(in, 4);
@@ -254,7 +280,7 @@ private:
     std::vector<eddy::record_metadata>* _seen;
 };
 
-TEST(KafkaStreamsEmbeddedTest, NoOffsetIsSkippedAcrossPauseResumeAndRebalances) {
+TEST(KafkaStreamsTest, NoOffsetIsSkippedAcrossPauseResumeAndRebalances) {
     auto left = unique("left");
     auto right = unique("right");
     broker().create_topic(left, 2);
@@ -409,7 +435,8 @@ TEST(KafkaStreamsConfigTest, AMissingSourceTopicFailsStart) {
     }
 }
 
-TEST(KafkaStreamsEmbeddedTest, BootstrapEmbeddedStartsABrokerInProcess) {
+#ifndef EDDY_TEST_KAFKA
+TEST(KafkaStreamsTest, BootstrapEmbeddedStartsABrokerInProcess) {
     eddy::streams_builder builder;
     builder.stream<std::string, std::string>("in").map_values([](const std::string& v) { return v + v; }).to("out");
     eddy::kafka_streams app(builder.build(), {{"application.id", "in-process"}, {"bootstrap.servers", "embedded"},
@@ -423,5 +450,6 @@ TEST(KafkaStreamsEmbeddedTest, BootstrapEmbeddedStartsABrokerInProcess) {
     EXPECT_EQ(out[0].value, std::optional<std::string>("abab"));
     app.close(30s);
 }
+#endif
 
 } // namespace

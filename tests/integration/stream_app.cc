@@ -1,0 +1,78 @@
+// A stream job for process-level tests: reads --in, drops values ending in
+// "7", appends "!" to the rest, writes --out. Runs until SIGTERM/SIGINT
+// (clean close) or SIGKILL. Prints "running" once its threads run.
+//
+//   stream_app --bootstrap 127.0.0.1:9092 --app-id a --in in --out out
+//              [--guarantee exactly_once_v2] [--threads 2] [--process-id p1]
+//              [--commit-interval-ms 100]
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <string>
+#include <thread>
+
+#include "runtime/kafka_streams.h"
+#include "topology/streams_builder.h"
+
+namespace {
+
+volatile std::sig_atomic_t stop = 0;
+
+void on_signal(int) {
+    stop = 1;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    std::map<std::string, std::string> args;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        args[argv[i]] = argv[i + 1];
+    }
+    auto arg = [&](const std::string& name, const std::string& fallback = {}) {
+        auto it = args.find(name);
+        return it == args.end() ? fallback : it->second;
+    };
+    eddy::streams_builder builder;
+    builder.stream<std::string, std::string>(arg("--in"))
+        .filter([](const std::string&, const std::string& v) { return !v.ends_with("7"); })
+        .map_values([](const std::string& v) { return v + "!"; })
+        .to(arg("--out"));
+    eddy::streams_config config{{"application.id", arg("--app-id")},
+        {"bootstrap.servers", arg("--bootstrap")},
+        {"processing.guarantee", arg("--guarantee", "at_least_once")},
+        {"num.stream.threads", arg("--threads", "1")},
+        {"commit.interval.ms", arg("--commit-interval-ms", "100")},
+        {"consumer.session.timeout.ms", "6000"},
+        {"consumer.heartbeat.interval.ms", "1000"},
+        {"poll.ms", "20"}};
+    if (!arg("--process-id").empty()) {
+        config.set("process.id", arg("--process-id"));
+    }
+    std::signal(SIGTERM, on_signal);
+    std::signal(SIGINT, on_signal);
+    try {
+        eddy::kafka_streams app(builder.build(), config);
+        app.start();
+        bool announced = false;
+        while (stop == 0) {
+            if (!announced && app.state() == eddy::streams_state::running) {
+                std::printf("running\n");
+                std::fflush(stdout);
+                announced = true;
+            }
+            if (app.state() == eddy::streams_state::error) {
+                std::fprintf(stderr, "stream_app: the app failed\n");
+                return 2;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        app.close(std::chrono::seconds(30));
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "stream_app: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}
