@@ -74,7 +74,7 @@ void on_error(rd_kafka_t* /*rk*/, int err, const char* reason, void* opaque) {
 } // namespace
 
 kafka_client::kafka_client(rd_kafka_type_t type, const connection_options& connection,
-    const std::map<std::string, std::string>& defaults)
+    const std::map<std::string, std::string>& defaults, delivery_callback on_delivery)
     : _bootstrap(connection.bootstrap()), _timeout(connection.request_timeout()),
       _state(std::make_unique<state>()) {
     auto settings = defaults;
@@ -94,6 +94,9 @@ kafka_client::kafka_client(rd_kafka_type_t type, const connection_options& conne
     rd_kafka_conf_set_log_cb(conf, on_log);
     rd_kafka_conf_set_error_cb(conf, on_error);
     rd_kafka_conf_set_opaque(conf, _state.get());
+    if (on_delivery != nullptr) {
+        rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    }
     _rk = rd_kafka_new(type, conf, err.data(), err.size());
     if (_rk == nullptr) {
         rd_kafka_conf_destroy(conf);

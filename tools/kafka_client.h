@@ -60,9 +60,13 @@ void check_topic_name(const std::string& name);
 // A librdkafka producer or consumer for a command.
 class kafka_client {
 public:
+    using delivery_callback = void (*)(rd_kafka_t*, const rd_kafka_message_t*, void*);
+
     // `defaults` first, then the -X settings over them, then bootstrap.servers.
+    // A producer's `on_delivery` gets each message's opaque as
+    // message->_private.
     kafka_client(rd_kafka_type_t type, const connection_options& connection,
-        const std::map<std::string, std::string>& defaults);
+        const std::map<std::string, std::string>& defaults, delivery_callback on_delivery = nullptr);
     ~kafka_client();
     kafka_client(const kafka_client&) = delete;
     kafka_client& operator=(const kafka_client&) = delete;

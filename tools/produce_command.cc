@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,8 +30,10 @@ struct delivery_state {
     std::string first_error;
 };
 
-void on_delivery(rd_kafka_t* /*rk*/, const rd_kafka_message_t* message, void* opaque) {
-    auto* state = static_cast<delivery_state*>(opaque);
+// Served by rd_kafka_poll and rd_kafka_flush on this thread; the state is
+// each message's opaque.
+void on_delivery(rd_kafka_t* /*rk*/, const rd_kafka_message_t* message, void* /*client_opaque*/) {
+    auto* state = static_cast<delivery_state*>(message->_private);
     if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         ++state->delivered;
         return;
@@ -97,12 +100,9 @@ int run_produce(const produce_options& options) {
         {"partitioner", "murmur2_random"},
         {"message.timeout.ms", "30000"},
     };
-    kafka_client producer(RD_KAFKA_PRODUCER, options.connection, defaults);
-    rd_kafka_conf_t* unused = nullptr;
-    (void)unused;
+    kafka_client producer(RD_KAFKA_PRODUCER, options.connection, defaults, on_delivery);
     producer.require_topic(options.topic);
 
-    // The delivery callback's state travels as each message's opaque.
     for (const auto& r : records) {
         for (;;) {
             auto err = rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC(options.topic.c_str()),

@@ -1,20 +1,38 @@
-// The todo event backbone's main. For now it runs the audit topology on the
-// topology test driver (no broker yet): it describes the topology, pipes a
-// day of task events and one unreadable record through it, and prints the
-// audit trail and the dead letters.
+// The todo event backbone. Runs the audit topology as a stream job on the
+// embedded broker (the default) or on a Kafka cluster, seeds a few task
+// events (and one unreadable record) unless --no-demo, and prints the audit
+// trail and the dead letters as they arrive, until SIGINT/SIGTERM or
+// --run-for seconds.
+//
+//   todo [--bootstrap-servers embedded|HOST:PORT] [--no-demo] [--run-for S]
 
+#include <chrono>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <optional>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <fmt/format.h>
+#include <librdkafka/rdkafka.h>
 
 #include "apps/todo/audit_topology.h"
 #include "operators/error_handlers.h"
-#include "runtime/topology_test_driver.h"
+#include "runtime/admin.h"
+#include "runtime/embedded_broker.h"
+#include "runtime/kafka_streams.h"
 #include "serde/protobuf.h"
 #include "serde/serdes.h"
 
 namespace {
+
+volatile std::sig_atomic_t stop_requested = 0;
+
+void on_signal(int) {
+    stop_requested = 1;
+}
 
 eddy::todo::TaskEvent event(std::string id, eddy::todo::TaskEventType type, std::string task, std::string title,
     std::int64_t seconds) {
@@ -29,44 +47,148 @@ eddy::todo::TaskEvent event(std::string id, eddy::todo::TaskEventType type, std:
     return e;
 }
 
-} // namespace
+rd_kafka_t* client(rd_kafka_type_t type, const std::vector<std::pair<std::string, std::string>>& settings) {
+    char err[512];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    for (const auto& [k, v] : settings) {
+        if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+            throw std::runtime_error(err);
+        }
+    }
+    rd_kafka_t* rk = rd_kafka_new(type, conf, err, sizeof err);
+    if (rk == nullptr) {
+        throw std::runtime_error(err);
+    }
+    return rk;
+}
 
-int main() {
-    using eddy::todo::TaskEvent;
-    eddy::streams_builder builder;
-    eddy::todo::add_audit_topology(builder);
-    auto topology = builder.build();
-    fmt::print("{}", topology.describe().to_string());
-
-    eddy::topology_test_driver driver(topology);
-    auto events = driver.create_input_topic<std::string, TaskEvent>(
-        "todo.task-events", eddy::serdes::string{}, eddy::todo::task_event_serde{});
-    auto audit = driver.create_output_topic<std::string, eddy::todo::AuditRecord>(
-        "todo.audit", eddy::serdes::string{}, eddy::serdes::protobuf<eddy::todo::AuditRecord>{});
-
-    const std::int64_t day = 1'795'000'000;
-    events.pipe_input("t-1", event("e-1", eddy::todo::TASK_CREATED, "t-1", "Buy milk", day));
-    auto update = event("e-2", eddy::todo::TASK_UPDATED, "t-1", "Buy oat milk", day + 60);
+void seed(const std::string& bootstrap, const std::string& topic) {
+    using namespace eddy::todo;
+    const std::int64_t now =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    std::vector<std::pair<std::string, std::string>> records;
+    eddy::serdes::protobuf<TaskEvent> serde;
+    records.emplace_back("t-1", serde.serialize(event("e-1", TASK_CREATED, "t-1", "Buy milk", now)));
+    auto update = event("e-2", TASK_UPDATED, "t-1", "Buy oat milk", now + 60);
     auto* change = update.add_changes();
     change->set_field("title");
     change->set_from("Buy milk");
     change->set_to("Buy oat milk");
-    events.pipe_input("t-1", update);
-    events.pipe_input("t-1", event("e-3", eddy::todo::TASK_COMPLETED, "t-1", "", day + 3600));
-    events.pipe_input("t-2", event("e-4", eddy::todo::TASK_DELETED, "t-2", "", day + 7200));
-    driver.pipe_raw({"todo.task-events", 0, 0, day * 1000, std::string("t-3"), std::string("\xff\x01garbage"), {}});
-
-    fmt::print("\naudit trail (todo.audit):\n");
-    for (const auto& r : audit.read_records_to_list()) {
-        fmt::print("  {} | {} | offset {}\n", r.key, r.value.summary(), r.value.source_offset());
+    records.emplace_back("t-1", serde.serialize(update));
+    records.emplace_back("t-2", serde.serialize(event("e-3", TASK_CREATED, "t-2", "Call the plumber", now + 90)));
+    records.emplace_back("t-1", serde.serialize(event("e-4", TASK_COMPLETED, "t-1", "", now + 3600)));
+    records.emplace_back("t-2", serde.serialize(event("e-5", TASK_DELETED, "t-2", "", now + 7200)));
+    records.emplace_back("t-3", std::string("\xff\x01 not a task event"));
+    rd_kafka_t* producer = client(RD_KAFKA_PRODUCER, {{"bootstrap.servers", bootstrap}, {"partitioner", "murmur2_random"}});
+    for (auto& [key, value] : records) {
+        rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_KEY(key.data(), key.size()), RD_KAFKA_V_VALUE(value.data(), value.size()), RD_KAFKA_V_END);
     }
-    fmt::print("\ndead letters (todo.dlq):\n");
-    while (driver.queue_size("todo.dlq") > 0) {
-        auto dead = driver.read_raw("todo.dlq");
-        const auto* reason = dead.headers.last_header(eddy::dead_letter_headers::error_message);
-        const auto* offset = dead.headers.last_header(eddy::dead_letter_headers::source_offset);
-        fmt::print("  key {} | offset {} | {}\n", dead.key.value_or("(null)"),
-            offset && offset->value ? *offset->value : "?", reason && reason->value ? *reason->value : "?");
+    rd_kafka_flush(producer, 10'000);
+    rd_kafka_destroy(producer);
+    fmt::print("seeded {} task events (one of them unreadable) on {}\n", records.size(), topic);
+}
+
+std::string header(const rd_kafka_message_t* m, const char* name) {
+    rd_kafka_headers_t* hdrs = nullptr;
+    const void* value = nullptr;
+    std::size_t size = 0;
+    if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR
+        && rd_kafka_header_get_last(hdrs, name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR && value != nullptr) {
+        return std::string(static_cast<const char*>(value), size);
+    }
+    return "?";
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    std::string bootstrap = "embedded";
+    bool demo = true;
+    std::optional<int> run_for;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "--bootstrap-servers" && i + 1 < argc) {
+            bootstrap = argv[++i];
+        } else if (a == "--no-demo") {
+            demo = false;
+        } else if (a == "--run-for" && i + 1 < argc) {
+            run_for = std::stoi(argv[++i]);
+        } else {
+            std::fprintf(stderr, "usage: todo [--bootstrap-servers embedded|HOST:PORT] [--no-demo] [--run-for SECONDS]\n");
+            return 2;
+        }
+    }
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+
+    try {
+        const eddy::todo::audit_topics topics;
+        eddy::streams_builder builder;
+        eddy::todo::add_audit_topology(builder, topics);
+        eddy::kafka_streams app(builder.build(), {{"application.id", "todo-backbone"},
+                                                     {"bootstrap.servers", bootstrap},
+                                                     {"commit.interval.ms", "200"}});
+        if (auto* broker = app.embedded()) {
+            broker->create_topic(topics.task_events, 3);
+            broker->create_topic(topics.audit, 3);
+            broker->create_topic(topics.dead_letters, 1);
+        } else {
+            eddy::admin_client admin({{"bootstrap.servers", bootstrap}});
+            admin.create_topics({{topics.task_events, 3, 1, {{"retention.ms", "604800000"}}},
+                {topics.audit, 3, 1, {{"retention.ms", "7776000000"}}},
+                {topics.dead_letters, 1, 1, {{"retention.ms", "604800000"}}}});
+        }
+        app.start();
+        fmt::print("todo backbone running; bootstrap.servers={}\n", app.bootstrap_servers());
+        fmt::print("try: kcat -b {} -C -t {} -e\n", app.bootstrap_servers(), topics.audit);
+        std::fflush(stdout);
+        if (demo) {
+            seed(app.bootstrap_servers(), topics.task_events);
+        }
+
+        rd_kafka_t* reader = client(RD_KAFKA_CONSUMER, {{"bootstrap.servers", app.bootstrap_servers()},
+                                                           {"group.id", "todo-console"},
+                                                           {"auto.offset.reset", "earliest"},
+                                                           {"fetch.wait.max.ms", "50"}});
+        rd_kafka_poll_set_consumer(reader);
+        rd_kafka_topic_partition_list_t* subscription = rd_kafka_topic_partition_list_new(2);
+        rd_kafka_topic_partition_list_add(subscription, topics.audit.c_str(), RD_KAFKA_PARTITION_UA);
+        rd_kafka_topic_partition_list_add(subscription, topics.dead_letters.c_str(), RD_KAFKA_PARTITION_UA);
+        rd_kafka_subscribe(reader, subscription);
+        rd_kafka_topic_partition_list_destroy(subscription);
+
+        eddy::serdes::protobuf<eddy::todo::AuditRecord> audit_serde;
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(run_for.value_or(0));
+        while (stop_requested == 0 && (!run_for || std::chrono::steady_clock::now() < deadline)) {
+            rd_kafka_message_t* m = rd_kafka_consumer_poll(reader, 200);
+            if (m == nullptr) {
+                continue;
+            }
+            if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                std::string topic = rd_kafka_topic_name(m->rkt);
+                std::string key = m->key ? std::string(static_cast<const char*>(m->key), m->key_len) : "(null)";
+                if (topic == topics.audit && m->payload != nullptr) {
+                    auto record = audit_serde.deserialize(
+                        std::string_view(static_cast<const char*>(m->payload), m->len));
+                    fmt::print("audit  | {} | {}\n", key, record.summary());
+                } else if (topic == topics.dead_letters) {
+                    fmt::print("dlq    | {} | offset {} of {} | {}\n", key,
+                        header(m, eddy::dead_letter_headers::source_offset.data()),
+                        header(m, eddy::dead_letter_headers::source_topic.data()),
+                        header(m, eddy::dead_letter_headers::error_message.data()));
+                }
+                std::fflush(stdout);
+            }
+            rd_kafka_message_destroy(m);
+        }
+        rd_kafka_consumer_close(reader);
+        rd_kafka_destroy(reader);
+        app.close(std::chrono::seconds(30));
+        fmt::print("todo backbone stopped\n");
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "todo: %s\n", e.what());
+        return 1;
     }
     return 0;
 }

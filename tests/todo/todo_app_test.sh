@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The todo app end to end on its embedded broker: the seeded events come out
+# as audit records, the unreadable one as a dead letter, and SIGTERM stops
+# the app cleanly.
+set -euo pipefail
+todo=$1
+out=$(mktemp)
+trap 'rm -f "$out"; kill "$pid" 2>/dev/null || true' EXIT
+"$todo" >"$out" 2>/dev/null &
+pid=$!
+for _ in $(seq 1 300); do
+  [[ $(grep -c '^audit  |' "$out" || true) -ge 5 && $(grep -c '^dlq    |' "$out" || true) -ge 1 ]] && break
+  sleep 0.1
+done
+kill -TERM "$pid"
+rc=0
+wait "$pid" || rc=$?
+fail() { echo "FAIL: $*"; cat "$out"; exit 1; }
+((rc == 0)) || fail "exit status $rc after SIGTERM"
+grep -q '^todo backbone running; bootstrap.servers=127.0.0.1:' "$out" || fail "no bootstrap line"
+grep -q '^audit  | t-1 | user alice created task t-1 "Buy milk"$' "$out" || fail "created"
+grep -q '^audit  | t-1 | user alice updated task t-1 "Buy oat milk"; title: "Buy milk" -> "Buy oat milk"$' "$out" || fail "updated"
+grep -q '^audit  | t-1 | user alice completed task t-1$' "$out" || fail "completed"
+grep -q '^audit  | t-2 | user alice created task t-2 "Call the plumber"$' "$out" || fail "created t-2"
+grep -q '^audit  | t-2 | user alice deleted task t-2$' "$out" || fail "deleted"
+grep -q '^dlq    | t-3 | offset 2 of todo.task-events | protobuf<eddy.todo.TaskEvent>: cannot parse 19 bytes$' "$out" || fail "dead letter"
+[[ $(grep -c '^audit  |' "$out") -eq 5 ]] || fail "expected exactly 5 audit records"
+grep -q '^todo backbone stopped$' "$out" || fail "no clean stop"
+echo "todo app: 5 audit records, 1 dead letter, clean stop"

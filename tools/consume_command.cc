@@ -1,0 +1,135 @@
+// eddy consume: the records of every partition of a topic as lines,
+// "key<TAB>value" (and " [k=v,...]" with --print-headers), until a count is
+// reached, no record came for a while, or SIGINT/SIGTERM. No consumer group:
+// the partitions are assigned directly and no offset is committed.
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <string>
+
+#include <fmt/format.h>
+#include <librdkafka/rdkafka.h>
+
+#include "tools/commands.h"
+#include "tools/text_serde.h"
+
+namespace eddy::tools {
+namespace {
+
+volatile std::sig_atomic_t stop_requested = 0;
+
+extern "C" void request_stop(int /*signal*/) {
+    stop_requested = 1;
+}
+
+std::string headers_text(const rd_kafka_message_t* message) {
+    rd_kafka_headers_t* headers = nullptr;
+    if (rd_kafka_message_headers(message, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR || headers == nullptr) {
+        return " []";
+    }
+    std::string out = " [";
+    const char* name = nullptr;
+    const void* value = nullptr;
+    std::size_t size = 0;
+    for (std::size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
+         ++i) {
+        if (i > 0) {
+            out += ',';
+        }
+        out += name;
+        out += '=';
+        out += value == nullptr ? std::string("(null)") : std::string(static_cast<const char*>(value), size);
+    }
+    out += ']';
+    return out;
+}
+
+} // namespace
+
+int run_consume(const consume_options& options) {
+    if (options.count < 0) {
+        throw tool_error(fmt::format("-n {}: at least 0", options.count));
+    }
+    if (options.idle_timeout_ms < 0) {
+        throw tool_error(fmt::format("--timeout-ms {}: at least 0", options.idle_timeout_ms));
+    }
+    check_topic_name(options.topic);
+    auto key_serde = text_serde::named(options.key_serde);
+    auto value_serde = text_serde::named(options.value_serde);
+
+    std::map<std::string, std::string> defaults = {
+        {"enable.auto.commit", "false"},
+        {"enable.auto.offset.store", "false"},
+        {"enable.partition.eof", "false"},
+        // An empty fetch returns after this long (the embedded broker always
+        // waits this long), so the idle timeout is kept to within ~100 ms.
+        {"fetch.wait.max.ms", "100"},
+    };
+    kafka_client consumer(RD_KAFKA_CONSUMER, options.connection, defaults);
+    const int partitions = consumer.require_topic(options.topic);
+
+    rd_kafka_poll_set_consumer(consumer.get());
+    rd_kafka_topic_partition_list_t* assignment = rd_kafka_topic_partition_list_new(partitions);
+    for (int p = 0; p < partitions; ++p) {
+        rd_kafka_topic_partition_list_add(assignment, options.topic.c_str(), p)->offset =
+            options.from_beginning ? RD_KAFKA_OFFSET_BEGINNING : RD_KAFKA_OFFSET_END;
+    }
+    auto assigned = rd_kafka_assign(consumer.get(), assignment);
+    rd_kafka_topic_partition_list_destroy(assignment);
+    if (assigned != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        throw tool_error(fmt::format("cannot read {}: {}", options.topic, rd_kafka_err2str(assigned)));
+    }
+
+    stop_requested = 0;
+    std::signal(SIGINT, request_stop);
+    std::signal(SIGTERM, request_stop);
+
+    using clock = std::chrono::steady_clock;
+    const auto idle_timeout = std::chrono::milliseconds(options.idle_timeout_ms);
+    auto last_record = clock::now();
+    long long seen = 0;
+    std::string failure;
+    while (stop_requested == 0 && (options.count == 0 || seen < options.count)) {
+        if (options.idle_timeout_ms > 0 && clock::now() - last_record >= idle_timeout) {
+            logger()->debug("no record for {} ms topic={} records={}", options.idle_timeout_ms, options.topic, seen);
+            break;
+        }
+        rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer.get(), 100);
+        if (message == nullptr) {
+            continue;
+        }
+        if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            std::string reason = rd_kafka_message_errstr(message);
+            bool fatal = message->err == RD_KAFKA_RESP_ERR__FATAL || message->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED
+                || message->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC || message->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+            rd_kafka_message_destroy(message);
+            if (fatal) {
+                failure = fmt::format("cannot read {}: {}", options.topic, reason);
+                break;
+            }
+            logger()->warn("consume error topic={} reason={}", options.topic, reason);
+            continue;
+        }
+        std::string key = message->key == nullptr
+            ? std::string("(null)")
+            : key_serde.decode(std::string_view(static_cast<const char*>(message->key), message->key_len));
+        std::string value = message->payload == nullptr
+            ? std::string("(null)")
+            : value_serde.decode(std::string_view(static_cast<const char*>(message->payload), message->len));
+        fmt::print("{}\t{}{}\n", key, value, options.print_headers ? headers_text(message) : "");
+        std::fflush(stdout);
+        rd_kafka_message_destroy(message);
+        ++seen;
+        last_record = clock::now();
+    }
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+    rd_kafka_consumer_close(consumer.get());
+    if (!failure.empty()) {
+        throw tool_error(failure);
+    }
+    return 0;
+}
+
+} // namespace eddy::tools

@@ -1,0 +1,196 @@
+// The eddy command line: parses the arguments with CLI11 and runs one
+// subcommand (tools/commands.h). The command's output goes to stdout; logs
+// (eddy's modules, librdkafka with -v) and errors go to stderr. Exit status:
+// 0 on success, 1 when the command failed, CLI11's code for a usage error.
+
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <functional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "operators/log.h"
+#include "runtime/kafka_error.h"
+#include "runtime/streams_config.h"
+#include "tools/app_registry.h"
+#include "tools/commands.h"
+#include "tools/text_serde.h"
+
+#ifndef EDDY_VERSION
+#define EDDY_VERSION "unknown"
+#endif
+
+namespace {
+
+using namespace eddy::tools;
+
+void add_connection_options(CLI::App* command, connection_options& connection) {
+    command->add_option("-b,--bootstrap-servers", connection.bootstrap_servers, "Kafka brokers, host:port,...")
+        ->envname("EDDY_BOOTSTRAP_SERVERS");
+    command
+        ->add_option("-X", connection.settings,
+            "A librdkafka setting key=value, repeatable (security.protocol=SASL_SSL, sasl.mechanism=..., ...)")
+        ->allow_extra_args(false);
+    command
+        ->add_option("--request-timeout-ms", connection.request_timeout_ms,
+            "How long to wait for the cluster before giving up")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+}
+
+void add_serde_options(CLI::App* command, std::string& key, std::string& value) {
+    command->add_option("--key-serde", key, "How keys are written")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"string", "int32", "int64"}));
+    command->add_option("--value-serde", value, "How values are written")
+        ->capture_default_str()
+        ->check(CLI::IsMember(text_serde::names()));
+}
+
+// Every logger at warn (info and debug with -v) unless EDDY_LOG_LEVEL says
+// otherwise; -v wins over both.
+void set_log_level(bool verbose) {
+    auto level = spdlog::level::warn;
+    if (const char* env = std::getenv("EDDY_LOG_LEVEL"); env != nullptr) {
+        level = spdlog::level::from_str(env);
+    }
+    if (verbose) {
+        level = spdlog::level::debug;
+    }
+    // Made now so that set_level below reaches them too (module_logger would
+    // otherwise prefer EDDY_LOG_LEVEL to -v).
+    eddy::module_logger("eddy.tools");
+    eddy::module_logger("eddy.runtime");
+    spdlog::set_level(level);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"eddy: a development Kafka broker, topic administration, a producer and a consumer of text "
+                 "records, and the topologies of eddy's applications."};
+    app.name("eddy");
+    app.set_version_flag("--version", EDDY_VERSION);
+    app.require_subcommand(1);
+    app.fallthrough();
+    app.footer("The commands that talk to Kafka read the bootstrap servers from -b or EDDY_BOOTSTRAP_SERVERS.\n"
+               "See docs/cli.md.");
+    bool verbose = false;
+    app.add_flag("-v,--verbose", verbose, "Log what eddy and librdkafka do, to stderr");
+
+    std::function<int()> run;
+
+    broker_options broker;
+    auto* broker_cmd = app.add_subcommand("broker",
+        "Run an embedded Kafka broker (librdkafka's mock cluster) until SIGINT/SIGTERM; prints "
+        "bootstrap.servers=<address>");
+    broker_cmd->add_option("--brokers", broker.brokers, "Number of brokers")->capture_default_str()->check(
+        CLI::PositiveNumber);
+    broker_cmd->add_option("--topic", broker.topics, "A topic to create, NAME or NAME:PARTITIONS (repeatable)")
+        ->allow_extra_args(false);
+    broker_cmd->add_option("--partitions", broker.default_partitions, "Partitions of a --topic NAME without :N")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    broker_cmd->callback([&] { run = [&] { return run_broker(broker); }; });
+
+    auto* topics_cmd = app.add_subcommand("topics", "Create, list and describe topics");
+    topics_cmd->require_subcommand(1);
+
+    topics_create_options create;
+    auto* create_cmd = topics_cmd->add_subcommand("create", "Create a topic");
+    create_cmd->add_option("topic", create.topic, "Topic name")->required();
+    create_cmd->add_option("--partitions", create.partitions, "Partitions")->capture_default_str()->check(
+        CLI::PositiveNumber);
+    create_cmd->add_option("--replication-factor", create.replication_factor, "Replicas of each partition")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    create_cmd->add_option("--config", create.configs, "A topic setting key=value (repeatable)")
+        ->allow_extra_args(false);
+    create_cmd->add_flag("--if-not-exists", create.if_not_exists, "Succeed when the topic exists already");
+    add_connection_options(create_cmd, create.connection);
+    create_cmd->callback([&] {
+        create.connection.verbose = verbose;
+        run = [&] { return run_topics_create(create); };
+    });
+
+    connection_options list;
+    auto* list_cmd = topics_cmd->add_subcommand("list", "List the topics: name partitions=N");
+    add_connection_options(list_cmd, list);
+    list_cmd->callback([&] {
+        list.verbose = verbose;
+        run = [&] { return run_topics_list(list); };
+    });
+
+    connection_options describe_topic;
+    std::string described_topic;
+    auto* describe_topic_cmd =
+        topics_cmd->add_subcommand("describe", "A topic's partitions and the leader of each");
+    describe_topic_cmd->add_option("topic", described_topic, "Topic name")->required();
+    add_connection_options(describe_topic_cmd, describe_topic);
+    describe_topic_cmd->callback([&] {
+        describe_topic.verbose = verbose;
+        run = [&] { return run_topics_describe(describe_topic, described_topic); };
+    });
+
+    produce_options produce;
+    auto* produce_cmd = app.add_subcommand("produce",
+        "Produce stdin's lines, key<SEP>value (no separator: a null key), to a topic");
+    produce_cmd->add_option("topic", produce.topic, "Topic name")->required();
+    add_serde_options(produce_cmd, produce.key_serde, produce.value_serde);
+    produce_cmd->add_option("--separator", produce.separator, "Between key and value")->capture_default_str();
+    add_connection_options(produce_cmd, produce.connection);
+    produce_cmd->callback([&] {
+        produce.connection.verbose = verbose;
+        run = [&] { return run_produce(produce); };
+    });
+
+    consume_options consume;
+    auto* consume_cmd = app.add_subcommand("consume", "Print a topic's records as key<TAB>value lines");
+    consume_cmd->add_option("topic", consume.topic, "Topic name")->required();
+    add_serde_options(consume_cmd, consume.key_serde, consume.value_serde);
+    consume_cmd->add_flag("--from-beginning", consume.from_beginning,
+        "Start at each partition's first record (default: only new records)");
+    consume_cmd->add_option("-n,--count", consume.count, "Stop after this many records (0: no limit)")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    consume_cmd->add_option("--timeout-ms", consume.idle_timeout_ms,
+        "Stop when no record came for this long (0: never)")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    consume_cmd->add_flag("--print-headers", consume.print_headers, "Append each record's headers, [k=v,...]");
+    add_connection_options(consume_cmd, consume.connection);
+    consume_cmd->callback([&] {
+        consume.connection.verbose = verbose;
+        run = [&] { return run_consume(consume); };
+    });
+
+    describe_options describe;
+    std::string known_apps;
+    for (const auto& [name, build] : registered_apps()) {
+        known_apps += known_apps.empty() ? name : ", " + name;
+    }
+    auto* describe_cmd = app.add_subcommand("describe", "Print an application's topology");
+    describe_cmd->add_option("app", describe.app, "Application: " + known_apps)->required();
+    describe_cmd->add_flag("--mermaid", describe.mermaid, "As a Mermaid flowchart");
+    describe_cmd->callback([&] { run = [&] { return run_describe(describe); }; });
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+
+    set_log_level(verbose);
+    try {
+        return run();
+    } catch (const std::exception& e) {
+        // tool_error, kafka_error, config_error: each says what failed.
+        std::fflush(stdout);
+        fmt::print(stderr, "eddy: {}\n", e.what());
+        return 1;
+    }
+}
