@@ -31,6 +31,7 @@
 #include <charconv>
 #include <chrono>
 #include <cinttypes>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -1286,4 +1287,171 @@ private:
     int _runs = 0;
 };
 
+// --- the report ----------------------------------------------------------
+
+std::string cpu_model() {
+    std::FILE* f = std::fopen("/proc/cpuinfo", "r");
+    if (f == nullptr) {
+        return "unknown";
+    }
+    std::array<char, 512> line{};
+    std::string model = "unknown";
+    while (std::fgets(line.data(), line.size(), f) != nullptr) {
+        std::string_view l(line.data());
+        if (l.starts_with("model name")) {
+            auto colon = l.find(':');
+            model = std::string(l.substr(colon + 2));
+            if (!model.empty() && model.back() == '\n') {
+                model.pop_back();
+            }
+            break;
+        }
+    }
+    std::fclose(f);
+    return model;
+}
+
+std::string join_runs(const std::vector<double>& values, const char* format) {
+    std::string out;
+    for (auto v : values) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, format, v);
+        out += (out.empty() ? "" : ", ") + std::string(buf);
+    }
+    return out.empty() ? "-" : out;
+}
+
+double mean(const std::vector<double>& v) {
+    double total = 0;
+    for (auto x : v) {
+        total += x;
+    }
+    return v.empty() ? 0 : total / static_cast<double>(v.size());
+}
+
+// The summary: one row per variant and thread count, the mean over rounds
+// next to each round's figure; ratios of means.
+void report(const options& o, const std::vector<run_result>& results) {
+    struct row {
+        std::vector<double> rps;
+        std::vector<double> p50;
+        std::vector<double> p99;
+        std::vector<double> max;
+        int failed = 0;
+    };
+    std::map<std::pair<std::string, int>, row> rows;
+    for (const auto& r : results) {
+        auto& w = rows[{r.variant, r.threads}];
+        if (!r.ok) {
+            ++w.failed;
+        } else if (r.mode == "throughput") {
+            w.rps.push_back(r.records_per_s);
+        } else {
+            w.p50.push_back(r.p50_ms);
+            w.p99.push_back(r.p99_ms);
+            w.max.push_back(r.max_ms);
+        }
+    }
+    auto mean_rps = [&](const std::string& variant, int threads) -> std::optional<double> {
+        auto it = rows.find({variant, threads});
+        if (it == rows.end() || it->second.rps.empty()) {
+            return std::nullopt;
+        }
+        return mean(it->second.rps);
+    };
+    std::printf("\n| variant | threads | guarantee | records/s (each round) | mean records/s | / raw | p50 ms | "
+                "p99 ms | max ms |\n|---|---|---|---|---|---|---|---|---|\n");
+    for (const auto& variant : o.only) {
+        for (int t : o.threads) {
+            auto it = rows.find({variant, t});
+            if (it == rows.end()) {
+                continue;
+            }
+            const auto& w = it->second;
+            std::string ratio = "-";
+            auto raw = mean_rps("raw", t);
+            if (raw && !w.rps.empty()) {
+                char buf[32];
+                std::snprintf(buf, sizeof buf, "%.2f", mean(w.rps) / *raw);
+                ratio = buf;
+            }
+            char mean_buf[32] = "-";
+            if (!w.rps.empty()) {
+                std::snprintf(mean_buf, sizeof mean_buf, "%.0f", mean(w.rps));
+            }
+            std::printf("| %s | %d | %s | %s | %s | %s | %s | %s | %s |%s\n", variant.c_str(), t,
+                guarantee_of(variant).c_str(), join_runs(w.rps, "%.0f").c_str(), mean_buf, ratio.c_str(),
+                join_runs(w.p50, "%.1f").c_str(), join_runs(w.p99, "%.1f").c_str(), join_runs(w.max, "%.1f").c_str(),
+                w.failed > 0 ? (" (" + std::to_string(w.failed) + " failed runs)").c_str() : "");
+        }
+    }
+    std::printf("\n/ raw: mean records/s over the raw loop's mean at the same thread count, this invocation.\n");
+    std::printf("\nTargets (means):\n");
+    for (int t : o.threads) {
+        auto raw = mean_rps("raw", t);
+        auto alos = mean_rps("alos", t);
+        auto eos = mean_rps("eos", t);
+        if (raw && alos) {
+            std::printf("  threads=%d eddy at-least-once / raw = %.2f (target >= 0.8): %s\n", t, *alos / *raw,
+                *alos / *raw >= 0.8 ? "met" : "MISSED");
+        }
+        if (alos && eos) {
+            std::printf("  threads=%d exactly-once / at-least-once = %.2f (target >= 0.5): %s\n", t, *eos / *alos,
+                *eos / *alos >= 0.5 ? "met" : "MISSED");
+        }
+    }
+}
+
 } // namespace
+
+int main(int argc, char** argv) {
+    const options o = parse(argc, argv);
+    std::printf("e2e_bench: bootstrap=%s records=%" PRId64 " value-bytes=%d partitions=%d commit.interval.ms=%d "
+                "mode=%s%s rate=%d/s seconds=%.1f repeat=%d\n",
+        o.bootstrap.c_str(), o.records, o.value_bytes, o.partitions, o.commit_interval_ms,
+        o.throughput ? "throughput" : "", o.latency ? (o.throughput ? "+latency" : "latency") : "", o.rate, o.seconds,
+        o.repeat);
+    std::printf("machine: %u CPUs, %s; librdkafka %s\n", std::thread::hardware_concurrency(), cpu_model().c_str(),
+        rd_kafka_version_str());
+    if (o.bootstrap == "embedded") {
+        const double per_partition_mib = static_cast<double>(o.records) * (o.value_bytes + 10) / o.partitions / 1048576.0;
+        std::printf("note: embedded broker (librdkafka's mock cluster, in this process): it keeps ~5 MiB or 100k "
+                    "batches per partition and drops older data, so throughput runs use %" PRId64
+                    " records (~%.1f MiB per partition), not 1 M; it holds an empty fetch for fetch.wait.max.ms and "
+                    "sets no TCP_NODELAY (~25 ms per producer flush): latency figures on it are not meaningful; "
+                    "read_committed does not wait for transactions on it, so exactly-once output counts before its "
+                    "commit.\n",
+            o.records, per_partition_mib);
+        if (per_partition_mib > 4.5) {
+            std::printf("warning: ~%.1f MiB per partition will not fit the embedded broker\n", per_partition_mib);
+        }
+    }
+    std::fflush(stdout);
+    std::vector<run_result> results;
+    try {
+        bench b(o);
+        std::printf("broker: %s\n", b.broker().bootstrap().c_str());
+        std::vector<std::string> modes;
+        if (o.throughput) {
+            modes.emplace_back("throughput");
+        }
+        if (o.latency) {
+            modes.emplace_back("latency");
+        }
+        for (int round = 1; round <= o.repeat; ++round) {
+            for (const auto& mode : modes) {
+                for (const auto& variant : o.only) {
+                    for (int t : o.threads) {
+                        results.push_back(b.run(mode, variant, t, round));
+                    }
+                }
+            }
+        }
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "e2e_bench: %s\n", e.what());
+        return 1;
+    }
+    report(o, results);
+    const bool all_ok = std::all_of(results.begin(), results.end(), [](const auto& r) { return r.ok; });
+    return all_ok ? 0 : 1;
+}
