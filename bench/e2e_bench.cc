@@ -37,6 +37,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -46,9 +47,12 @@
 #include <string>
 #include <string_view>
 #include <thread>
-#include <unistd.h>
+#include <tuple>
 #include <utility>
 #include <vector>
+
+#include <pthread.h>
+#include <unistd.h>
 
 #include <librdkafka/rdkafka.h>
 
@@ -72,6 +76,8 @@ struct options {
     bool records_given = false;
     int rate = 10'000;
     double seconds = 10;
+    double warmup_seconds = 2;
+    int input_linger_ms = 1;
     bool throughput = true;
     bool latency = false;
     std::vector<std::string> only = {"raw", "alos", "eos"};
@@ -82,14 +88,22 @@ struct options {
     int commit_interval_ms = 100;
     int stall_seconds = 60;
     bool keep_topics = false;
+    // Before each run, wait until others use less than this many cores
+    // (0: do not wait).
+    double wait_idle = 0;
 };
+
+// The local broker's process (--broker-pid), whose CPU use runs report apart.
+int broker_pid = 0;
 
 constexpr std::string_view usage_text = R"(usage: e2e_bench [flags]
   --bootstrap embedded|HOST:PORT  the broker: an in-process embedded broker (default) or a Kafka cluster
   --records N                     records per throughput run (default 1000000; 200000 on embedded)
   --mode throughput|latency|both  what to measure (default throughput; --rate/--seconds alone imply latency)
   --rate R                        latency mode: input records per second (default 10000)
-  --seconds S                     latency mode: how long the input is fed (default 10)
+  --seconds S                     latency mode: how long the input is fed (default 10), after
+  --input-linger-ms N             latency mode: linger.ms of the paced input producer (default 1)
+  --warmup-seconds W              latency mode: W s at the same rate first, left out of the figures (default 2)
   --only raw,raw-batch,alos,eos   the variants to run (default raw,alos,eos)
   --threads 1,2                   threads per variant (num.stream.threads for eddy; consumers for raw)
   --repeat N                      run every variant N times, interleaved (default 1)
@@ -98,6 +112,9 @@ constexpr std::string_view usage_text = R"(usage: e2e_bench [flags]
   --commit-interval-ms N          commit.interval.ms of every variant (default 100)
   --stall-seconds N               a run fails when no output arrives for this long (default 60)
   --keep-topics                   do not delete a run's topics afterwards (real Kafka only)
+  --broker-pid PID                the local broker's process: its CPU use is shown apart from the others'
+  --wait-idle C                   before each run, wait (up to 10 min) until other processes use < C cores
+                                  for 3 s (besides the --broker-pid process), e.g. 0.3
 )";
 
 [[noreturn]] void usage_error(const std::string& what) {
@@ -159,6 +176,10 @@ options parse(int argc, char** argv) {
         } else if (flag == "--seconds") {
             o.seconds = std::stod(value);
             latency_flags = true;
+        } else if (flag == "--input-linger-ms") {
+            o.input_linger_ms = static_cast<int>(to_int(flag, value));
+        } else if (flag == "--warmup-seconds") {
+            o.warmup_seconds = std::stod(value);
         } else if (flag == "--mode") {
             mode_given = true;
             o.throughput = value == "throughput" || value == "both";
@@ -189,6 +210,10 @@ options parse(int argc, char** argv) {
             o.value_bytes = static_cast<int>(std::max<std::int64_t>(24, to_int(flag, value)));
         } else if (flag == "--commit-interval-ms") {
             o.commit_interval_ms = static_cast<int>(std::max<std::int64_t>(1, to_int(flag, value)));
+        } else if (flag == "--broker-pid") {
+            broker_pid = static_cast<int>(to_int(flag, value));
+        } else if (flag == "--wait-idle") {
+            o.wait_idle = std::stod(value);
         } else if (flag == "--stall-seconds") {
             o.stall_seconds = static_cast<int>(std::max<std::int64_t>(1, to_int(flag, value)));
         } else {
@@ -289,6 +314,200 @@ double seconds_between(steady::time_point a, steady::time_point b) {
     return std::chrono::duration<double>(b - a).count();
 }
 
+// --- CPU accounting --------------------------------------------------------
+
+// CPU time used by the whole machine and by this process, from /proc, to
+// tell how much of the machine others took during a run (a compile, another
+// test; on real Kafka on this machine, the broker too).
+struct cpu_sample {
+    steady::time_point at = steady::now();
+    double busy_s = 0; // all CPUs, busy (not idle or iowait)
+    double self_s = 0; // this process, all its threads
+    double broker_s = 0; // the process --broker-pid names, if any
+    // This process's threads: thread id -> (group of its name, CPU seconds).
+    std::map<int, std::pair<std::string, double>> threads;
+};
+
+// utime + stime of a process, in seconds.
+double process_cpu_s(const std::string& stat_path) {
+    std::FILE* f = std::fopen(stat_path.c_str(), "r");
+    if (f == nullptr) {
+        return 0;
+    }
+    std::array<char, 1024> buf{};
+    const auto n = std::fread(buf.data(), 1, buf.size() - 1, f);
+    std::fclose(f);
+    // Fields after the command (which may hold spaces): state is the 3rd,
+    // utime and stime the 14th and 15th.
+    std::string_view line(buf.data(), n);
+    auto pos = line.rfind(')');
+    unsigned long long utime = 0;
+    unsigned long long stime = 0;
+    if (pos == std::string_view::npos
+        || std::sscanf(buf.data() + pos + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime)
+            != 2) {
+        return 0;
+    }
+    return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// The group a thread's name puts it in: the pipeline's threads, librdkafka's
+// broker and main threads (of every client in the process), the reader.
+std::string thread_group(std::string name) {
+    while (!name.empty() && (name.back() == '\n' || name.back() == ' ')) {
+        name.pop_back();
+    }
+    if (name == "pipeline" || name == "raw-worker") {
+        return "pipeline";
+    }
+    if (name.starts_with("rdk:broker")) {
+        return "rdk-broker";
+    }
+    if (name.starts_with("rdk:")) {
+        return "rdk-other";
+    }
+    if (name == "e2e-reader") {
+        return "reader";
+    }
+    return "other";
+}
+
+void sample_threads(cpu_sample& c) {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+        const auto dir = entry.path().string();
+        int tid = 0;
+        const auto name = entry.path().filename().string();
+        std::from_chars(name.data(), name.data() + name.size(), tid);
+        std::string comm;
+        if (std::FILE* f = std::fopen((dir + "/comm").c_str(), "r")) {
+            std::array<char, 64> buf{};
+            if (std::fgets(buf.data(), buf.size(), f) != nullptr) {
+                comm = buf.data();
+            }
+            std::fclose(f);
+        }
+        c.threads[tid] = {thread_group(comm), process_cpu_s(dir + "/stat")};
+    }
+}
+
+cpu_sample sample_cpu(bool threads = false) {
+    cpu_sample c;
+    const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+    if (std::FILE* f = std::fopen("/proc/stat", "r")) {
+        unsigned long long v[8] = {};
+        if (std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+                &v[6], &v[7])
+            == 8) {
+            c.busy_s = static_cast<double>(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / tick;
+        }
+        std::fclose(f);
+    }
+    c.self_s = process_cpu_s("/proc/self/stat");
+    if (broker_pid > 0) {
+        c.broker_s = process_cpu_s("/proc/" + std::to_string(broker_pid) + "/stat");
+    }
+    if (threads) {
+        sample_threads(c);
+    }
+    return c;
+}
+
+// Cores used between two samples.
+struct cores {
+    double self = 0;
+    double broker = 0;
+    double others = 0; // neither this process nor the broker
+    // This process's, by thread_group().
+    std::map<std::string, double> threads;
+
+    std::string threads_text() const {
+        std::string out;
+        for (const auto& [group, n] : threads) {
+            char buf[64];
+            std::snprintf(buf, sizeof buf, "%s%s=%.2f", out.empty() ? "" : " ", group.c_str(), n);
+            out += buf;
+        }
+        return out;
+    }
+};
+
+cores cores_between(const cpu_sample& a, const cpu_sample& b) {
+    const double wall = seconds_between(a.at, b.at);
+    if (wall <= 0) {
+        return {};
+    }
+    cores c;
+    c.self = (b.self_s - a.self_s) / wall;
+    c.broker = (b.broker_s - a.broker_s) / wall;
+    c.others = std::max(0.0, (b.busy_s - a.busy_s) / wall - c.self - c.broker);
+    for (const auto& [tid, t] : b.threads) {
+        auto it = a.threads.find(tid);
+        c.threads[t.first] += (t.second - (it == a.threads.end() ? 0.0 : it->second.second)) / wall;
+    }
+    return c;
+}
+
+// Samples the CPU every 50 ms while it lives, so that a run's window (first
+// record consumed to last output) can be cut out afterwards.
+class cpu_monitor {
+public:
+    cpu_monitor() {
+        _samples.push_back(sample_cpu(true));
+        _thread = std::thread([this] {
+            pthread_setname_np(pthread_self(), "e2e-cpu");
+            while (!_stop.load()) {
+                std::this_thread::sleep_for(50ms);
+                auto c = sample_cpu(true);
+                std::scoped_lock lock(_mutex);
+                _samples.push_back(c);
+            }
+        });
+    }
+    ~cpu_monitor() { stop(); }
+    cpu_monitor(const cpu_monitor&) = delete;
+    cpu_monitor& operator=(const cpu_monitor&) = delete;
+
+    void stop() {
+        _stop.store(true);
+        if (_thread.joinable()) {
+            _thread.join();
+        }
+    }
+
+    // Cores used between the samples nearest `from` and `to`.
+    cores between(steady::time_point from, steady::time_point to) {
+        std::scoped_lock lock(_mutex);
+        auto nearest = [&](steady::time_point t) {
+            return *std::min_element(_samples.begin(), _samples.end(), [&](const auto& a, const auto& b) {
+                return std::chrono::abs(a.at - t) < std::chrono::abs(b.at - t);
+            });
+        };
+        return cores_between(nearest(from), nearest(to));
+    }
+
+private:
+    std::mutex _mutex;
+    std::vector<cpu_sample> _samples;
+    std::atomic<bool> _stop{false};
+    std::thread _thread;
+};
+
+// Waits until the rest of the machine (not this process, not the broker)
+// uses less than `max_cores` for three seconds in a row, up to `limit`; returns how long it waited.
+double wait_for_quiet(double max_cores, std::chrono::seconds limit) {
+    const auto start = steady::now();
+    int quiet = 0;
+    auto last = sample_cpu();
+    while (quiet < 3 && steady::now() - start < limit) {
+        std::this_thread::sleep_for(1s);
+        auto now = sample_cpu();
+        quiet = cores_between(last, now).others < max_cores ? quiet + 1 : 0;
+        last = now;
+    }
+    return seconds_between(start, steady::now());
+}
+
 // --- the broker ------------------------------------------------------------
 
 // The broker every run uses: an embedded one made here, or a cluster.
@@ -301,7 +520,10 @@ public:
         } else {
             _bootstrap = where;
         }
-        _admin = make_client(RD_KAFKA_PRODUCER, base());
+        // Quiet: it sees every run's topics come and go.
+        auto s = base();
+        s["log_level"] = "4";
+        _admin = make_client(RD_KAFKA_PRODUCER, s);
     }
 
     bool embedded() const noexcept { return _embedded != nullptr; }
@@ -407,7 +629,12 @@ public:
     explicit value_maker(int bytes) : _value(static_cast<std::size_t>(bytes), 'x') {}
 
     const std::string& make(std::int64_t i, std::int64_t stamp_us) {
-        std::snprintf(_value.data(), 18, "%016" PRId64 "|", stamp_us % 10'000'000'000'000'000);
+        auto stamp = static_cast<std::uint64_t>(stamp_us);
+        for (int j = 15; j >= 0; --j) {
+            _value[static_cast<std::size_t>(j)] = static_cast<char>('0' + stamp % 10);
+            stamp /= 10;
+        }
+        _value[16] = '|';
         for (std::size_t j = 17; j + 1 < _value.size(); ++j) {
             _state ^= _state << 13;
             _state ^= _state >> 7;
@@ -473,6 +700,16 @@ public:
         rd_kafka_poll(_producer.get(), 0);
     }
 
+    // Fetches the topic's metadata, which opens the connection.
+    void connect() {
+        rd_kafka_topic_t* rkt = rd_kafka_topic_new(_producer.get(), _topic.c_str(), nullptr);
+        const rd_kafka_metadata_t* md = nullptr;
+        if (rd_kafka_metadata(_producer.get(), 0, rkt, &md, 10'000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            rd_kafka_metadata_destroy(md);
+        }
+        rd_kafka_topic_destroy(rkt);
+    }
+
     void flush() {
         if (rd_kafka_flush(_producer.get(), 120'000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
             throw std::runtime_error("input producer: flush timed out");
@@ -497,9 +734,12 @@ private:
 // arrived and, when asked, its latency: arrival minus the stamp in its value.
 class output_reader {
 public:
+    // Latencies are kept for records from `latencies_from` on (-1: none).
     output_reader(const bench_broker& broker, const std::string& topic, int partitions, std::int64_t inputs,
-        bool latencies)
-        : _expected(outputs_for(inputs)), _seen(static_cast<std::size_t>(inputs), false), _latencies(latencies) {
+        std::int64_t latencies_from)
+        : _expected(outputs_for(inputs))
+        , _seen(static_cast<std::size_t>(inputs), false)
+        , _latencies_from(latencies_from) {
         static std::atomic<int> readers{0};
         auto s = merged(broker.base(), broker.consumer_extras());
         s["group.id"] = "e2e-bench-reader-" + std::to_string(getpid()) + "-" + std::to_string(readers++);
@@ -516,7 +756,7 @@ public:
         if (auto err = rd_kafka_assign(_consumer.get(), pl.list); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
             throw std::runtime_error(std::string("reader assign: ") + rd_kafka_err2str(err));
         }
-        if (_latencies) {
+        if (_latencies_from >= 0) {
             _latency_us.reserve(static_cast<std::size_t>(_expected));
         }
         _thread = std::thread([this] { run(); });
@@ -570,14 +810,19 @@ public:
     std::vector<std::int64_t>& latencies_us() { return _latency_us; }
 
 private:
+    // Lives until stop(), so that the CPU accounting finds it at the end of
+    // the run's window.
     void run() {
-        while (!_stop.load(std::memory_order_relaxed) && !_done.load(std::memory_order_relaxed)) {
+        pthread_setname_np(pthread_self(), "e2e-reader");
+        while (!_stop.load(std::memory_order_relaxed)) {
             rd_kafka_message_t* m = rd_kafka_consumer_poll(_consumer.get(), 50);
             if (m == nullptr) {
                 continue;
             }
             if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-                take(m);
+                if (!_done.load(std::memory_order_relaxed)) {
+                    take(m);
+                }
             } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF && !_warned) {
                 _warned = true;
                 std::fprintf(stderr, "  reader: %s (not shown again)\n", rd_kafka_message_errstr(m));
@@ -612,7 +857,7 @@ private:
             _first_arrival = now;
         }
         _last_arrival = now;
-        if (_latencies) {
+        if (_latencies_from >= 0 && i >= _latencies_from) {
             std::int64_t stamp = 0;
             std::from_chars(value, value + 16, stamp);
             _latency_us.push_back(
@@ -626,7 +871,7 @@ private:
     client_ptr _consumer;
     const std::int64_t _expected;
     std::vector<bool> _seen;
-    const bool _latencies;
+    const std::int64_t _latencies_from;
     std::vector<std::int64_t> _latency_us;
     std::atomic<std::int64_t> _unique{0};
     std::int64_t _duplicates = 0;
@@ -744,6 +989,7 @@ private:
     }
 
     void run() {
+        pthread_setname_np(pthread_self(), "raw-worker");
         try {
             partition_list subscription;
             subscription.add(_plan.input, RD_KAFKA_PARTITION_UA, RD_KAFKA_OFFSET_INVALID);
@@ -972,7 +1218,8 @@ double mean_metric(const std::vector<eddy::metric>& metrics, std::string_view na
 // The pipeline as an eddy topology, run by kafka_streams.
 class eddy_pipeline final : public pipeline {
 public:
-    eddy_pipeline(const bench_broker& broker, const run_plan& plan, bool exactly_once) : _threads(plan.threads) {
+    eddy_pipeline(const bench_broker& broker, const run_plan& plan, bool exactly_once)
+        : _threads(plan.threads), _partitions(plan.partitions) {
         eddy::streams_builder builder;
         builder.stream<std::string, std::string>(plan.input)
             .filter([](const std::string&, const std::string& v) { return keep(v.data(), v.size()); })
@@ -998,9 +1245,15 @@ public:
     ~eddy_pipeline() override { stop(); }
 
     void start() override {
+        // Threads take the name of the thread that starts them: name eddy's
+        // stream threads (and their clients' threads, which rename
+        // themselves) for the CPU accounting.
+        pthread_setname_np(pthread_self(), "pipeline");
         _app->start();
+        pthread_setname_np(pthread_self(), "e2e-main");
         // kafka_streams has no hook on the first record: watch its counter.
         _watcher = std::thread([this] {
+            pthread_setname_np(pthread_self(), "e2e-watch");
             while (!_stop.load()) {
                 if (sum_metric(_app->metrics(), "records-consumed-total") > 0) {
                     _first_ns.store(steady::now().time_since_epoch().count());
@@ -1011,22 +1264,21 @@ public:
         });
     }
 
-    // Running, and every thread has had its first assignment.
+    // Running, every thread has a task, and every partition has its task
+    // (a thread lists one task-records-processed-total per task it owns).
     bool ready() const override {
         if (_app->state() != eddy::streams_state::running) {
             return false;
         }
-        const auto metrics = _app->metrics();
-        int threads = 0;
-        for (const auto& m : metrics) {
-            if (m.name == "rebalance-total") {
-                if (m.value < 1) {
-                    return false;
-                }
-                ++threads;
+        std::map<std::string, int> tasks_per_thread;
+        int tasks = 0;
+        for (const auto& m : _app->metrics()) {
+            if (m.name == "task-records-processed-total") {
+                ++tasks_per_thread[m.tags.at("thread")];
+                ++tasks;
             }
         }
-        return threads == _threads;
+        return static_cast<int>(tasks_per_thread.size()) == _threads && tasks == _partitions;
     }
 
     std::int64_t rebalances() const override {
@@ -1069,6 +1321,7 @@ public:
 
 private:
     int _threads;
+    int _partitions;
     std::unique_ptr<eddy::kafka_streams> _app;
     std::thread _watcher;
     std::atomic<bool> _stop{false};
@@ -1095,6 +1348,8 @@ struct run_result {
     double p99_ms = 0;
     double max_ms = 0;
     double pacer_max_lag_ms = 0;
+    // Cores this process and the rest of the machine used while measuring.
+    cores cpu;
     std::string details;
 };
 
@@ -1123,6 +1378,12 @@ public:
         plan.partitions = _o.partitions;
         plan.threads = threads;
         plan.commit_interval = std::chrono::milliseconds(_o.commit_interval_ms);
+        if (_o.wait_idle > 0) {
+            const double waited = wait_for_quiet(_o.wait_idle, std::chrono::minutes(10));
+            if (waited > 4) {
+                std::printf("  (waited %.0f s for the machine to be quiet)\n", waited);
+            }
+        }
         std::printf("run %d: %s %s threads=%d round=%d app=%s\n", _runs, mode.c_str(), variant.c_str(), threads,
             round, id.c_str());
         std::fflush(stdout);
@@ -1171,10 +1432,28 @@ private:
                 + " input records" + (truncated ? " (it dropped the oldest: too much data for it)" : ""));
         }
         r.inputs = n;
-        output_reader reader(_broker, plan.output, plan.partitions, n, false);
+        output_reader reader(_broker, plan.output, plan.partitions, n, -1);
         auto p = make(plan, variant);
+        cpu_monitor cpu;
         p->start();
+        // When every thread had its partitions: with 2 threads the second
+        // one's join can come after the first consumed much of the input.
+        std::atomic<bool> measuring{true};
+        std::atomic<std::int64_t> ready_ns{0};
+        std::thread ready_watch([&] {
+            pthread_setname_np(pthread_self(), "e2e-watch");
+            while (measuring.load()) {
+                if (p->ready()) {
+                    ready_ns.store(steady::now().time_since_epoch().count());
+                    return;
+                }
+                std::this_thread::sleep_for(5ms);
+            }
+        });
         const bool complete = reader.wait(std::chrono::seconds(_o.stall_seconds), [&] { return p->failed(); });
+        cpu.stop();
+        measuring.store(false);
+        ready_watch.join();
         reader.stop();
         p->stop();
         r.details = p->details();
@@ -1195,13 +1474,27 @@ private:
         }
         r.seconds = seconds_between(*first, reader.last_arrival());
         r.records_per_s = static_cast<double>(n) / r.seconds;
+        r.cpu = cpu.between(*first, reader.last_arrival());
+        char assigned[64];
+        if (ready_ns.load() != 0) {
+            std::snprintf(assigned, sizeof assigned, " all-assigned-at=%+.2fs",
+                seconds_between(*first, steady::time_point(steady::duration(ready_ns.load()))));
+        } else {
+            std::snprintf(assigned, sizeof assigned, " all-assigned-at=never");
+        }
+        r.details += assigned;
         r.ok = reader.malformed() == 0;
     }
 
     void latency(const run_plan& plan, const std::string& variant, run_result& r) {
-        const auto n = static_cast<std::int64_t>(_o.rate * _o.seconds);
+        const auto warmup = static_cast<std::int64_t>(_o.rate * _o.warmup_seconds);
+        const auto n = warmup + static_cast<std::int64_t>(_o.rate * _o.seconds);
         r.inputs = n;
-        output_reader reader(_broker, plan.output, plan.partitions, n, true);
+        output_reader reader(_broker, plan.output, plan.partitions, n, warmup);
+        // Made now, so that it has its connection, metadata and producer id
+        // before the first paced record.
+        input_producer producer(_broker, plan.input, _o.value_bytes, {{"linger.ms", std::to_string(_o.input_linger_ms)}});
+        producer.connect();
         auto p = make(plan, variant);
         p->start();
         // Joined and settled (no rebalance for 2 s): the first records must
@@ -1220,9 +1513,9 @@ private:
             }
             std::this_thread::sleep_for(10ms);
         }
-        input_producer producer(_broker, plan.input, _o.value_bytes, {{"linger.ms", "0"}});
         const auto period = std::chrono::nanoseconds(static_cast<std::int64_t>(1e9 / _o.rate));
         const auto start = steady::now();
+        cpu_monitor cpu;
         steady::duration max_lag{0};
         for (std::int64_t i = 0; i < n; ++i) {
             const auto due = start + i * period;
@@ -1237,6 +1530,8 @@ private:
         producer.flush();
         r.pacer_max_lag_ms = std::chrono::duration<double, std::milli>(max_lag).count();
         const bool complete = reader.wait(std::chrono::seconds(_o.stall_seconds), [&] { return p->failed(); });
+        cpu.stop();
+        r.cpu = cpu.between(start, reader.last_arrival());
         reader.stop();
         p->stop();
         r.details = p->details();
@@ -1271,13 +1566,17 @@ private:
         if (!r.ok) {
             std::printf("  FAILED: %s [%s]\n", r.note.c_str(), r.details.c_str());
         } else if (r.mode == "throughput") {
-            std::printf("  %" PRId64 " in, %" PRId64 " out, %" PRId64 " duplicates, %.3f s: %.0f records/s [%s]\n",
-                r.inputs, r.outputs, r.duplicates, r.seconds, r.records_per_s, r.details.c_str());
+            std::printf("  %" PRId64 " in, %" PRId64 " out, %" PRId64
+                        " duplicates, %.3f s: %.0f records/s; cores: this process %.2f (%s), broker %.2f, others "
+                        "%.2f [%s]\n",
+                r.inputs, r.outputs, r.duplicates, r.seconds, r.records_per_s, r.cpu.self, r.cpu.threads_text().c_str(),
+                r.cpu.broker, r.cpu.others, r.details.c_str());
         } else {
             std::printf("  %" PRId64 " in, %" PRId64 " out, %" PRId64
-                        " duplicates: latency p50 %.1f ms, p99 %.1f ms, max %.1f ms; pacer max lag %.1f ms [%s]\n",
-                r.inputs, r.outputs, r.duplicates, r.p50_ms, r.p99_ms, r.max_ms, r.pacer_max_lag_ms,
-                r.details.c_str());
+                        " duplicates: latency p50 %.1f ms, p99 %.1f ms, max %.1f ms; pacer max lag %.1f ms; "
+                        "cores: this process %.2f (%s), broker %.2f, others %.2f [%s]\n",
+                r.inputs, r.outputs, r.duplicates, r.p50_ms, r.p99_ms, r.max_ms, r.pacer_max_lag_ms, r.cpu.self,
+                r.cpu.threads_text().c_str(), r.cpu.broker, r.cpu.others, r.details.c_str());
         }
         std::fflush(stdout);
     }
@@ -1337,6 +1636,7 @@ void report(const options& o, const std::vector<run_result>& results) {
         std::vector<double> p50;
         std::vector<double> p99;
         std::vector<double> max;
+        cores cpu; // summed over throughput runs
         int failed = 0;
     };
     std::map<std::pair<std::string, int>, row> rows;
@@ -1346,6 +1646,9 @@ void report(const options& o, const std::vector<run_result>& results) {
             ++w.failed;
         } else if (r.mode == "throughput") {
             w.rps.push_back(r.records_per_s);
+            w.cpu.self += r.cpu.self;
+            w.cpu.broker += r.cpu.broker;
+            w.cpu.others += r.cpu.others;
         } else {
             w.p50.push_back(r.p50_ms);
             w.p99.push_back(r.p99_ms);
@@ -1360,7 +1663,7 @@ void report(const options& o, const std::vector<run_result>& results) {
         return mean(it->second.rps);
     };
     std::printf("\n| variant | threads | guarantee | records/s (each round) | mean records/s | / raw | p50 ms | "
-                "p99 ms | max ms |\n|---|---|---|---|---|---|---|---|---|\n");
+                "p99 ms | max ms | cores: bench/broker/others |\n|---|---|---|---|---|---|---|---|---|---|\n");
     for (const auto& variant : o.only) {
         for (int t : o.threads) {
             auto it = rows.find({variant, t});
@@ -1376,27 +1679,33 @@ void report(const options& o, const std::vector<run_result>& results) {
                 ratio = buf;
             }
             char mean_buf[32] = "-";
+            char cpu_buf[48] = "-";
             if (!w.rps.empty()) {
+                const auto k = static_cast<double>(w.rps.size());
                 std::snprintf(mean_buf, sizeof mean_buf, "%.0f", mean(w.rps));
+                std::snprintf(cpu_buf, sizeof cpu_buf, "%.2f/%.2f/%.2f", w.cpu.self / k, w.cpu.broker / k,
+                    w.cpu.others / k);
             }
-            std::printf("| %s | %d | %s | %s | %s | %s | %s | %s | %s |%s\n", variant.c_str(), t,
+            std::printf("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |%s\n", variant.c_str(), t,
                 guarantee_of(variant).c_str(), join_runs(w.rps, "%.0f").c_str(), mean_buf, ratio.c_str(),
                 join_runs(w.p50, "%.1f").c_str(), join_runs(w.p99, "%.1f").c_str(), join_runs(w.max, "%.1f").c_str(),
-                w.failed > 0 ? (" (" + std::to_string(w.failed) + " failed runs)").c_str() : "");
+                cpu_buf, w.failed > 0 ? (" (" + std::to_string(w.failed) + " failed runs)").c_str() : "");
         }
     }
-    std::printf("\n/ raw: mean records/s over the raw loop's mean at the same thread count, this invocation.\n");
+    std::printf("\n/ raw: mean records/s over the raw loop's mean at the same thread count, this invocation. "
+                "cores: mean CPU cores used between the first record consumed and the last output, by this "
+                "process (pipeline and output reader), the --broker-pid process, and everything else.\n");
     std::printf("\nTargets (means):\n");
     for (int t : o.threads) {
         auto raw = mean_rps("raw", t);
         auto alos = mean_rps("alos", t);
         auto eos = mean_rps("eos", t);
         if (raw && alos) {
-            std::printf("  threads=%d eddy at-least-once / raw = %.2f (target >= 0.8): %s\n", t, *alos / *raw,
+            std::printf("  threads=%d eddy at-least-once / raw = %.3f (target >= 0.8): %s\n", t, *alos / *raw,
                 *alos / *raw >= 0.8 ? "met" : "MISSED");
         }
         if (alos && eos) {
-            std::printf("  threads=%d exactly-once / at-least-once = %.2f (target >= 0.5): %s\n", t, *eos / *alos,
+            std::printf("  threads=%d exactly-once / at-least-once = %.3f (target >= 0.5): %s\n", t, *eos / *alos,
                 *eos / *alos >= 0.5 ? "met" : "MISSED");
         }
     }
@@ -1405,6 +1714,7 @@ void report(const options& o, const std::vector<run_result>& results) {
 } // namespace
 
 int main(int argc, char** argv) {
+    pthread_setname_np(pthread_self(), "e2e-main");
     const options o = parse(argc, argv);
     std::printf("e2e_bench: bootstrap=%s records=%" PRId64 " value-bytes=%d partitions=%d commit.interval.ms=%d "
                 "mode=%s%s rate=%d/s seconds=%.1f repeat=%d\n",

@@ -6,12 +6,15 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <map>
 #include <string>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <librdkafka/rdkafka.h>
 
 #include "tools/commands.h"
+#include "tools/kafka_client.h"
 #include "tools/text_serde.h"
 
 namespace eddy::tools {
@@ -23,6 +26,14 @@ extern "C" void request_stop(int /*signal*/) {
     stop_requested = 1;
 }
 
+// Errors that no amount of waiting fixes; the others (a broker down, a
+// leader moving) librdkafka retries by itself.
+bool ends_consumption(rd_kafka_resp_err_t err) {
+    return err == RD_KAFKA_RESP_ERR__FATAL || err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED
+        || err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC || err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+}
+
+// " [k=v,...]": every header in order, a null value as (null).
 std::string headers_text(const rd_kafka_message_t* message) {
     rd_kafka_headers_t* headers = nullptr;
     if (rd_kafka_message_headers(message, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR || headers == nullptr) {
@@ -59,6 +70,9 @@ int run_consume(const consume_options& options) {
     auto value_serde = text_serde::named(options.value_serde);
 
     std::map<std::string, std::string> defaults = {
+        // librdkafka assigns partitions only through a group handle, though
+        // nothing joins or commits here.
+        {"group.id", "eddy-cli"},
         {"enable.auto.commit", "false"},
         {"enable.auto.offset.store", "false"},
         {"enable.partition.eof", "false"},
@@ -101,8 +115,7 @@ int run_consume(const consume_options& options) {
         }
         if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
             std::string reason = rd_kafka_message_errstr(message);
-            bool fatal = message->err == RD_KAFKA_RESP_ERR__FATAL || message->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED
-                || message->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC || message->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+            const bool fatal = ends_consumption(message->err);
             rd_kafka_message_destroy(message);
             if (fatal) {
                 failure = fmt::format("cannot read {}: {}", options.topic, reason);

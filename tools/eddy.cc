@@ -68,6 +68,47 @@ void set_log_level(bool verbose) {
     spdlog::set_level(level);
 }
 
+// When the arguments name a subcommand that does not exist ("eddy frobnicate",
+// "eddy topics frob"), CLI11 says only "A subcommand is required"; this says
+// which word it did not know and what it knows.
+std::string unknown_subcommand(CLI::App& app) {
+    CLI::App* deepest = &app;
+    for (bool descended = true; descended;) {
+        descended = false;
+        for (auto* sub : deepest->get_subcommands({})) {
+            if (sub->parsed()) {
+                deepest = sub;
+                descended = true;
+                break;
+            }
+        }
+    }
+    auto subcommands = deepest->get_subcommands({});
+    // With fallthrough, a word a subcommand does not know lands on its parent.
+    auto remaining = app.remaining(true);
+    if (subcommands.empty() || remaining.empty() || remaining.front().starts_with('-')) {
+        return {};
+    }
+    std::string known;
+    for (auto* sub : subcommands) {
+        known += known.empty() ? sub->get_name() : ", " + sub->get_name();
+    }
+    return fmt::format("unknown subcommand {}: one of {}", remaining.front(), known);
+}
+
+// A kafka_error's message without the code's text that std::system_error
+// appends when the message says it already ("...: Local: Timed out: Local:
+// Timed out").
+std::string kafka_error_text(const eddy::kafka_error& e) {
+    std::string text = e.what();
+    const std::string code = e.code().message();
+    const std::string suffix = ": " + code;
+    if (text.ends_with(suffix) && text.substr(0, text.size() - suffix.size()).find(code) != std::string::npos) {
+        text.resize(text.size() - suffix.size());
+    }
+    return text;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -181,14 +222,22 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
+        if (auto unknown = unknown_subcommand(app); !unknown.empty()) {
+            fmt::print(stderr, "{}\nRun with --help for more information.\n", unknown);
+            return e.get_exit_code();
+        }
         return app.exit(e);
     }
 
     set_log_level(verbose);
     try {
         return run();
+    } catch (const eddy::kafka_error& e) {
+        std::fflush(stdout);
+        fmt::print(stderr, "eddy: {}\n", kafka_error_text(e));
+        return 1;
     } catch (const std::exception& e) {
-        // tool_error, kafka_error, config_error: each says what failed.
+        // tool_error, config_error, ...: each says what failed.
         std::fflush(stdout);
         fmt::print(stderr, "eddy: {}\n", e.what());
         return 1;

@@ -113,6 +113,16 @@ std::string kafka_client::last_error() const {
     return _state->last_error;
 }
 
+std::optional<std::string> kafka_client::cluster_id() {
+    char* id = rd_kafka_clusterid(_rk, static_cast<int>(_timeout.count()));
+    if (id == nullptr) {
+        return std::nullopt;
+    }
+    std::string out = id;
+    rd_kafka_mem_free(_rk, id);
+    return out;
+}
+
 int kafka_client::require_topic(const std::string& topic) {
     const rd_kafka_metadata_t* md = nullptr;
     // All topics rather than this one: asking for one topic by name lets a

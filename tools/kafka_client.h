@@ -12,6 +12,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -79,6 +80,11 @@ public:
     // cannot be reached within the request timeout or the topic does not
     // exist.
     int require_topic(const std::string& topic);
+
+    // The cluster's id, or nullopt when the cluster did not say within the
+    // request timeout. librdkafka's mock cluster (the embedded broker) calls
+    // itself "mockCluster...".
+    std::optional<std::string> cluster_id();
 
     // The last error librdkafka reported through its error callback, if any
     // (for instance "Connect to ipv4#127.0.0.1:1 failed: Connection refused").

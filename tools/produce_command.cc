@@ -8,12 +8,14 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
 #include <librdkafka/rdkafka.h>
 
 #include "tools/commands.h"
+#include "tools/kafka_client.h"
 #include "tools/text_serde.h"
 
 namespace eddy::tools {
@@ -88,8 +90,9 @@ int run_produce(const produce_options& options) {
         throw tool_error("--separator: must not be empty");
     }
     check_topic_name(options.topic);
-    options.connection.bootstrap(); // fails before stdin is read
-    options.connection.settings_map();
+    // A missing address or a malformed -X fails before stdin is read.
+    static_cast<void>(options.connection.bootstrap());
+    static_cast<void>(options.connection.settings_map());
 
     auto records = read_records(std::cin, options);
 
@@ -104,10 +107,13 @@ int run_produce(const produce_options& options) {
     producer.require_topic(options.topic);
 
     for (const auto& r : records) {
+        // A null key is no bytes at all (nullptr), not an empty key.
+        const void* key = r.key ? static_cast<const void*>(r.key->data()) : nullptr;
+        const std::size_t key_size = r.key ? r.key->size() : 0;
         for (;;) {
             auto err = rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC(options.topic.c_str()),
                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                RD_KAFKA_V_KEY(r.key ? r.key->data() : nullptr, r.key ? r.key->size() : 0),
+                RD_KAFKA_V_KEY(key, key_size),
                 RD_KAFKA_V_VALUE(const_cast<char*>(r.value.data()), r.value.size()),
                 RD_KAFKA_V_OPAQUE(&delivery), RD_KAFKA_V_END);
             if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {

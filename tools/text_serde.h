@@ -16,6 +16,7 @@
 
 namespace eddy::tools {
 
+// One of the command line's serdes, chosen by name at run time.
 class text_serde {
 public:
     enum class kind { string, int32, int64, float64 };

@@ -1,6 +1,7 @@
 // eddy topics create|list|describe, through eddy::admin_client.
 
 #include <chrono>
+#include <memory>
 #include <map>
 #include <string>
 #include <thread>
@@ -11,6 +12,7 @@
 #include "runtime/kafka_error.h"
 #include "runtime/streams_config.h"
 #include "tools/commands.h"
+#include "tools/kafka_client.h"
 
 namespace eddy::tools {
 namespace {
@@ -31,6 +33,14 @@ std::unique_ptr<admin_client> connect(const connection_options& connection) {
         config.set("admin." + key, value);
     }
     return std::make_unique<admin_client>(config, connection.request_timeout());
+}
+
+// Whether `connection` reaches librdkafka's mock cluster (eddy broker, or an
+// embedded_broker in another process).
+bool is_embedded_broker(const connection_options& connection) {
+    kafka_client probe(RD_KAFKA_PRODUCER, connection, {});
+    auto id = probe.cluster_id();
+    return id && id->starts_with("mockCluster");
 }
 
 } // namespace
@@ -59,6 +69,17 @@ int run_topics_create(const topics_create_options& options) {
         }
         throw tool_error(
             fmt::format("topic {} already exists with {} partitions", options.topic, existing->partitions));
+    }
+    if (is_embedded_broker(options.connection)) {
+        // librdkafka 2.0.2's mock implements no admin request (its
+        // ApiVersions lists no CreateTopics), and its metadata names
+        // controller 0, none of its brokers (1..N): the admin client would
+        // wait for a controller until the timeout and fail with "Failed while
+        // waiting for controller".
+        throw tool_error(fmt::format(
+            "cannot create topic {}: {} is an embedded broker (librdkafka's mock cluster), which ignores "
+            "CreateTopics; create topics when starting it: eddy broker --topic {}:{}",
+            options.topic, options.connection.bootstrap(), options.topic, options.partitions));
     }
     admin->create_topics({spec});
 

@@ -431,17 +431,25 @@ struct stream_thread::impl : record_collector {
                                            rd_kafka_outq_len(producer)));
             }
             check_delivery();
+            logger()->trace("flushed thread={} took_us={}", self->name(),
+                std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - start).count());
             if (pl.list->cnt > 0) {
                 err = rd_kafka_commit(consumer, pl.list, 0);
                 if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-                    // The records will be processed again by whoever owns the
-                    // partitions next: at-least-once allows that.
+                    // Stays dirty: the next commit (at the latest the one
+                    // before the partitions are revoked) retries these
+                    // offsets. If none succeeds, the next owner processes
+                    // the records again: at-least-once allows that.
                     logger()->warn("offset commit failed thread={} final={} error={}", self->name(), final,
                         rd_kafka_err2str(err));
+                    last_commit = clock::now();
+                    return;
                 }
             }
         }
         dirty = false;
+        logger()->debug("committed thread={} partitions={} final={} took_us={}", self->name(), pl.list->cnt, final,
+            std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - start).count());
         self->_counters.commits.fetch_add(1, std::memory_order_relaxed);
         self->_counters.commit_us.fetch_add(
             std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - start).count(),
@@ -538,7 +546,7 @@ struct stream_thread::impl : record_collector {
 stream_thread::stream_thread(int index, const topology& t, const thread_settings& settings, state_listener on_state,
     error_listener on_error)
     : _index(index)
-    , _name(fmt::format("{}-StreamThread-{}", settings.application_id, index + 1))
+    , _name(fmt::format("{}-{}-StreamThread-{}", settings.application_id, settings.process_id, index + 1))
     , _impl(std::make_unique<impl>())
     , _on_state(std::move(on_state))
     , _on_error(std::move(on_error)) {
@@ -618,6 +626,16 @@ void stream_thread::run() {
                 throw_kafka(e, "cannot initialise transactions (is the cluster reachable and transactional?)");
             }
         }
+        // Learn the sink topics' leaders now, so the first commit does not
+        // wait for the producer's first metadata round trips.
+        for (const auto& sink : me.topo->sink_topics()) {
+            rd_kafka_topic_t* rkt = rd_kafka_topic_new(me.producer, sink.c_str(), nullptr);
+            const rd_kafka_metadata_t* md = nullptr;
+            if (rd_kafka_metadata(me.producer, 0, rkt, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                rd_kafka_metadata_destroy(md);
+            }
+            rd_kafka_topic_destroy(rkt);
+        }
         std::set<std::string> topics;
         for (std::size_t s = 0; s < me.topo->subtopology_count(); ++s) {
             for (const auto& t : me.topo->source_topics(static_cast<int>(s), me.settings.application_id)) {
@@ -634,11 +652,12 @@ void stream_thread::run() {
         logger()->info("thread started thread={} topics={} guarantee={}", _name, topics.size(),
             me.settings.exactly_once ? "exactly_once_v2" : "at_least_once");
         while (!_stop.load(std::memory_order_relaxed)) {
-            rd_kafka_message_t* m = rd_kafka_consumer_poll(me.consumer, static_cast<int>(me.settings.poll_timeout.count()));
+            // Owned: librdkafka cannot destroy a consumer while a message of
+            // its lives, so an exception must not leak one.
+            std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)> m(
+                rd_kafka_consumer_poll(me.consumer, static_cast<int>(me.settings.poll_timeout.count())),
+                &rd_kafka_message_destroy);
             if (me.callback_error) {
-                if (m != nullptr) {
-                    rd_kafka_message_destroy(m);
-                }
                 std::rethrow_exception(std::exchange(me.callback_error, nullptr));
             }
             if (state() == thread_state::rebalancing) {
@@ -646,19 +665,13 @@ void stream_thread::run() {
             }
             if (m != nullptr) {
                 if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-                    me.route(m);
+                    me.route(m.get());
                 } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-                    std::string what = rd_kafka_message_errstr(m);
-                    auto code = m->err;
-                    rd_kafka_message_destroy(m);
-                    if (code == RD_KAFKA_RESP_ERR__FATAL || code == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
-                        throw kafka_error(code, fmt::format("consumer failed: {}", what));
+                    std::string what = rd_kafka_message_errstr(m.get());
+                    if (m->err == RD_KAFKA_RESP_ERR__FATAL || m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+                        throw kafka_error(m->err, fmt::format("consumer failed: {}", what));
                     }
                     logger()->warn("consumer error thread={} error={}", _name, what);
-                    m = nullptr;
-                }
-                if (m != nullptr) {
-                    rd_kafka_message_destroy(m);
                 }
             }
             // Partitions waiting for max.task.idle.ms.
@@ -681,7 +694,13 @@ void stream_thread::run() {
         logger()->info("thread stopped thread={}", _name);
         set_state(thread_state::dead);
     } catch (...) {
-        logger()->error("thread died thread={}", _name);
+        try {
+            throw;
+        } catch (const std::exception& e) {
+            logger()->error("thread died thread={} error=\"{}\"", _name, e.what());
+        } catch (...) {
+            logger()->error("thread died thread={}", _name);
+        }
         me.failed = true;
         try {
             if (me.settings.exactly_once && me.transaction_open) {

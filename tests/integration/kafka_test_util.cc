@@ -110,6 +110,33 @@ std::vector<kafka_record> consume_until(const std::string& bootstrap, const std:
     return out;
 }
 
+std::int64_t uncommitted(const std::string& bootstrap, const std::string& group, const std::string& topic,
+    int partitions) {
+    // A consumer of the group that never subscribes: it reads the group's
+    // committed offsets without joining it.
+    auto* rk = client(RD_KAFKA_CONSUMER, {{"bootstrap.servers", bootstrap}, {"group.id", group}});
+    auto* list = rd_kafka_topic_partition_list_new(partitions);
+    for (int p = 0; p < partitions; ++p) {
+        rd_kafka_topic_partition_list_add(list, topic.c_str(), p);
+    }
+    if (auto err = rd_kafka_committed(rk, list, 10'000); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rd_kafka_topic_partition_list_destroy(list);
+        rd_kafka_destroy(rk);
+        throw std::runtime_error(std::string("committed: ") + rd_kafka_err2str(err));
+    }
+    std::int64_t total = 0;
+    for (int p = 0; p < partitions; ++p) {
+        std::int64_t low = 0;
+        std::int64_t high = 0;
+        rd_kafka_query_watermark_offsets(rk, topic.c_str(), p, &low, &high, 10'000);
+        const auto committed = list->elems[p].offset < 0 ? low : list->elems[p].offset;
+        total += high - committed;
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+    rd_kafka_destroy(rk);
+    return total;
+}
+
 std::string run(const std::string& command) {
     std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
     if (!pipe) {

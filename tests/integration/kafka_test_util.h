@@ -36,6 +36,12 @@ std::vector<kafka_record> consume_until(const std::string& bootstrap, const std:
     const std::function<bool(const std::vector<kafka_record>&)>& done, std::chrono::milliseconds timeout,
     bool read_committed = false);
 
+// Records of `topic` after the group's committed offsets, summed over its
+// `partitions` partitions (high watermark minus committed offset): what may
+// be processed again after a member of `group` dies.
+std::int64_t uncommitted(const std::string& bootstrap, const std::string& group, const std::string& topic,
+    int partitions);
+
 // Runs a shell command; returns its standard output.
 std::string run(const std::string& command);
 

@@ -7,6 +7,7 @@
 // pause/resume and rebalances.
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <chrono>
 #include <cstdint>
@@ -246,7 +247,28 @@ TEST(KafkaStreamsTest, InstancesOfOneApplicationShareThePartitionsAndLoseNothing
     };
     EXPECT_GT(processed(*first), 0);
     EXPECT_GT(processed(second), 0);
-    EXPECT_EQ(processed(*first) + processed(second), 400);
+    // At-least-once: a member that loses its assignment in a rebalance (seen
+    // with librdkafka 2.0.2's cooperative-sticky on Kafka 4.1) leaves its
+    // uncommitted records to be processed again.
+    const double processed_before_close = processed(*first) + processed(second);
+    EXPECT_GE(processed_before_close, 400);
+    const double duplicates_before_close = processed_before_close - 400;
+    auto metric_sum = [](const eddy::kafka_streams& app, const std::string& name) {
+        double n = 0;
+        for (const auto& m : app.metrics()) {
+            n += m.name == name ? m.value : 0;
+        }
+        return n;
+    };
+    // Every processed record was produced and acknowledged.
+    EXPECT_TRUE(wait_for(
+        [&] {
+            return metric_sum(*first, "records-produced-total") + metric_sum(second, "records-produced-total")
+                == processed_before_close;
+        },
+        10s));
+    EXPECT_GT(metric_sum(*first, "task-records-processed-total") + metric_sum(second, "task-records-processed-total"), 0);
+    EXPECT_GT(metric_sum(*first, "commit-total"), 0);
 
     // One instance leaves; the other takes its partitions over.
     first->close(30s);
@@ -256,13 +278,22 @@ TEST(KafkaStreamsTest, InstancesOfOneApplicationShareThePartitionsAndLoseNothing
         more.emplace_back("k" + std::to_string(i), std::to_string(i));
     }
     produce(broker().bootstrap_servers(), in, more);
-    auto all = consume(broker().bootstrap_servers(), out, 800, 60s);
     std::set<std::string> values;
-    for (const auto& r : all) {
-        values.insert(*r.value);
-    }
+    std::size_t counted = 0;
+    auto all = eddy::test::consume_until(
+        broker().bootstrap_servers(), out,
+        [&](const std::vector<eddy::test::kafka_record>& rs) {
+            for (; counted < rs.size(); ++counted) {
+                values.insert(*rs[counted].value);
+            }
+            return values.size() >= 800U;
+        },
+        60s);
+    // Duplicates, if any, may still be on their way.
+    all = consume(broker().bootstrap_servers(), out, all.size() + 1, 3s);
     EXPECT_EQ(values.size(), 800U) << "every input must reach the output";
-    EXPECT_EQ(all.size(), 800U) << "a clean close commits: no duplicates";
+    EXPECT_LE(static_cast<double>(all.size()) - 800, duplicates_before_close)
+        << "a clean close commits first: it adds no duplicates";
     second.close(30s);
 }
 
@@ -364,6 +395,65 @@ TEST(KafkaStreamsTest, NoOffsetIsSkippedAcrossPauseResumeAndRebalances) {
         total += offsets.size();
     }
     EXPECT_EQ(total, 4500U);
+}
+
+// Throws on the value "boom".
+class fragile final : public eddy::processor<std::string, std::string, std::string, std::string> {
+public:
+    void process(const eddy::record<std::string, std::string>& r) override {
+        if (r.value == "boom") {
+            throw std::runtime_error("boom in processing");
+        }
+        context().forward(r);
+    }
+};
+
+TEST(KafkaStreamsTest, AThreadThatThrowsShutsTheClientDownByDefaultAndTheListenerSeesEveryState) {
+    auto in = unique("fragile-in");
+    auto out = unique("fragile-out");
+    broker().create_topic(in, 1);
+    eddy::streams_builder builder;
+    builder.stream<std::string, std::string>(in).process([] { return std::make_unique<fragile>(); }).to(out);
+    eddy::kafka_streams app(builder.build(), config_for(unique("fragile")));
+    std::mutex m;
+    std::vector<eddy::streams_state> states;
+    app.set_state_listener([&](eddy::streams_state now, eddy::streams_state) {
+        std::scoped_lock lock(m);
+        states.push_back(now);
+    });
+    app.start();
+    produce(broker().bootstrap_servers(), in, {{"k", "fine"}, {"k", "boom"}});
+    ASSERT_TRUE(wait_for([&] { return app.state() == eddy::streams_state::error; }, 30s));
+    app.close(30s);
+    std::scoped_lock lock(m);
+    ASSERT_GE(states.size(), 3U);
+    EXPECT_EQ(states.front(), eddy::streams_state::rebalancing);
+    EXPECT_NE(std::find(states.begin(), states.end(), eddy::streams_state::running), states.end());
+    EXPECT_EQ(states.back(), eddy::streams_state::error);
+}
+
+TEST(KafkaStreamsTest, TheUncaughtExceptionHandlerMayReplaceTheThread) {
+    auto in = unique("replace-in");
+    auto out = unique("replace-out");
+    broker().create_topic(in, 1);
+    eddy::streams_builder builder;
+    builder.stream<std::string, std::string>(in).process([] { return std::make_unique<fragile>(); }).to(out);
+    eddy::kafka_streams app(builder.build(), config_for(unique("replace")));
+    std::atomic<int> failures{0};
+    app.set_uncaught_exception_handler([&](const std::exception& e) {
+        EXPECT_THAT(e.what(), HasSubstr("boom in processing"));
+        // The poison record is processed again by the new thread (its offset
+        // was never committed): give up replacing after a few tries.
+        return ++failures < 3 ? eddy::uncaught_response::replace_thread : eddy::uncaught_response::shutdown_client;
+    });
+    app.start();
+    produce(broker().bootstrap_servers(), in, {{"k", "before"}, {"k", "boom"}});
+    ASSERT_TRUE(wait_for([&] { return app.state() == eddy::streams_state::error; }, 60s));
+    EXPECT_EQ(failures.load(), 3);
+    app.close(30s);
+    auto got = consume(broker().bootstrap_servers(), out, 1, 10s);
+    ASSERT_GE(got.size(), 1U);
+    EXPECT_EQ(got[0].value, std::optional<std::string>("before"));
 }
 
 TEST(KafkaStreamsConfigTest, MissingApplicationIdIsRejectedNamingTheSetting) {
