@@ -962,6 +962,7 @@ public:
     const std::string& error() const noexcept { return _error; }
     std::int64_t commits() const noexcept { return _commits; }
     std::int64_t commit_us() const noexcept { return _commit_us; }
+    std::int64_t commit_max_us() const noexcept { return _commit_max_us; }
     std::int64_t consumed() const noexcept { return _consumed; }
     std::int64_t produced() const noexcept { return _produced; }
 
@@ -991,6 +992,14 @@ private:
     void run() {
         pthread_setname_np(pthread_self(), "raw-worker");
         try {
+            // As eddy's stream thread does: learn the output topic's leaders
+            // first, so that the first flush does not wait for them.
+            rd_kafka_topic_t* rkt = rd_kafka_topic_new(_producer.get(), _plan.output.c_str(), nullptr);
+            const rd_kafka_metadata_t* md = nullptr;
+            if (rd_kafka_metadata(_producer.get(), 0, rkt, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                rd_kafka_metadata_destroy(md);
+            }
+            rd_kafka_topic_destroy(rkt);
             partition_list subscription;
             subscription.add(_plan.input, RD_KAFKA_PARTITION_UA, RD_KAFKA_OFFSET_INVALID);
             if (auto err = rd_kafka_subscribe(_consumer.get(), subscription.list); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -1091,7 +1100,9 @@ private:
         }
         _dirty = false;
         ++_commits;
-        _commit_us += std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - start).count();
+        const auto took = std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - start).count();
+        _commit_us += took;
+        _commit_max_us = std::max(_commit_max_us, took);
         _last_commit = steady::now();
     }
 
@@ -1109,6 +1120,7 @@ private:
     std::int64_t _delivery_errors = 0;
     std::int64_t _commits = 0;
     std::int64_t _commit_us = 0;
+    std::int64_t _commit_max_us = 0;
     std::atomic<int> _assigned{0};
     std::atomic<std::int64_t> _rebalances{0};
     std::atomic<bool> _stop{false};
@@ -1171,19 +1183,23 @@ public:
     std::string details() const override {
         std::int64_t commits = 0;
         std::int64_t commit_us = 0;
+        std::int64_t commit_max_us = 0;
         std::int64_t consumed = 0;
         std::string errors;
         for (const auto& w : _workers) {
             commits += w->commits();
             commit_us += w->commit_us();
+            commit_max_us = std::max(commit_max_us, w->commit_max_us());
             consumed += w->consumed();
             if (w->failed()) {
                 errors += " error=\"" + w->error() + "\"";
             }
         }
         char buf[160];
-        std::snprintf(buf, sizeof buf, "consumed=%" PRId64 " commits=%" PRId64 " commit-avg-ms=%.2f", consumed,
-            commits, commits == 0 ? 0.0 : static_cast<double>(commit_us) / 1000.0 / static_cast<double>(commits));
+        std::snprintf(buf, sizeof buf, "consumed=%" PRId64 " commits=%" PRId64 " commit-avg-ms=%.2f commit-max-ms=%.1f",
+            consumed, commits,
+            commits == 0 ? 0.0 : static_cast<double>(commit_us) / 1000.0 / static_cast<double>(commits),
+            static_cast<double>(commit_max_us) / 1000.0);
         return buf + errors;
     }
 
@@ -1633,6 +1649,7 @@ double mean(const std::vector<double>& v) {
 void report(const options& o, const std::vector<run_result>& results) {
     struct row {
         std::vector<double> rps;
+        std::vector<bool> duplicated; // per throughput run
         std::vector<double> p50;
         std::vector<double> p99;
         std::vector<double> max;
@@ -1646,6 +1663,7 @@ void report(const options& o, const std::vector<run_result>& results) {
             ++w.failed;
         } else if (r.mode == "throughput") {
             w.rps.push_back(r.records_per_s);
+            w.duplicated.push_back(r.duplicates > 0);
             w.cpu.self += r.cpu.self;
             w.cpu.broker += r.cpu.broker;
             w.cpu.others += r.cpu.others;
@@ -1686,12 +1704,19 @@ void report(const options& o, const std::vector<run_result>& results) {
                 std::snprintf(cpu_buf, sizeof cpu_buf, "%.2f/%.2f/%.2f", w.cpu.self / k, w.cpu.broker / k,
                     w.cpu.others / k);
             }
+            std::string rounds;
+            for (std::size_t i = 0; i < w.rps.size(); ++i) {
+                char buf[32];
+                std::snprintf(buf, sizeof buf, "%s%.0f%s", i == 0 ? "" : ", ", w.rps[i], w.duplicated[i] ? "*" : "");
+                rounds += buf;
+            }
             std::printf("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |%s\n", variant.c_str(), t,
-                guarantee_of(variant).c_str(), join_runs(w.rps, "%.0f").c_str(), mean_buf, ratio.c_str(),
+                guarantee_of(variant).c_str(), rounds.empty() ? "-" : rounds.c_str(), mean_buf, ratio.c_str(),
                 join_runs(w.p50, "%.1f").c_str(), join_runs(w.p99, "%.1f").c_str(), join_runs(w.max, "%.1f").c_str(),
                 cpu_buf, w.failed > 0 ? (" (" + std::to_string(w.failed) + " failed runs)").c_str() : "");
         }
     }
+    std::printf("\n*: the run wrote duplicates (a rebalance re-delivered records).");
     std::printf("\n/ raw: mean records/s over the raw loop's mean at the same thread count, this invocation. "
                 "cores: mean CPU cores used between the first record consumed and the last output, by this "
                 "process (pipeline and output reader), the --broker-pid process, and everything else.\n");
