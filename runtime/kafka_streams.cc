@@ -5,6 +5,9 @@
 #include <mutex>
 #include <random>
 #include <set>
+#include <thread>
+
+#include <librdkafka/rdkafka.h>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -307,6 +310,18 @@ struct kafka_streams::impl {
             }
         } else {
             admin.create_topics(to_create);
+        }
+        // A created topic reaches every broker's metadata a little later: wait
+        // for it, so the threads do not subscribe to a topic still unknown.
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        for (const auto& t : to_create) {
+            while (!admin.describe_topic(t.name)) {
+                if (std::chrono::steady_clock::now() > deadline) {
+                    throw kafka_error(RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
+                        fmt::format("topic {} was created but does not show in the cluster's metadata", t.name));
+                }
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            }
         }
     }
 

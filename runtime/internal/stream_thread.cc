@@ -668,7 +668,9 @@ void stream_thread::run() {
                     me.route(m.get());
                 } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                     std::string what = rd_kafka_message_errstr(m.get());
-                    if (m->err == RD_KAFKA_RESP_ERR__FATAL || m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+                    // An unknown topic is not fatal: a topic just created may
+                    // not be in every broker's metadata yet.
+                    if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
                         throw kafka_error(m->err, fmt::format("consumer failed: {}", what));
                     }
                     logger()->warn("consumer error thread={} error={}", _name, what);
