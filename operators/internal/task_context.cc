@@ -25,6 +25,9 @@ cancellable task_context::schedule(std::string node, std::chrono::milliseconds i
 }
 
 int task_context::punctuate(punctuation_type type, std::int64_t now_ms) {
+    if (_punctuations.empty()) {
+        return 0;
+    }
     std::erase_if(_punctuations, [](const punctuation& p) { return *p.cancelled; });
     int ran = 0;
     // Index loop: a punctuation may schedule another.

@@ -40,10 +40,16 @@ void stream_task::process(const raw_record& r) {
     if (source == _nodes.sources.end()) {
         throw std::invalid_argument(fmt::format("task {} reads no topic {}", _context.id.to_string(), r.topic));
     }
-    _context.metadata = record_metadata{r.topic, r.partition, r.offset};
+    // Assigning into the metadata kept from the last record reuses its topic
+    // string; a punctuation clears it (punctuations see no metadata).
+    if (!_context.metadata) {
+        _context.metadata.emplace();
+    }
+    _context.metadata->topic.assign(r.topic);
+    _context.metadata->partition = r.partition;
+    _context.metadata->offset = r.offset;
     _context.stream_time_ms = std::max(_context.stream_time_ms, r.timestamp);
     source->second->process_raw(r);
-    _context.metadata.reset();
     _context.punctuate(punctuation_type::stream_time, _context.stream_time_ms);
 }
 

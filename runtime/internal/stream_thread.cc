@@ -5,6 +5,7 @@
 #include <deque>
 #include <optional>
 #include <set>
+#include <unordered_map>
 #include <utility>
 #include <stdexcept>
 
@@ -79,13 +80,18 @@ struct partition_list {
 
 } // namespace
 
+// One input partition of a task.
+struct partition_state {
+    std::deque<raw_record> buffer;
+    // The offset to commit: the last processed one plus one; -1 before.
+    std::int64_t next_offset = -1;
+    bool paused = false;
+};
+
 // A task and the partitions that feed it.
 struct active_task {
     std::unique_ptr<stream_task> task;
-    std::map<topic_partition, std::deque<raw_record>> buffers;
-    std::set<topic_partition> paused;
-    // The offset to commit per partition: the last processed one plus one.
-    std::map<topic_partition, std::int64_t> next_offsets;
+    std::map<topic_partition, partition_state> partitions;
     std::optional<clock::time_point> waiting_since;
     std::shared_ptr<std::atomic<std::int64_t>> processed = std::make_shared<std::atomic<std::int64_t>>(0);
 };
@@ -98,6 +104,16 @@ struct stream_thread::impl : record_collector {
     rd_kafka_t* producer = nullptr;
     std::map<task_id, active_task> tasks;
     std::map<topic_partition, task_id> task_of;
+    // Per (topic handle, partition): where its records go. Filled on first
+    // use, emptied whenever the assignment changes; spares the per-record
+    // topic-name lookups.
+    struct route_entry {
+        active_task* task;
+        partition_state* partition;
+        const topic_partition* key;
+    };
+    std::unordered_map<std::uint64_t, route_entry> routes;
+    std::int64_t last_punctuate_ms = 0;
     bool transaction_open = false;
     bool dirty = false; // processed something since the last commit
     std::optional<kafka_error> delivery_error;
@@ -248,9 +264,10 @@ struct stream_thread::impl : record_collector {
                 processed_by_task[id.to_string()] = it->second.processed;
                 logger()->info("task created thread={} task={}", self->name(), id.to_string());
             }
-            it->second.buffers[{topic, partition}];
+            it->second.partitions[{topic, partition}];
             task_of[{topic, partition}] = id;
         }
+        routes.clear();
         // A partition paused before it was revoked stays paused in librdkafka:
         // start every assigned partition resumed.
         rd_kafka_resume_partitions(consumer, parts);
@@ -265,6 +282,7 @@ struct stream_thread::impl : record_collector {
             commit(true);
         }
         rd_kafka_resume_partitions(consumer, parts);
+        routes.clear();
         for (int i = 0; i < parts->cnt; ++i) {
             topic_partition tp{parts->elems[i].topic, parts->elems[i].partition};
             auto it = task_of.find(tp);
@@ -274,10 +292,8 @@ struct stream_thread::impl : record_collector {
             auto id = it->second;
             task_of.erase(it);
             auto& t = tasks.at(id);
-            t.buffers.erase(tp);
-            t.next_offsets.erase(tp);
-            t.paused.erase(tp);
-            if (t.buffers.empty()) {
+            t.partitions.erase(tp);
+            if (t.partitions.empty()) {
                 t.task->close();
                 tasks.erase(id);
                 std::scoped_lock lock(stats_mutex);
@@ -297,25 +313,44 @@ struct stream_thread::impl : record_collector {
         transaction_open = true;
     }
 
+    const route_entry* find_route(rd_kafka_message_t* m) {
+        const auto key = (static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(m->rkt)) << 16)
+            ^ static_cast<std::uint64_t>(static_cast<std::uint32_t>(m->partition));
+        if (auto it = routes.find(key); it != routes.end()) {
+            return &it->second;
+        }
+        auto owner = task_of.find(topic_partition{rd_kafka_topic_name(m->rkt), m->partition});
+        if (owner == task_of.end()) {
+            return nullptr;
+        }
+        auto& t = tasks.at(owner->second);
+        auto state = t.partitions.find(owner->first);
+        return &routes.emplace(key, route_entry{&t, &state->second, &state->first}).first->second;
+    }
+
     void route(rd_kafka_message_t* m) {
-        topic_partition tp{rd_kafka_topic_name(m->rkt), m->partition};
-        auto it = task_of.find(tp);
-        if (it == task_of.end()) {
+        const auto* route = find_route(m);
+        if (route == nullptr) {
             // A record fetched before its partition was revoked.
             return;
         }
         self->_counters.consumed.fetch_add(1, std::memory_order_relaxed);
-        auto& t = tasks.at(it->second);
-        auto& buffer = t.buffers[tp];
-        buffer.push_back(to_raw_record(m));
-        if (buffer.size() > settings.buffered_records_per_partition && !t.paused.contains(tp)) {
+        auto& t = *route->task;
+        if (t.partitions.size() == 1 && route->partition->buffer.empty()) {
+            // One input and nothing waiting: no ordering to decide.
+            process_one(t, *route->partition, to_raw_record(m));
+            return;
+        }
+        auto& state = *route->partition;
+        state.buffer.push_back(to_raw_record(m));
+        if (state.buffer.size() > settings.buffered_records_per_partition && !state.paused) {
             partition_list pl;
-            pl.add(tp.first, tp.second, RD_KAFKA_OFFSET_INVALID);
+            pl.add(route->key->first, route->key->second, RD_KAFKA_OFFSET_INVALID);
             rd_kafka_pause_partitions(consumer, pl.list);
-            t.paused.insert(tp);
+            state.paused = true;
             self->_counters.pauses.fetch_add(1, std::memory_order_relaxed);
-            logger()->debug("partition paused thread={} topic={} partition={} buffered={}", self->name(), tp.first,
-                tp.second, buffer.size());
+            logger()->debug("partition paused thread={} topic={} partition={} buffered={}", self->name(),
+                route->key->first, route->key->second, state.buffer.size());
         }
         process_ready(t);
     }
@@ -324,13 +359,15 @@ struct stream_thread::impl : record_collector {
     // partitions; waits up to max.task.idle.ms for an empty partition.
     void process_ready(active_task& t) {
         for (;;) {
-            std::deque<raw_record>* next = nullptr;
+            partition_state* next = nullptr;
+            const topic_partition* next_key = nullptr;
             bool some_empty = false;
-            for (auto& [tp, buffer] : t.buffers) {
-                if (buffer.empty()) {
+            for (auto& [tp, state] : t.partitions) {
+                if (state.buffer.empty()) {
                     some_empty = true;
-                } else if (next == nullptr || buffer.front().timestamp < next->front().timestamp) {
-                    next = &buffer;
+                } else if (next == nullptr || state.buffer.front().timestamp < next->buffer.front().timestamp) {
+                    next = &state;
+                    next_key = &tp;
                 }
             }
             if (next == nullptr) {
@@ -354,21 +391,21 @@ struct stream_thread::impl : record_collector {
                     return;
                 }
             }
-            raw_record r = std::move(next->front());
-            next->pop_front();
-            process_one(t, r);
-            topic_partition tp{r.topic, r.partition};
-            if (t.paused.contains(tp) && t.buffers[tp].size() <= settings.buffered_records_per_partition / 2) {
+            raw_record r = std::move(next->buffer.front());
+            next->buffer.pop_front();
+            process_one(t, *next, r);
+            if (next->paused && next->buffer.size() <= settings.buffered_records_per_partition / 2) {
                 partition_list pl;
-                pl.add(tp.first, tp.second, RD_KAFKA_OFFSET_INVALID);
+                pl.add(next_key->first, next_key->second, RD_KAFKA_OFFSET_INVALID);
                 rd_kafka_resume_partitions(consumer, pl.list);
-                t.paused.erase(tp);
-                logger()->debug("partition resumed thread={} topic={} partition={}", self->name(), tp.first, tp.second);
+                next->paused = false;
+                logger()->debug("partition resumed thread={} topic={} partition={}", self->name(), next_key->first,
+                    next_key->second);
             }
         }
     }
 
-    void process_one(active_task& t, const raw_record& r) {
+    void process_one(active_task& t, partition_state& partition, const raw_record& r) {
         begin_transaction_if_needed();
         const auto start = clock::now();
         t.task->process(r);
@@ -377,7 +414,7 @@ struct stream_thread::impl : record_collector {
             std::memory_order_relaxed);
         self->_counters.processed.fetch_add(1, std::memory_order_relaxed);
         t.processed->fetch_add(1, std::memory_order_relaxed);
-        t.next_offsets[{r.topic, r.partition}] = r.offset + 1;
+        partition.next_offset = r.offset + 1;
         dirty = true;
     }
 
@@ -391,8 +428,10 @@ struct stream_thread::impl : record_collector {
 
     void fill_offsets(partition_list& pl) const {
         for (const auto& [id, t] : tasks) {
-            for (const auto& [tp, offset] : t.next_offsets) {
-                pl.add(tp.first, tp.second, offset);
+            for (const auto& [tp, state] : t.partitions) {
+                if (state.next_offset >= 0) {
+                    pl.add(tp.first, tp.second, state.next_offset);
+                }
             }
         }
     }
@@ -495,10 +534,10 @@ struct stream_thread::impl : record_collector {
             }
         }
         for (auto& [id, t] : tasks) {
-            for (auto& [tp, buffer] : t.buffers) {
-                buffer.clear();
+            for (auto& [tp, state] : t.partitions) {
+                state.buffer.clear();
+                state.next_offset = -1;
             }
-            t.next_offsets.clear();
         }
         dirty = false;
     }
@@ -515,8 +554,15 @@ struct stream_thread::impl : record_collector {
         dirty = false;
     }
 
+    // Wall-clock punctuations, checked at most once per millisecond.
     void punctuate() {
         const auto now = wall_clock_now_ms();
+        if (now == last_punctuate_ms) {
+            return;
+        }
+        last_punctuate_ms = now;
+        // Delivery reports, too, need no more than one look per millisecond.
+        rd_kafka_poll(producer, 0);
         for (auto& [id, t] : tasks) {
             if (t.task->punctuate_wall_clock(now) > 0) {
                 dirty = true;
@@ -684,7 +730,6 @@ void stream_thread::run() {
                     }
                 }
             }
-            rd_kafka_poll(me.producer, 0);
             me.punctuate();
             if (std::chrono::steady_clock::now() - me.last_commit >= me.settings.commit_interval) {
                 me.commit(false);
