@@ -104,7 +104,9 @@ constexpr std::string_view usage_text = R"(usage: e2e_bench [flags]
   --seconds S                     latency mode: how long the input is fed (default 10), after
   --input-linger-ms N             latency mode: linger.ms of the paced input producer (default 1)
   --warmup-seconds W              latency mode: W s at the same rate first, left out of the figures (default 2)
-  --only raw,raw-batch,alos,eos   the variants to run (default raw,alos,eos)
+  --only raw,raw-batch,raw-headers,alos,eos
+                                  the variants to run (default raw,alos,eos); raw-batch consumes with
+                                  rd_kafka_consume_batch_queue, raw-headers also reads each record's headers
   --threads 1,2                   threads per variant (num.stream.threads for eddy; consumers for raw)
   --repeat N                      run every variant N times, interleaved (default 1)
   --partitions N                  input and output partitions (default 6)
@@ -190,7 +192,7 @@ options parse(int argc, char** argv) {
         } else if (flag == "--only") {
             o.only = split(value);
             for (const auto& v : o.only) {
-                if (v != "raw" && v != "raw-batch" && v != "alos" && v != "eos") {
+                if (v != "raw" && v != "raw-batch" && v != "raw-headers" && v != "alos" && v != "eos") {
                     usage_error("unknown variant '" + v + "'");
                 }
             }
@@ -913,13 +915,21 @@ public:
     virtual std::string details() const = 0;
 };
 
+// How the raw loop consumes: one record per rd_kafka_consumer_poll, or
+// batches from rd_kafka_consume_batch_queue; whether it also asks each record
+// for its headers (as eddy does to carry them to the output).
+struct raw_mode {
+    bool batch = false;
+    bool read_headers = false;
+};
+
 // One thread of the raw loop: a consumer in the group and a producer, as an
 // eddy stream thread has, with nothing between them but the transform.
 class raw_worker {
 public:
-    raw_worker(const bench_broker& broker, const run_plan& plan, int index, bool batch,
+    raw_worker(const bench_broker& broker, const run_plan& plan, int index, raw_mode mode,
         std::atomic<std::int64_t>& first_ns)
-        : _plan(plan), _batch(batch), _first_ns(first_ns), _next_offset(static_cast<std::size_t>(plan.partitions), -1) {
+        : _plan(plan), _batch(mode.batch), _read_headers(mode.read_headers), _first_ns(first_ns), _next_offset(static_cast<std::size_t>(plan.partitions), -1) {
         rd_kafka_conf_t* pconf = rd_kafka_conf_new();
         rd_kafka_conf_set_opaque(pconf, this);
         rd_kafka_conf_set_dr_msg_cb(pconf, [](rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
@@ -1050,6 +1060,14 @@ private:
     void process(const rd_kafka_message_t* m) {
         _next_offset[static_cast<std::size_t>(m->partition)] = m->offset + 1;
         _dirty = true;
+        if (_read_headers) {
+            // What eddy's to_raw_record does for every record. The input has
+            // no headers, so nothing is carried to the output.
+            rd_kafka_headers_t* headers = nullptr;
+            if (rd_kafka_message_headers(m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                _headers_seen += static_cast<std::int64_t>(rd_kafka_header_cnt(headers));
+            }
+        }
         const auto* value = static_cast<const char*>(m->payload);
         if (!keep(value, m->len)) {
             return;
@@ -1108,6 +1126,7 @@ private:
 
     const run_plan& _plan;
     const bool _batch;
+    const bool _read_headers;
     std::atomic<std::int64_t>& _first_ns;
     client_ptr _producer;
     client_ptr _consumer;
@@ -1121,6 +1140,7 @@ private:
     std::int64_t _commits = 0;
     std::int64_t _commit_us = 0;
     std::int64_t _commit_max_us = 0;
+    std::int64_t _headers_seen = 0;
     std::atomic<int> _assigned{0};
     std::atomic<std::int64_t> _rebalances{0};
     std::atomic<bool> _stop{false};
@@ -1131,9 +1151,9 @@ private:
 
 class raw_pipeline final : public pipeline {
 public:
-    raw_pipeline(const bench_broker& broker, run_plan plan, bool batch) : _plan(std::move(plan)) {
+    raw_pipeline(const bench_broker& broker, run_plan plan, raw_mode mode) : _plan(std::move(plan)) {
         for (int i = 0; i < _plan.threads; ++i) {
-            _workers.push_back(std::make_unique<raw_worker>(broker, _plan, i, batch, _first_ns));
+            _workers.push_back(std::make_unique<raw_worker>(broker, _plan, i, mode, _first_ns));
         }
     }
 
@@ -1424,8 +1444,9 @@ public:
 
 private:
     std::unique_ptr<pipeline> make(const run_plan& plan, const std::string& variant) {
-        if (variant == "raw" || variant == "raw-batch") {
-            return std::make_unique<raw_pipeline>(_broker, plan, variant == "raw-batch");
+        if (variant.starts_with("raw")) {
+            return std::make_unique<raw_pipeline>(_broker, plan,
+                raw_mode{.batch = variant == "raw-batch", .read_headers = variant == "raw-headers"});
         }
         return std::make_unique<eddy_pipeline>(_broker, plan, variant == "eos");
     }
