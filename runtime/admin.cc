@@ -95,8 +95,9 @@ std::map<std::string, topic_description> admin_client::list_topics() {
     const rd_kafka_metadata_t* md = nullptr;
     auto e = rd_kafka_metadata(_impl->rk, 1, nullptr, &md, static_cast<int>(_impl->timeout.count()));
     if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        throw kafka_error(e, fmt::format("cannot reach Kafka at {} ({}): {}", _impl->bootstrap,
-                                 streams_config::bootstrap_servers, rd_kafka_err2str(e)));
+        // kafka_error appends librdkafka's text for `e`.
+        throw kafka_error(
+            e, fmt::format("cannot reach Kafka at {} ({})", _impl->bootstrap, streams_config::bootstrap_servers));
     }
     std::map<std::string, topic_description> out;
     for (int i = 0; i < md->topic_cnt; ++i) {
