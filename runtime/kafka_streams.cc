@@ -432,8 +432,9 @@ std::vector<metric> kafka_streams::metrics() const {
         out.push_back({"records-consumed-total", tags, static_cast<double>(c.consumed.load())});
         out.push_back({"records-produced-total", tags, static_cast<double>(c.produced.load())});
         out.push_back({"records-processed-total", tags, static_cast<double>(processed)});
+        const auto samples = c.process_samples.load();
         out.push_back({"process-latency-avg-ns", tags,
-            processed == 0 ? 0.0 : static_cast<double>(c.process_ns.load()) / static_cast<double>(processed)});
+            samples == 0 ? 0.0 : static_cast<double>(c.process_ns.load()) / static_cast<double>(samples)});
         out.push_back({"commit-total", tags, static_cast<double>(commits)});
         out.push_back({"commit-latency-avg-ms", tags,
             commits == 0 ? 0.0 : static_cast<double>(c.commit_us.load()) / 1000.0 / static_cast<double>(commits)});

@@ -46,7 +46,9 @@ struct thread_counters {
     std::atomic<std::int64_t> consumed{0};
     std::atomic<std::int64_t> produced{0};
     std::atomic<std::int64_t> processed{0};
+    // Summed over the sampled records (process_samples of them).
     std::atomic<std::int64_t> process_ns{0};
+    std::atomic<std::int64_t> process_samples{0};
     std::atomic<std::int64_t> commits{0};
     std::atomic<std::int64_t> commit_us{0};
     std::atomic<std::int64_t> rebalances{0};
