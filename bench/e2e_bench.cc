@@ -7,6 +7,8 @@
 //              commit.interval.ms, eddy's client settings;
 //   raw-batch  the same, consuming with rd_kafka_consume_batch_queue (not run
 //              by default: it shows the head-room batching would give);
+//   raw-headers the raw loop plus rd_kafka_message_headers per record, as
+//              eddy's runtime does (not run by default);
 //   alos, eos  the pipeline as an eddy topology run by eddy::kafka_streams
 //              at at_least_once and exactly_once_v2.
 //
@@ -323,7 +325,8 @@ double seconds_between(steady::time_point a, steady::time_point b) {
 // test; on real Kafka on this machine, the broker too).
 struct cpu_sample {
     steady::time_point at = steady::now();
-    double busy_s = 0; // all CPUs, busy (not idle or iowait)
+    double busy_s = 0; // all CPUs, busy (not idle, iowait or steal)
+    double steal_s = 0; // time the hypervisor gave this machine's CPUs to others
     double self_s = 0; // this process, all its threads
     double broker_s = 0; // the process --broker-pid names, if any
     // This process's threads: thread id -> (group of its name, CPU seconds).
@@ -401,7 +404,8 @@ cpu_sample sample_cpu(bool threads = false) {
         if (std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
                 &v[6], &v[7])
             == 8) {
-            c.busy_s = static_cast<double>(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / tick;
+            c.busy_s = static_cast<double>(v[0] + v[1] + v[2] + v[5] + v[6]) / tick;
+            c.steal_s = static_cast<double>(v[7]) / tick;
         }
         std::fclose(f);
     }
@@ -420,6 +424,7 @@ struct cores {
     double self = 0;
     double broker = 0;
     double others = 0; // neither this process nor the broker
+    double steal = 0;  // taken by the hypervisor (a virtual machine's noisy neighbours)
     // This process's, by thread_group().
     std::map<std::string, double> threads;
 
@@ -443,6 +448,7 @@ cores cores_between(const cpu_sample& a, const cpu_sample& b) {
     c.self = (b.self_s - a.self_s) / wall;
     c.broker = (b.broker_s - a.broker_s) / wall;
     c.others = std::max(0.0, (b.busy_s - a.busy_s) / wall - c.self - c.broker);
+    c.steal = (b.steal_s - a.steal_s) / wall;
     for (const auto& [tid, t] : b.threads) {
         auto it = a.threads.find(tid);
         c.threads[t.first] += (t.second - (it == a.threads.end() ? 0.0 : it->second.second)) / wall;
@@ -522,9 +528,12 @@ public:
         } else {
             _bootstrap = where;
         }
-        // Quiet: it sees every run's topics come and go.
+        // Quiet: it sees every run's topics come and go. It must not
+        // recreate them either: a producer's metadata refresh of a topic it
+        // once knew auto-creates it on a broker with auto.create.topics.enable.
         auto s = base();
         s["log_level"] = "4";
+        s["allow.auto.create.topics"] = "false";
         _admin = make_client(RD_KAFKA_PRODUCER, s);
     }
 
@@ -565,7 +574,21 @@ public:
         rd_kafka_queue_t* q = rd_kafka_queue_new(_admin.get());
         rd_kafka_DeleteTopics(_admin.get(), topics.data(), topics.size(), nullptr, q);
         if (rd_kafka_event_t* ev = rd_kafka_queue_poll(q, 30'000)) {
+            std::size_t n = 0;
+            const auto* result = rd_kafka_event_DeleteTopics_result(ev);
+            const auto* const* results = result != nullptr ? rd_kafka_DeleteTopics_result_topics(result, &n) : nullptr;
+            if (rd_kafka_event_error(ev) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                std::fprintf(stderr, "  cannot delete topics: %s\n", rd_kafka_event_error_string(ev));
+            }
+            for (std::size_t i = 0; i < n; ++i) {
+                if (rd_kafka_topic_result_error(results[i]) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                    std::fprintf(stderr, "  cannot delete topic %s: %s\n", rd_kafka_topic_result_name(results[i]),
+                        rd_kafka_topic_result_error_string(results[i]));
+                }
+            }
             rd_kafka_event_destroy(ev);
+        } else {
+            std::fprintf(stderr, "  topic deletion did not answer within 30 s\n");
         }
         rd_kafka_queue_destroy(q);
         rd_kafka_DeleteTopic_destroy_array(topics.data(), topics.size());
@@ -1605,15 +1628,15 @@ private:
         } else if (r.mode == "throughput") {
             std::printf("  %" PRId64 " in, %" PRId64 " out, %" PRId64
                         " duplicates, %.3f s: %.0f records/s; cores: this process %.2f (%s), broker %.2f, others "
-                        "%.2f [%s]\n",
+                        "%.2f, steal %.2f [%s]\n",
                 r.inputs, r.outputs, r.duplicates, r.seconds, r.records_per_s, r.cpu.self, r.cpu.threads_text().c_str(),
-                r.cpu.broker, r.cpu.others, r.details.c_str());
+                r.cpu.broker, r.cpu.others, r.cpu.steal, r.details.c_str());
         } else {
             std::printf("  %" PRId64 " in, %" PRId64 " out, %" PRId64
                         " duplicates: latency p50 %.1f ms, p99 %.1f ms, max %.1f ms; pacer max lag %.1f ms; "
-                        "cores: this process %.2f (%s), broker %.2f, others %.2f [%s]\n",
+                        "cores: this process %.2f (%s), broker %.2f, others %.2f, steal %.2f [%s]\n",
                 r.inputs, r.outputs, r.duplicates, r.p50_ms, r.p99_ms, r.max_ms, r.pacer_max_lag_ms, r.cpu.self,
-                r.cpu.threads_text().c_str(), r.cpu.broker, r.cpu.others, r.details.c_str());
+                r.cpu.threads_text().c_str(), r.cpu.broker, r.cpu.others, r.cpu.steal, r.details.c_str());
         }
         std::fflush(stdout);
     }
@@ -1657,12 +1680,15 @@ std::string join_runs(const std::vector<double>& values, const char* format) {
     return out.empty() ? "-" : out;
 }
 
-double mean(const std::vector<double>& v) {
-    double total = 0;
-    for (auto x : v) {
-        total += x;
+// The median: one disturbed round (the machine is shared) moves it less
+// than the mean.
+double median(std::vector<double> v) {
+    if (v.empty()) {
+        return 0;
     }
-    return v.empty() ? 0 : total / static_cast<double>(v.size());
+    std::sort(v.begin(), v.end());
+    const auto n = v.size();
+    return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 // The summary: one row per variant and thread count, the mean over rounds
@@ -1671,6 +1697,7 @@ void report(const options& o, const std::vector<run_result>& results) {
     struct row {
         std::vector<double> rps;
         std::vector<bool> duplicated; // per throughput run
+        std::vector<bool> disturbed;  // others used > 0.3 cores
         std::vector<double> p50;
         std::vector<double> p99;
         std::vector<double> max;
@@ -1685,6 +1712,7 @@ void report(const options& o, const std::vector<run_result>& results) {
         } else if (r.mode == "throughput") {
             w.rps.push_back(r.records_per_s);
             w.duplicated.push_back(r.duplicates > 0);
+            w.disturbed.push_back(r.cpu.others > 0.3);
             w.cpu.self += r.cpu.self;
             w.cpu.broker += r.cpu.broker;
             w.cpu.others += r.cpu.others;
@@ -1699,9 +1727,9 @@ void report(const options& o, const std::vector<run_result>& results) {
         if (it == rows.end() || it->second.rps.empty()) {
             return std::nullopt;
         }
-        return mean(it->second.rps);
+        return median(it->second.rps);
     };
-    std::printf("\n| variant | threads | guarantee | records/s (each round) | mean records/s | / raw | p50 ms | "
+    std::printf("\n| variant | threads | guarantee | records/s (each round) | median records/s | / raw | p50 ms | "
                 "p99 ms | max ms | cores: bench/broker/others |\n|---|---|---|---|---|---|---|---|---|---|\n");
     for (const auto& variant : o.only) {
         for (int t : o.threads) {
@@ -1714,21 +1742,22 @@ void report(const options& o, const std::vector<run_result>& results) {
             auto raw = mean_rps("raw", t);
             if (raw && !w.rps.empty()) {
                 char buf[32];
-                std::snprintf(buf, sizeof buf, "%.2f", mean(w.rps) / *raw);
+                std::snprintf(buf, sizeof buf, "%.2f", median(w.rps) / *raw);
                 ratio = buf;
             }
             char mean_buf[32] = "-";
             char cpu_buf[48] = "-";
             if (!w.rps.empty()) {
                 const auto k = static_cast<double>(w.rps.size());
-                std::snprintf(mean_buf, sizeof mean_buf, "%.0f", mean(w.rps));
+                std::snprintf(mean_buf, sizeof mean_buf, "%.0f", median(w.rps));
                 std::snprintf(cpu_buf, sizeof cpu_buf, "%.2f/%.2f/%.2f", w.cpu.self / k, w.cpu.broker / k,
                     w.cpu.others / k);
             }
             std::string rounds;
             for (std::size_t i = 0; i < w.rps.size(); ++i) {
                 char buf[32];
-                std::snprintf(buf, sizeof buf, "%s%.0f%s", i == 0 ? "" : ", ", w.rps[i], w.duplicated[i] ? "*" : "");
+                std::snprintf(buf, sizeof buf, "%s%.0f%s%s", i == 0 ? "" : ", ", w.rps[i], w.duplicated[i] ? "*" : "",
+                    w.disturbed[i] ? "!" : "");
                 rounds += buf;
             }
             std::printf("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |%s\n", variant.c_str(), t,
@@ -1737,11 +1766,12 @@ void report(const options& o, const std::vector<run_result>& results) {
                 cpu_buf, w.failed > 0 ? (" (" + std::to_string(w.failed) + " failed runs)").c_str() : "");
         }
     }
-    std::printf("\n*: the run wrote duplicates (a rebalance re-delivered records).");
-    std::printf("\n/ raw: mean records/s over the raw loop's mean at the same thread count, this invocation. "
+    std::printf("\n*: the run wrote duplicates (a rebalance re-delivered records). !: other processes used more "
+                "than 0.3 cores during the run.");
+    std::printf("\n/ raw: median records/s over the raw loop's median at the same thread count, this invocation. "
                 "cores: mean CPU cores used between the first record consumed and the last output, by this "
                 "process (pipeline and output reader), the --broker-pid process, and everything else.\n");
-    std::printf("\nTargets (means):\n");
+    std::printf("\nTargets (medians):\n");
     for (int t : o.threads) {
         auto raw = mean_rps("raw", t);
         auto alos = mean_rps("alos", t);
