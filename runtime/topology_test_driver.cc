@@ -11,7 +11,8 @@ namespace eddy {
 class topology_test_driver::collector final : public record_collector {
 public:
     explicit collector(topology_test_driver& driver) : _driver(&driver) {}
-    void send(raw_record r) override {
+    void send(const raw_record& sent) override {
+        raw_record r = sent;
         r.partition = 0;
         r.offset = _driver->_next_offset[r.topic]++;
         if (_driver->_task_of_topic.contains(r.topic)) {

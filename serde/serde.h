@@ -64,6 +64,9 @@ public:
 
     std::string serialize(const T& v) const { return _impl->serialize(v); }
     T deserialize(std::string_view bytes) const { return _impl->deserialize(bytes); }
+    // Serialises into `out`, reusing its storage where the serde can (a
+    // serde with a serialize_into member); the same bytes as serialize().
+    void serialize_into(const T& v, std::string& out) const { _impl->serialize_into(v, out); }
 
     // The serde's type name, for describe() and error messages.
     std::string_view name() const noexcept { return _impl ? _impl->name() : "none"; }
@@ -72,6 +75,7 @@ private:
     struct concept_t {
         virtual ~concept_t() = default;
         virtual std::string serialize(const T& v) const = 0;
+        virtual void serialize_into(const T& v, std::string& out) const = 0;
         virtual T deserialize(std::string_view bytes) const = 0;
         virtual std::string_view name() const noexcept = 0;
     };
@@ -79,6 +83,13 @@ private:
     struct model final : concept_t {
         explicit model(S s) : _s(std::move(s)) {}
         std::string serialize(const T& v) const override { return _s.serialize(v); }
+        void serialize_into(const T& v, std::string& out) const override {
+            if constexpr (requires { _s.serialize_into(v, out); }) {
+                _s.serialize_into(v, out);
+            } else {
+                out = _s.serialize(v);
+            }
+        }
         T deserialize(std::string_view bytes) const override { return _s.deserialize(bytes); }
         std::string_view name() const noexcept override { return S::name; }
         S _s;

@@ -59,6 +59,7 @@ struct string {
     static constexpr std::string_view name = "string";
 
     std::string serialize(const std::string& v) const;
+    void serialize_into(const std::string& v, std::string& out) const { out.assign(v); }
     std::string deserialize(std::string_view bytes) const;
 };
 

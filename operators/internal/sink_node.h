@@ -42,22 +42,28 @@ public:
         return *this;
     }
 
+    // The outgoing record is a member: its topic and header storage are
+    // reused from record to record (the collector copies what it keeps).
     void process(const record<K, V>& r) override {
-        raw_record out;
-        out.topic = _topic_of ? _topic_of(r.key, r.value, _task->metadata) : _topic;
-        if (out.topic.empty()) {
-            throw_sink_error(this->name(), out.topic, "the topic name extractor returned an empty topic");
+        auto& out = _out;
+        if (_topic_of) {
+            out.topic = _topic_of(r.key, r.value, _task->metadata);
+            if (out.topic.empty()) {
+                throw_sink_error(this->name(), out.topic, "the topic name extractor returned an empty topic");
+            }
+        } else if (out.topic != _topic) {
+            out.topic.assign(_topic);
         }
         out.partition = -1;
         out.timestamp = r.timestamp;
         try {
-            out.key = encode(_key_serde, r.key);
-            out.value = encode(_value_serde, r.value);
+            encode_into(_key_serde, r.key, out.key);
+            encode_into(_value_serde, r.value, out.value);
         } catch (const serde_error& e) {
             throw_sink_error(this->name(), out.topic, e.what());
         }
         out.headers = r.headers;
-        _task->collector->send(std::move(out));
+        _task->collector->send(out);
     }
 
 private:
@@ -67,6 +73,7 @@ private:
     serde_ref<K> _key_serde;
     serde_ref<V> _value_serde;
     task_context* _task = nullptr;
+    raw_record _out;
 };
 
 } // namespace eddy::operators::internal

@@ -44,6 +44,21 @@ std::optional<std::string> encode(const serde_ref<T>& serde, const T& v) {
     return serde.serialize(v);
 }
 
+// encode() into `out`, reusing its storage.
+template<typename T>
+void encode_into(const serde_ref<T>& serde, const T& v, std::optional<std::string>& out) {
+    if constexpr (is_optional_v<T>) {
+        if (!v) {
+            out.reset();
+            return;
+        }
+    }
+    if (!out) {
+        out.emplace();
+    }
+    serde.serialize_into(v, *out);
+}
+
 template<typename K, typename V>
 class source_node final : public raw_node {
 public:

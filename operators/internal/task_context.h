@@ -62,7 +62,8 @@ class record_collector {
 public:
     virtual ~record_collector() = default;
     // `r.partition` < 0 lets the collector choose the partition from the key.
-    virtual void send(raw_record r) = 0;
+    // The collector copies what it keeps: the caller may reuse `r`.
+    virtual void send(const raw_record& r) = 0;
 };
 
 class deserialization_exception_handler;

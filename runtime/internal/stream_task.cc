@@ -40,6 +40,15 @@ void stream_task::process(const raw_record& r) {
     if (source == _nodes.sources.end()) {
         throw std::invalid_argument(fmt::format("task {} reads no topic {}", _context.id.to_string(), r.topic));
     }
+    process(*source->second, r);
+}
+
+operators::internal::raw_node* stream_task::source_of(std::string_view topic) const {
+    auto source = _nodes.sources.find(topic);
+    return source == _nodes.sources.end() ? nullptr : source->second;
+}
+
+void stream_task::process(operators::internal::raw_node& source, const raw_record& r) {
     // Assigning into the metadata kept from the last record reuses its topic
     // string; a punctuation clears it (punctuations see no metadata).
     if (!_context.metadata) {
@@ -49,7 +58,7 @@ void stream_task::process(const raw_record& r) {
     _context.metadata->partition = r.partition;
     _context.metadata->offset = r.offset;
     _context.stream_time_ms = std::max(_context.stream_time_ms, r.timestamp);
-    source->second->process_raw(r);
+    source.process_raw(r);
     _context.punctuate(punctuation_type::stream_time, _context.stream_time_ms);
 }
 

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "operators/internal/task_context.h"
 #include "topology/topology.h"
@@ -30,6 +31,10 @@ public:
     // Processes one record of one of this task's source topics, then runs
     // the stream-time punctuations it made due.
     void process(const raw_record& r);
+    // The source node reading `topic`, or null; with the overload below it
+    // spares the per-record lookup by topic name.
+    operators::internal::raw_node* source_of(std::string_view topic) const;
+    void process(operators::internal::raw_node& source, const raw_record& r);
     // Runs the wall-clock punctuations due at `now_ms`.
     int punctuate_wall_clock(std::int64_t now_ms);
     void close();

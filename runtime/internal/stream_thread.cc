@@ -30,19 +30,31 @@ std::int64_t wall_clock_now_ms() {
         .count();
 }
 
-raw_record to_raw_record(const rd_kafka_message_t* m) {
-    raw_record r;
-    r.topic = rd_kafka_topic_name(m->rkt);
+// Copies a consumed message into `r`, reusing the storage `r` already has
+// (the hot path keeps one raw_record per thread: no allocation per record
+// once its buffers have grown).
+void fill_raw_record(const rd_kafka_message_t* m, raw_record& r) {
+    const char* topic = rd_kafka_topic_name(m->rkt);
+    if (r.topic != topic) {
+        r.topic.assign(topic);
+    }
     r.partition = m->partition;
     r.offset = m->offset;
     rd_kafka_timestamp_type_t type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
     r.timestamp = rd_kafka_message_timestamp(m, &type);
-    if (m->key != nullptr) {
-        r.key.emplace(static_cast<const char*>(m->key), m->key_len);
-    }
-    if (m->payload != nullptr) {
-        r.value.emplace(static_cast<const char*>(m->payload), m->len);
-    }
+    auto assign = [](std::optional<std::string>& to, const void* bytes, std::size_t size) {
+        if (bytes == nullptr) {
+            to.reset();
+        } else if (to) {
+            to->assign(static_cast<const char*>(bytes), size);
+        } else {
+            to.emplace(static_cast<const char*>(bytes), size);
+        }
+    };
+    assign(r.key, m->key, m->key_len);
+    assign(r.value, m->payload, m->len);
+    r.headers = {};
+    // Returns NOENT without allocating when the message has no headers.
     rd_kafka_headers_t* hdrs = nullptr;
     if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
         const char* name = nullptr;
@@ -55,7 +67,6 @@ raw_record to_raw_record(const rd_kafka_message_t* m) {
                                  : std::optional<std::string>(std::string(static_cast<const char*>(value), size)));
         }
     }
-    return r;
 }
 
 // A partition list owned here.
@@ -70,6 +81,14 @@ struct partition_list {
     }
 };
 
+// Adds to a counter only this thread writes (others only read it): a plain
+// load and store, no locked read-modify-write on the per-record path.
+std::int64_t bump(std::atomic<std::int64_t>& counter, std::int64_t by = 1) {
+    const auto before = counter.load(std::memory_order_relaxed);
+    counter.store(before + by, std::memory_order_relaxed);
+    return before;
+}
+
 [[noreturn]] void throw_kafka(rd_kafka_error_t* error, const std::string& what) {
     auto code = rd_kafka_error_code(error);
     std::string msg = fmt::format("{}: {}", what, rd_kafka_error_string(error));
@@ -82,6 +101,8 @@ struct partition_list {
 
 // One input partition of a task.
 struct partition_state {
+    // The task's source node reading this partition's topic.
+    operators::internal::raw_node* source = nullptr;
     std::deque<raw_record> buffer;
     // The offset to commit: the last processed one plus one; -1 before.
     std::int64_t next_offset = -1;
@@ -113,6 +134,8 @@ struct stream_thread::impl : record_collector {
         const topic_partition* key;
     };
     std::unordered_map<std::uint64_t, route_entry> routes;
+    // The record being processed on the single-input path, reused.
+    raw_record scratch;
     clock::time_point last_housekeeping = clock::now();
     static constexpr std::int64_t latency_sample_every = 16;
     bool transaction_open = false;
@@ -128,7 +151,7 @@ struct stream_thread::impl : record_collector {
     std::map<std::string, std::shared_ptr<std::atomic<std::int64_t>>> processed_by_task;
 
     // --- record_collector ---
-    void send(raw_record r) override {
+    void send(const raw_record& r) override {
         begin_transaction_if_needed();
         rd_kafka_headers_t* hdrs = nullptr;
         if (!r.headers.empty()) {
@@ -140,9 +163,11 @@ struct stream_thread::impl : record_collector {
         }
         const std::int32_t partition = r.partition < 0 ? RD_KAFKA_PARTITION_UA : r.partition;
         // The librdkafka macros cast their arguments without parentheses.
-        char* key = r.key ? r.key->data() : nullptr;
+        const char* key = r.key ? r.key->data() : nullptr;
         const std::size_t key_size = r.key ? r.key->size() : 0;
-        char* value = r.value ? r.value->data() : nullptr;
+        // RD_KAFKA_V_VALUE wants a void*; with RD_KAFKA_MSG_F_COPY the bytes
+        // are only read.
+        char* value = r.value ? const_cast<char*>(r.value->data()) : nullptr;
         const std::size_t value_size = r.value ? r.value->size() : 0;
         for (;;) {
             auto err = rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(r.topic.c_str()), RD_KAFKA_V_PARTITION(partition),
@@ -175,7 +200,7 @@ struct stream_thread::impl : record_collector {
             }
             return;
         }
-        me->self->_counters.produced.fetch_add(1, std::memory_order_relaxed);
+        bump(me->self->_counters.produced);
     }
 
     static int on_statistics(rd_kafka_t*, char* json, std::size_t json_len, void* opaque) {
@@ -220,7 +245,7 @@ struct stream_thread::impl : record_collector {
         auto* me = this;
         const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
         me->self->set_state(thread_state::rebalancing);
-        me->self->_counters.rebalances.fetch_add(1, std::memory_order_relaxed);
+        bump(me->self->_counters.rebalances);
         if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
             me->assigned(parts);
             if (cooperative) {
@@ -265,7 +290,11 @@ struct stream_thread::impl : record_collector {
                 processed_by_task[id.to_string()] = it->second.processed;
                 logger()->info("task created thread={} task={}", self->name(), id.to_string());
             }
-            it->second.partitions[{topic, partition}];
+            auto& state = it->second.partitions[{topic, partition}];
+            state.source = it->second.task->source_of(topic);
+            if (state.source == nullptr) {
+                throw std::logic_error(fmt::format("task {} has no source for topic {}", id.to_string(), topic));
+            }
             task_of[{topic, partition}] = id;
         }
         routes.clear();
@@ -335,21 +364,22 @@ struct stream_thread::impl : record_collector {
             // A record fetched before its partition was revoked.
             return;
         }
-        self->_counters.consumed.fetch_add(1, std::memory_order_relaxed);
+        bump(self->_counters.consumed);
         auto& t = *route->task;
         if (t.partitions.size() == 1 && route->partition->buffer.empty()) {
             // One input and nothing waiting: no ordering to decide.
-            process_one(t, *route->partition, to_raw_record(m));
+            fill_raw_record(m, scratch);
+            process_one(t, *route->partition, scratch);
             return;
         }
         auto& state = *route->partition;
-        state.buffer.push_back(to_raw_record(m));
+        fill_raw_record(m, state.buffer.emplace_back());
         if (state.buffer.size() > settings.buffered_records_per_partition && !state.paused) {
             partition_list pl;
             pl.add(route->key->first, route->key->second, RD_KAFKA_OFFSET_INVALID);
             rd_kafka_pause_partitions(consumer, pl.list);
             state.paused = true;
-            self->_counters.pauses.fetch_add(1, std::memory_order_relaxed);
+            bump(self->_counters.pauses);
             logger()->debug("partition paused thread={} topic={} partition={} buffered={}", self->name(),
                 route->key->first, route->key->second, state.buffer.size());
         }
@@ -410,18 +440,18 @@ struct stream_thread::impl : record_collector {
         begin_transaction_if_needed();
         // The process latency is sampled (one record in 16): reading the
         // clock twice per record costs more than the operators do.
-        const auto processed = self->_counters.processed.fetch_add(1, std::memory_order_relaxed);
+        const auto processed = bump(self->_counters.processed);
         if (processed % latency_sample_every == 0) {
             const auto start = clock::now();
-            t.task->process(r);
+            t.task->process(*partition.source, r);
             self->_counters.process_ns.fetch_add(
                 std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - start).count(),
                 std::memory_order_relaxed);
-            self->_counters.process_samples.fetch_add(1, std::memory_order_relaxed);
+            bump(self->_counters.process_samples);
         } else {
-            t.task->process(r);
+            t.task->process(*partition.source, r);
         }
-        t.processed->fetch_add(1, std::memory_order_relaxed);
+        bump(*t.processed);
         partition.next_offset = r.offset + 1;
         dirty = true;
     }
@@ -497,7 +527,7 @@ struct stream_thread::impl : record_collector {
         dirty = false;
         logger()->debug("committed thread={} partitions={} final={} took_us={}", self->name(), pl.list->cnt, final,
             std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - start).count());
-        self->_counters.commits.fetch_add(1, std::memory_order_relaxed);
+        bump(self->_counters.commits);
         self->_counters.commit_us.fetch_add(
             std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - start).count(),
             std::memory_order_relaxed);
@@ -523,7 +553,7 @@ struct stream_thread::impl : record_collector {
                 throw_kafka(e, "cannot abort the transaction");
             }
             transaction_open = false;
-            self->_counters.aborted_transactions.fetch_add(1, std::memory_order_relaxed);
+            bump(self->_counters.aborted_transactions);
         }
         delivery_error.reset();
         partition_list pl;

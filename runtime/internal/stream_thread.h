@@ -41,7 +41,8 @@ struct thread_settings {
 
 enum class thread_state { created, starting, rebalancing, running, pending_shutdown, dead };
 
-// Counters a thread updates and anyone may read.
+// Counters only their thread writes (a relaxed load and store, no locked
+// increment) and anyone may read.
 struct thread_counters {
     std::atomic<std::int64_t> consumed{0};
     std::atomic<std::int64_t> produced{0};

@@ -270,3 +270,18 @@ TEST(DefaultSerdeTest, WorksThroughSerdeRef) {
 }
 
 } // namespace
+
+TEST(SerdeRefTest, SerializeIntoWritesTheSameBytesAsSerializeAndReusesTheBuffer) {
+    const eddy::serde_ref<std::string> text = eddy::serdes::string{};
+    std::string out(200, 'x');
+    const auto* storage = out.data();
+    text.serialize_into("hello, world", out);
+    EXPECT_EQ(out, "hello, world");
+    EXPECT_EQ(out.data(), storage); // the string serde assigns into the buffer
+
+    // A serde without serialize_into: replaced by serialize()'s result.
+    const auto number = eddy::default_serde_ref<std::int32_t>();
+    number.serialize_into(42, out);
+    EXPECT_EQ(out, hex_bytes({0, 0, 0, 0x2a}));
+    EXPECT_EQ(out, number.serialize(42));
+}
