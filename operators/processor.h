@@ -24,6 +24,7 @@
 
 #include "operators/internal/task_context.h"
 #include "operators/record.h"
+#include "statestore/key_value_store.h"
 
 namespace eddy {
 
@@ -70,6 +71,13 @@ public:
     const std::string& node_name() const noexcept { return _node_name; }
     std::int64_t current_stream_time_ms() const noexcept { return _task->stream_time_ms; }
     std::int64_t current_system_time_ms() const { return _task->wall_clock_ms(); }
+
+    // A key-value store of this task, by name, typed as it was declared;
+    // eddy::store_error when there is no such store or its types differ.
+    template<typename K, typename V>
+    key_value_store<K, V> get_key_value_store(std::string_view name) const {
+        return key_value_store<K, V>::from(_task->store(_node_name, name));
+    }
 
     // Calls `fn(timestamp_ms)` every `interval` of stream time (driven by
     // record timestamps) or of wall-clock time. Cancel through the handle.
@@ -172,6 +180,10 @@ public:
     cancellable schedule(std::chrono::milliseconds interval, punctuation_type type,
         std::function<void(std::int64_t)> fn) const {
         return _inner->schedule(interval, type, std::move(fn));
+    }
+    template<typename KS, typename VS>
+    key_value_store<KS, VS> get_key_value_store(std::string_view name) const {
+        return _inner->template get_key_value_store<KS, VS>(name);
     }
 
 private:

@@ -1,5 +1,10 @@
 #include "runtime/topology_test_driver.h"
 
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
 #include <fmt/format.h>
 
 #include "runtime/internal/stream_task.h"
@@ -30,17 +35,54 @@ topology_test_driver::topology_test_driver(const topology& t, const streams_conf
     : _wall_clock_ms(initial_wall_clock_ms), _collector(std::make_unique<collector>(*this)) {
     auto application_id = config.get_or(streams_config::application_id, "topology-test-driver");
     auto handler = config.make_deserialization_handler();
+    runtime::internal::task_storage storage;
+    if (auto dir = config.get_or("state.dir", ""); !dir.empty()) {
+        storage.state_dir = std::filesystem::path(dir) / application_id;
+    } else {
+        std::string pattern = (std::filesystem::temp_directory_path() / "eddy-test-driver-XXXXXX").string();
+        if (::mkdtemp(pattern.data()) == nullptr) {
+            throw std::runtime_error(fmt::format("cannot make a state directory {}: {}", pattern, std::strerror(errno)));
+        }
+        _temporary_state_dir = pattern;
+        storage.state_dir = pattern;
+    }
+    storage.memory = statestore::internal::make_memory_budget(64ULL << 20);
     for (std::size_t s = 0; s < t.subtopology_count(); ++s) {
         const int id = static_cast<int>(s);
         _tasks.push_back(std::make_unique<runtime::internal::stream_task>(t, task_id{id, 0}, application_id,
-            *_collector, [this] { return _wall_clock_ms; }, handler));
+            *_collector, [this] { return _wall_clock_ms; }, handler, storage));
         for (const auto& topic : t.source_topics(id, application_id)) {
             _task_of_topic.emplace(topic, _tasks.back().get());
         }
     }
 }
 
-topology_test_driver::~topology_test_driver() = default;
+topology_test_driver::~topology_test_driver() {
+    _tasks.clear();
+    if (!_temporary_state_dir.empty()) {
+        std::error_code ignored;
+        std::filesystem::remove_all(_temporary_state_dir, ignored);
+    }
+}
+
+statestore::internal::store_handle& topology_test_driver::store_handle(const std::string& name) {
+    for (auto& task : _tasks) {
+        if (auto it = task->stores().find(name); it != task->stores().end()) {
+            return *it->second;
+        }
+    }
+    throw store_error(fmt::format("the topology has no store {}", name));
+}
+
+std::set<std::string> topology_test_driver::store_names() const {
+    std::set<std::string> out;
+    for (const auto& task : _tasks) {
+        for (const auto& [name, store] : task->stores()) {
+            out.insert(name);
+        }
+    }
+    return out;
+}
 
 void topology_test_driver::require_serdes(const std::string& topic, bool key, bool value) const {
     if (!key || !value) {

@@ -26,6 +26,7 @@
 #include "operators/record.h"
 #include "runtime/streams_config.h"
 #include "serde/serde.h"
+#include "statestore/key_value_store.h"
 #include "topology/topology.h"
 
 namespace eddy {
@@ -63,6 +64,16 @@ public:
         return test_output_topic<K, V>(*this, topic, std::move(key_serde), std::move(value_serde));
     }
 
+    // A key-value store of the topology, to read (and write) in a test, as
+    // the tasks see it; store_error when there is no such store or its types
+    // differ.
+    template<typename K, typename V>
+    key_value_store<K, V> get_key_value_store(const std::string& name) {
+        return key_value_store<K, V>::from(store_handle(name));
+    }
+    // The names of the topology's stores.
+    std::set<std::string> store_names() const;
+
     // Moves the wall clock and runs the wall-clock punctuations that fall due.
     void advance_wall_clock_time(std::chrono::milliseconds by);
     std::int64_t wall_clock_ms() const noexcept { return _wall_clock_ms; }
@@ -82,9 +93,13 @@ private:
     class collector;
 
     void require_serdes(const std::string& topic, bool key, bool value) const;
+    statestore::internal::store_handle& store_handle(const std::string& name);
     void process_pending();
 
     std::int64_t _wall_clock_ms;
+    // Stores live under state.dir, or a temporary directory removed with the
+    // driver.
+    std::string _temporary_state_dir;
     std::unique_ptr<collector> _collector;
     std::vector<std::unique_ptr<runtime::internal::stream_task>> _tasks;
     std::map<std::string, runtime::internal::stream_task*, std::less<>> _task_of_topic;

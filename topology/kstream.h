@@ -41,6 +41,41 @@ namespace eddy {
 
 template<typename K, typename V>
 class branched_kstream;
+template<typename K, typename V>
+class kgrouped_stream;
+
+// How group_by/group_by_key repartition when they must: the serdes (the
+// types' defaults unless given) and the name of the repartition topic, as
+// Kafka Streams' Grouped.
+template<typename K, typename V>
+class grouped {
+public:
+    grouped() = default;
+    static grouped with(serde_ref<K> key_serde, serde_ref<V> value_serde) {
+        grouped g;
+        g._key_serde = std::move(key_serde);
+        g._value_serde = std::move(value_serde);
+        return g;
+    }
+    static grouped as(std::string name) {
+        grouped g;
+        g._name = std::move(name);
+        return g;
+    }
+    grouped with_name(std::string name) const {
+        auto g = *this;
+        g._name = std::move(name);
+        return g;
+    }
+    const serde_ref<K>& key_serde() const noexcept { return _key_serde; }
+    const serde_ref<V>& value_serde() const noexcept { return _value_serde; }
+    const std::string& name() const noexcept { return _name; }
+
+private:
+    serde_ref<K> _key_serde = default_serde_ref<K>();
+    serde_ref<V> _value_serde = default_serde_ref<V>();
+    std::string _name;
+};
 
 // A callable returning std::unique_ptr<P>, P a processor<K, V, KOut, VOut>.
 template<typename S, typename K, typename V>
@@ -134,11 +169,15 @@ public:
     using key_type = K;
     using value_type = V;
 
-    kstream(std::shared_ptr<dsl::internal::graph> graph, std::string node)
-        : _graph(std::move(graph)), _node(std::move(node)) {}
+    kstream(std::shared_ptr<dsl::internal::graph> graph, std::string node, bool key_changed = false)
+        : _graph(std::move(graph)), _node(std::move(node)), _key_changed(key_changed) {}
 
     // The node whose output this stream is.
     const std::string& node_name() const noexcept { return _node; }
+    // Whether an operation upstream (map, flat_map, select_key) may have
+    // changed the keys since the last source or repartition: then a grouping
+    // repartitions first, so that each key's records meet in one task.
+    bool key_changed() const noexcept { return _key_changed; }
 
     template<key_value_predicate<K, V> P>
     kstream filter(P predicate, const named& n = {}) const {
@@ -166,7 +205,8 @@ public:
         using K2 = typename key_value_traits<R>::key_type;
         using V2 = typename key_value_traits<R>::value_type;
         return add<K2, V2>(
-            "KSTREAM-MAP-", n, [f] { return std::make_unique<operators::map_processor<K, V, K2, V2, F>>(f); });
+            "KSTREAM-MAP-", n, [f] { return std::make_unique<operators::map_processor<K, V, K2, V2, F>>(f); })
+            .with_key_changed();
     }
 
     // f(key, value) -> a range of key_value<K2, V2>
@@ -176,7 +216,8 @@ public:
         using K2 = typename key_value_traits<R>::key_type;
         using V2 = typename key_value_traits<R>::value_type;
         return add<K2, V2>("KSTREAM-FLATMAP-", n,
-            [f] { return std::make_unique<operators::flat_map_processor<K, V, K2, V2, F>>(f); });
+            [f] { return std::make_unique<operators::flat_map_processor<K, V, K2, V2, F>>(f); })
+            .with_key_changed();
     }
 
     // f(value) or f(key, value) -> a range of V2
@@ -194,7 +235,8 @@ public:
     auto select_key(F f, const named& n = {}) const {
         using K2 = std::decay_t<std::invoke_result_t<F&, const K&, const V&>>;
         return add<K2, V>("KSTREAM-KEY-SELECT-", n,
-            [f] { return std::make_unique<operators::select_key_processor<K, V, K2, F>>(f); });
+            [f] { return std::make_unique<operators::select_key_processor<K, V, K2, F>>(f); })
+            .with_key_changed();
     }
 
     // f(key, value), then the record goes on unchanged.
@@ -248,26 +290,33 @@ public:
     }
 
     // Runs the processor `supplier()` makes, one per task.
+    // `stores`: the stores (declared with streams_builder::add_state_store)
+    // the processor reads and writes through its context.
     template<processor_supplier<K, V> S>
-    auto process(S supplier, const named& n = {}) const {
+    auto process(S supplier, const named& n = {}, std::vector<std::string> stores = {}) const {
         using P = typename std::invoke_result_t<S&>::element_type;
         using KOut = typename P::key_out;
         using VOut = typename P::value_out;
-        return add<KOut, VOut>("KSTREAM-PROCESSOR-", n, std::move(supplier), false);
+        std::string name = n.name().empty() ? _graph->new_name("KSTREAM-PROCESSOR-") : n.name();
+        add_node<KOut, VOut>(name, std::move(supplier), std::move(stores));
+        // A processor may forward any key.
+        return kstream<KOut, VOut>(_graph, name, true);
     }
 
     // Runs the fixed-key processor `supplier()` makes: values may change,
     // keys cannot.
     template<fixed_key_processor_supplier<K, V> S>
-    auto process_values(S supplier, const named& n = {}) const {
+    auto process_values(S supplier, const named& n = {}, std::vector<std::string> stores = {}) const {
         using P = typename std::invoke_result_t<S&>::element_type;
         using VOut = typename P::value_out;
-        return add<K, VOut>(
-            "KSTREAM-PROCESSVALUES-", n,
+        std::string name = n.name().empty() ? _graph->new_name("KSTREAM-PROCESSVALUES-") : n.name();
+        add_node<K, VOut>(
+            name,
             [supplier]() mutable {
                 return std::make_unique<operators::internal::fixed_key_adapter<K, V, VOut>>(supplier());
             },
-            false);
+            std::move(stores));
+        return kstream<K, VOut>(_graph, name, _key_changed);
     }
 
     // For the builder and branched_kstream: a child node taking this
@@ -276,20 +325,39 @@ public:
     kstream<K2, V2> add(std::string_view prefix, const named& n, Make make, bool burn_index = true) const {
         std::string name = burn_index || n.name().empty() ? _graph->name_or_new(n.name(), prefix) : n.name();
         add_node<K2, V2>(name, std::move(make));
-        return kstream<K2, V2>(_graph, name);
+        return kstream<K2, V2>(_graph, name, _key_changed);
     }
 
     template<typename K2, typename V2, typename Make>
-    void add_node(const std::string& name, Make make) const {
+    void add_node(const std::string& name, Make make, std::vector<std::string> stores = {}) const {
         dsl::internal::graph_node node;
         node.name = name;
         node.kind = dsl::internal::node_kind::processor;
         node.parents = {_node};
+        node.stores = std::move(stores);
         node.factory = operators::internal::processor_factory<K, V, K2, V2>(name, std::move(make));
         _graph->add(std::move(node));
     }
 
     const std::shared_ptr<dsl::internal::graph>& graph() const noexcept { return _graph; }
+
+    // This stream, marked as having had its keys changed.
+    kstream with_key_changed() const { return kstream(_graph, _node, true); }
+
+    // Groups the records by their key for an aggregation. When the keys may
+    // have changed upstream (map, flat_map, select_key), the stream is first
+    // repartitioned through "<application.id>-<name>-repartition" (the name
+    // from `g`, or generated).
+    template<typename G = grouped<K, V>>
+    kgrouped_stream<K, V> group_by_key(const G& g = {}) const;
+
+    // Groups by the key selector(key, value) returns: select_key, then
+    // group_by_key (which repartitions).
+    template<key_value_to_value_mapper<K, V> F>
+    auto group_by(F selector, const grouped<std::decay_t<std::invoke_result_t<F&, const K&, const V&>>, V>& g = {},
+        const named& n = {}) const {
+        return select_key(std::move(selector), n).group_by_key(g);
+    }
 
 private:
     template<typename P>
@@ -333,6 +401,7 @@ private:
 
     std::shared_ptr<dsl::internal::graph> _graph;
     std::string _node;
+    bool _key_changed = false;
 };
 
 // How split() names and shapes a branch, as Kafka Streams' Branched.
@@ -403,7 +472,7 @@ private:
         std::string name = prefix + (b.name().empty() ? std::to_string(index) : b.name());
         _splitter.graph()->new_name(name);
         _splitter.template add_node<K, V>(name, [] { return std::make_unique<operators::passthrough_processor<K, V>>(); });
-        kstream<K, V> branch(_splitter.graph(), name);
+        kstream<K, V> branch(_splitter.graph(), name, _splitter.key_changed());
         if (b._consumer) {
             b._consumer(branch);
         } else if (b._function) {
@@ -435,14 +504,14 @@ kstream<K, V> kstream<K, V>::merge(const kstream& other, const named& n) const {
         node.name, [] { return std::make_unique<operators::passthrough_processor<K, V>>(); });
     auto name = node.name;
     _graph->add(std::move(node));
-    return kstream(_graph, name);
+    return kstream(_graph, name, _key_changed || other._key_changed);
 }
 
 template<typename K, typename V>
 branched_kstream<K, V> kstream<K, V>::split(const named& n) const {
     // The branch node reads the branches from the shared state when a task
     // creates it, after every branch() call.
-    branched_kstream<K, V> result(kstream(_graph, _graph->name_or_new(n.name(), "KSTREAM-BRANCH-")));
+    branched_kstream<K, V> result(kstream(_graph, _graph->name_or_new(n.name(), "KSTREAM-BRANCH-"), _key_changed));
     auto state = result._state;
     add_node<K, V>(result._splitter.node_name(), [state] {
         return std::make_unique<operators::branch_processor<K, V>>(state->branches, state->default_child);

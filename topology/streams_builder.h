@@ -15,7 +15,10 @@
 
 #include "operators/internal/source_node.h"
 #include "topology/internal/graph.h"
+#include "statestore/stores.h"
+#include "topology/kgrouped_stream.h"
 #include "topology/kstream.h"
+#include "topology/ktable.h"
 #include "topology/named.h"
 #include "topology/topology.h"
 
@@ -34,6 +37,14 @@ public:
     kstream<K, V> stream(std::vector<std::string> topics, const consumed<K, V>& c = {}) {
         return kstream<K, V>(_graph, dsl::internal::add_source<K, V>(*_graph, c.name(), std::move(topics),
                                          c.key_serde(), c.value_serde(), c.handler(), false));
+    }
+
+    // Declares a store for the processor API; processors name it in
+    // kstream::process(supplier, named, {"store"}).
+    template<typename K, typename V>
+    streams_builder& add_state_store(const key_value_store_builder_t<K, V>& store) {
+        _graph->add_store(store.spec());
+        return *this;
     }
 
     // Validates the graph and turns it into a topology; throws

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 #include <numeric>
+#include <set>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -46,8 +47,26 @@ std::string kind_name(node_kind k) {
 }
 
 // Every problem of the graph, each naming its node.
-std::vector<std::string> find_problems(const std::vector<graph_node>& nodes) {
+std::vector<std::string> find_problems(
+    const std::vector<graph_node>& nodes, const std::vector<statestore::internal::store_spec>& stores) {
     std::vector<std::string> problems;
+    std::set<std::string> declared;
+    for (const auto& s : stores) {
+        if (s.name.empty()) {
+            problems.push_back("a store has an empty name");
+        } else if (!declared.insert(s.name).second) {
+            problems.push_back(fmt::format("store {}: declared twice; store names must be unique", s.name));
+        }
+    }
+    for (const auto& n : nodes) {
+        for (const auto& s : n.stores) {
+            if (!declared.contains(s)) {
+                problems.push_back(fmt::format("{} {}: uses store {}, which is not declared (add it with "
+                                               "streams_builder::add_state_store)",
+                    n.kind == node_kind::source ? "source" : n.kind == node_kind::sink ? "sink" : "processor", n.name, s));
+            }
+        }
+    }
     std::unordered_map<std::string, std::size_t> index;
     std::map<std::string, std::string> topic_owner;
     for (std::size_t i = 0; i < nodes.size(); ++i) {
@@ -109,11 +128,12 @@ std::string join_names(const std::vector<std::string>& names) {
 } // namespace
 
 topology streams_builder::build() {
-    return topology(_graph->take_nodes());
+    return topology(_graph->take_nodes(), _graph->take_stores());
 }
 
-topology::topology(std::vector<graph_node> nodes) : _nodes(std::move(nodes)) {
-    if (auto problems = find_problems(_nodes); !problems.empty()) {
+topology::topology(std::vector<graph_node> nodes, std::vector<statestore::internal::store_spec> stores)
+    : _nodes(std::move(nodes)) {
+    if (auto problems = find_problems(_nodes, stores); !problems.empty()) {
         throw topology_error(fmt::format("invalid topology: {}", fmt::join(problems, "; ")));
     }
     std::unordered_map<std::string, std::size_t> index;
@@ -140,13 +160,20 @@ topology::topology(std::vector<graph_node> nodes) : _nodes(std::move(nodes)) {
         if (fresh) {
             _subtopologies.emplace_back();
             _source_topics.emplace_back();
+            _stores_of.emplace_back();
         }
         _subtopologies[it->second].push_back(i);
+        _stores_of[it->second].insert(_nodes[i].stores.begin(), _nodes[i].stores.end());
         if (_nodes[i].kind == node_kind::source) {
             for (const auto& t : _nodes[i].topics) {
                 _source_topics[it->second].emplace_back(t, _nodes[i].internal_topics);
             }
         }
+    }
+    // A store no node uses is kept by no task.
+    for (auto& s : stores) {
+        auto name = s.name;
+        _stores.emplace(std::move(name), std::move(s));
     }
 }
 
@@ -212,8 +239,28 @@ std::optional<int> topology::subtopology_of(std::string_view topic, std::string_
     return std::nullopt;
 }
 
+std::vector<topology::changelog_topic> topology::changelog_topics(std::string_view application_id) const {
+    std::vector<changelog_topic> out;
+    for (std::size_t sub = 0; sub < _stores_of.size(); ++sub) {
+        for (const auto& name : _stores_of[sub]) {
+            if (_stores.at(name).logging) {
+                out.push_back({fmt::format("{}-{}-changelog", application_id, name), name, static_cast<int>(sub)});
+            }
+        }
+    }
+    return out;
+}
+
+std::vector<std::string> topology::stores_of(int subtopology) const {
+    const auto& names = _stores_of.at(static_cast<std::size_t>(subtopology));
+    return {names.begin(), names.end()};
+}
+
 task_nodes topology::create_task_nodes(int subtopology, std::string_view application_id) const {
     task_nodes task;
+    for (const auto& name : _stores_of.at(static_cast<std::size_t>(subtopology))) {
+        task.stores.push_back(_stores.at(name).make());
+    }
     std::unordered_map<std::string, operators::internal::node_instance*> made;
     for (auto i : _subtopologies.at(static_cast<std::size_t>(subtopology))) {
         const auto& spec = _nodes[i];

@@ -58,6 +58,8 @@ private:
 
 // The nodes of one task, wired, with its sources by topic.
 struct task_nodes {
+    // Before the nodes: destroyed after them.
+    std::vector<std::unique_ptr<statestore::internal::store_handle>> stores;
     std::vector<std::unique_ptr<operators::internal::node_instance>> nodes;
     std::map<std::string, operators::internal::raw_node*, std::less<>> sources;
 };
@@ -65,7 +67,8 @@ struct task_nodes {
 class topology {
 public:
     // Validates `nodes` (as added by the DSL); throws topology_error.
-    explicit topology(std::vector<dsl::internal::graph_node> nodes);
+    explicit topology(std::vector<dsl::internal::graph_node> nodes,
+        std::vector<statestore::internal::store_spec> stores = {});
 
     topology_description describe() const;
 
@@ -89,7 +92,19 @@ public:
     // The sub-topology that reads `topic` (an internal one by its full name).
     std::optional<int> subtopology_of(std::string_view topic, std::string_view application_id = {}) const;
 
-    // Makes and wires the nodes of one task of `subtopology`.
+    // A store's changelog: "<application.id>-<store>-changelog", one
+    // partition per task of the sub-topology that keeps the store.
+    struct changelog_topic {
+        std::string name;
+        std::string store;
+        int subtopology = 0;
+    };
+    std::vector<changelog_topic> changelog_topics(std::string_view application_id) const;
+    // The stores the tasks of `subtopology` keep.
+    std::vector<std::string> stores_of(int subtopology) const;
+
+    // Makes and wires the nodes of one task of `subtopology`, with its
+    // stores (not yet opened).
     task_nodes create_task_nodes(int subtopology, std::string_view application_id = {}) const;
 
 private:
@@ -99,6 +114,9 @@ private:
     std::vector<std::vector<std::size_t>> _subtopologies;
     // Per sub-topology: each source topic and whether it is internal.
     std::vector<std::vector<std::pair<std::string, bool>>> _source_topics;
+    std::map<std::string, statestore::internal::store_spec> _stores;
+    // Store names per sub-topology.
+    std::vector<std::set<std::string>> _stores_of;
 };
 
 } // namespace eddy

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "statestore/store_error.h"
+
 namespace eddy {
 
 std::string task_id::to_string() const {
@@ -9,6 +11,16 @@ std::string task_id::to_string() const {
 }
 
 namespace operators::internal {
+
+statestore::internal::store_handle& task_context::store(std::string_view node, std::string_view name) const {
+    auto it = stores.find(name);
+    if (it == stores.end()) {
+        throw store_error(fmt::format("node {} asked for store {}, which task {} does not have (declare it with "
+                                      "add_state_store and name it where the processor is added)",
+            node, name, id.to_string()));
+    }
+    return *it->second;
+}
 
 cancellable task_context::schedule(std::string node, std::chrono::milliseconds interval, punctuation_type type,
     std::function<void(std::int64_t)> fn) {

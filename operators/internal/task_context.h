@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "operators/record.h"
+#include "statestore/internal/store_handle.h"
 
 namespace eddy {
 
@@ -89,6 +91,14 @@ public:
     std::optional<eddy::record_metadata> metadata;
     // Largest record timestamp the task has seen; -1 before the first.
     std::int64_t stream_time_ms = -1;
+    // The timestamp of the record in flight (what changelog records carry).
+    std::int64_t record_timestamp_ms = -1;
+    // The task's stores by name.
+    std::map<std::string, statestore::internal::store_handle*, std::less<>> stores;
+
+    // The store `node` asked for; store_error naming both when the task has
+    // no such store.
+    statestore::internal::store_handle& store(std::string_view node, std::string_view name) const;
     std::function<std::int64_t()> wall_clock_ms;
     record_collector* collector = nullptr;
     std::shared_ptr<deserialization_exception_handler> deserialization_handler;

@@ -9,13 +9,46 @@ namespace eddy::runtime::internal {
 
 stream_task::stream_task(const topology& t, task_id id, std::string application_id, record_collector& collector,
     std::function<std::int64_t()> wall_clock_ms,
-    std::shared_ptr<deserialization_exception_handler> deserialization_handler)
+    std::shared_ptr<deserialization_exception_handler> deserialization_handler, task_storage storage)
     : _nodes(t.create_task_nodes(id.subtopology, application_id)) {
     _context.application_id = std::move(application_id);
     _context.id = id;
     _context.collector = &collector;
     _context.wall_clock_ms = std::move(wall_clock_ms);
     _context.deserialization_handler = std::move(deserialization_handler);
+    if (!_nodes.stores.empty()) {
+        if (storage.state_dir.empty()) {
+            throw std::invalid_argument(fmt::format("task {} keeps stores but has no state directory", id.to_string()));
+        }
+        _directory = storage.state_dir / id.to_string();
+        std::filesystem::create_directories(_directory);
+    }
+    for (auto& store : _nodes.stores) {
+        store->engine().open(_directory, storage.memory);
+        _context.stores.emplace(store->name(), store.get());
+        if (!store->logging()) {
+            continue;
+        }
+        changelog_partition log{fmt::format("{}-{}-changelog", _context.application_id, store->name()), id.partition,
+            store.get()};
+        // Each change goes to the changelog through the task's collector, in
+        // the same commit (or transaction) as the task's output.
+        store->set_change_listener([this, topic = log.topic, partition = log.partition, scratch = raw_record{}](
+                                       std::string_view key, std::optional<std::string_view> value) mutable {
+            scratch.topic = topic;
+            scratch.partition = partition;
+            scratch.timestamp = _context.record_timestamp_ms >= 0 ? _context.record_timestamp_ms
+                                                                   : _context.stream_time_ms;
+            scratch.key.emplace(key);
+            if (value) {
+                scratch.value.emplace(*value);
+            } else {
+                scratch.value.reset();
+            }
+            _context.collector->send(scratch);
+        });
+        _changelogs.push_back(std::move(log));
+    }
     for (auto& node : _nodes.nodes) {
         node->init(_context);
     }
@@ -32,6 +65,15 @@ void stream_task::close() {
     _closed = true;
     for (auto& node : _nodes.nodes) {
         node->close();
+    }
+    for (auto& store : _nodes.stores) {
+        store->engine().close();
+    }
+}
+
+void stream_task::flush_stores() {
+    for (auto& store : _nodes.stores) {
+        store->engine().flush();
     }
 }
 
@@ -58,7 +100,9 @@ void stream_task::process(operators::internal::raw_node& source, const raw_recor
     _context.metadata->partition = r.partition;
     _context.metadata->offset = r.offset;
     _context.stream_time_ms = std::max(_context.stream_time_ms, r.timestamp);
+    _context.record_timestamp_ms = r.timestamp;
     source.process_raw(r);
+    _context.record_timestamp_ms = -1;
     _context.punctuate(punctuation_type::stream_time, _context.stream_time_ms);
 }
 

@@ -6,6 +6,9 @@
 // tasks through this class.
 
 #include <cstdint>
+#include <filesystem>
+#include <map>
+#include <vector>
 #include <functional>
 #include <memory>
 #include <string>
@@ -16,11 +19,28 @@
 
 namespace eddy::runtime::internal {
 
+// Where a task keeps its stores: under `state_dir`/<task id>, persistent
+// stores sharing `memory`.
+struct task_storage {
+    std::filesystem::path state_dir;
+    std::shared_ptr<statestore::internal::memory_budget> memory;
+};
+
+// One store's changelog partition in a task.
+struct changelog_partition {
+    std::string topic;
+    std::int32_t partition = 0;
+    statestore::internal::store_handle* store = nullptr;
+};
+
 class stream_task {
 public:
+    // Opens the task's stores (empty, or as a persistent store left them);
+    // the runtime restores them from their changelogs before the first
+    // record.
     stream_task(const topology& t, task_id id, std::string application_id, record_collector& collector,
         std::function<std::int64_t()> wall_clock_ms,
-        std::shared_ptr<deserialization_exception_handler> deserialization_handler);
+        std::shared_ptr<deserialization_exception_handler> deserialization_handler, task_storage storage = {});
     ~stream_task();
     stream_task(const stream_task&) = delete;
     stream_task& operator=(const stream_task&) = delete;
@@ -39,9 +59,22 @@ public:
     int punctuate_wall_clock(std::int64_t now_ms);
     void close();
 
+    // The task's directory under state.dir.
+    const std::filesystem::path& directory() const noexcept { return _directory; }
+    // The changelog partitions of the task's logged stores.
+    const std::vector<changelog_partition>& changelogs() const noexcept { return _changelogs; }
+    // Every store of the task, by name.
+    const std::map<std::string, statestore::internal::store_handle*, std::less<>>& stores() const noexcept {
+        return _context.stores;
+    }
+    // Makes the persistent stores' writes durable (before a checkpoint).
+    void flush_stores();
+
 private:
     operators::internal::task_context _context;
     task_nodes _nodes;
+    std::filesystem::path _directory;
+    std::vector<changelog_partition> _changelogs;
     bool _closed = false;
 };
 

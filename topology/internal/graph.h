@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "operators/internal/node.h"
+#include "statestore/internal/store_handle.h"
 
 namespace eddy::dsl::internal {
 
@@ -50,8 +51,13 @@ public:
     const std::vector<graph_node>& nodes() const noexcept { return _nodes; }
     std::vector<graph_node> take_nodes() { return std::move(_nodes); }
 
+    // A store the nodes that name it in graph_node::stores use.
+    void add_store(statestore::internal::store_spec store) { _stores.push_back(std::move(store)); }
+    std::vector<statestore::internal::store_spec> take_stores() { return std::move(_stores); }
+
 private:
     std::vector<graph_node> _nodes;
+    std::vector<statestore::internal::store_spec> _stores;
     int _index = 0;
 };
 

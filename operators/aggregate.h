@@ -1,0 +1,117 @@
+#pragma once
+
+// aggregate: folds a grouped stream's records into one value per key, kept
+// in a key-value store, and passes each new aggregate downstream as a table
+// change. count and reduce are aggregates too.
+//
+// As in Kafka Streams, a record with a null key or a null value (an empty
+// std::optional) does not change the aggregate: it is dropped and logged at
+// debug level.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "operators/change.h"
+#include "operators/log.h"
+#include "operators/processor.h"
+#include "serde/serde.h"
+
+namespace eddy::operators {
+
+namespace internal {
+// Logs a dropped record of an aggregation (null key or value).
+void log_aggregate_skip(const std::string& node, const char* why, const std::optional<record_metadata>& where);
+} // namespace internal
+
+// Init() -> VA; Fold(key, value, aggregate) -> VA.
+template<typename K, typename V, typename VA, typename Init, typename Fold>
+class aggregate_processor final : public processor<K, V, K, change<VA>> {
+public:
+    aggregate_processor(std::string store, Init init, Fold fold)
+        : _store_name(std::move(store)), _init(std::move(init)), _fold(std::move(fold)) {}
+
+    void init(processor_context<K, change<VA>>& context) override {
+        processor<K, V, K, change<VA>>::init(context);
+        _store.emplace(context.template get_key_value_store<K, VA>(_store_name));
+    }
+
+    void process(const record<K, V>& r) override {
+        if constexpr (is_optional_v<K>) {
+            if (!r.key) {
+                internal::log_aggregate_skip(this->context().node_name(), "null key", this->context().record_metadata());
+                return;
+            }
+        }
+        if constexpr (is_optional_v<V>) {
+            if (!r.value) {
+                internal::log_aggregate_skip(this->context().node_name(), "null value", this->context().record_metadata());
+                return;
+            }
+        }
+        std::optional<VA> old = _store->get(r.key);
+        VA next = _fold(r.key, r.value, old ? *old : _init());
+        _store->put(r.key, next);
+        this->context().forward(record<K, change<VA>>{r.key, change<VA>{std::move(next), std::move(old)}, r.timestamp, r.headers});
+    }
+
+private:
+    std::string _store_name;
+    Init _init;
+    Fold _fold;
+    std::optional<key_value_store<K, VA>> _store;
+};
+
+// reduce: the first value of a key is its aggregate; later ones fold in
+// with Reduce(aggregate, value) -> V.
+template<typename K, typename V, typename Reduce>
+class reduce_processor final : public processor<K, V, K, change<V>> {
+public:
+    reduce_processor(std::string store, Reduce reduce) : _store_name(std::move(store)), _reduce(std::move(reduce)) {}
+
+    void init(processor_context<K, change<V>>& context) override {
+        processor<K, V, K, change<V>>::init(context);
+        _store.emplace(context.template get_key_value_store<K, V>(_store_name));
+    }
+
+    void process(const record<K, V>& r) override {
+        if constexpr (is_optional_v<K>) {
+            if (!r.key) {
+                internal::log_aggregate_skip(this->context().node_name(), "null key", this->context().record_metadata());
+                return;
+            }
+        }
+        if constexpr (is_optional_v<V>) {
+            if (!r.value) {
+                internal::log_aggregate_skip(this->context().node_name(), "null value", this->context().record_metadata());
+                return;
+            }
+        }
+        std::optional<V> old = _store->get(r.key);
+        V next = old ? _reduce(*old, r.value) : r.value;
+        _store->put(r.key, next);
+        this->context().forward(record<K, change<V>>{r.key, change<V>{std::move(next), std::move(old)}, r.timestamp, r.headers});
+    }
+
+private:
+    std::string _store_name;
+    Reduce _reduce;
+    std::optional<key_value_store<K, V>> _store;
+};
+
+// ktable::to_stream: each change's new value goes on as a stream record.
+// A delete (no new value) goes on as a tombstone where V is optional.
+template<typename K, typename V>
+class table_to_stream_processor final : public processor<K, change<V>, K, V> {
+public:
+    void process(const record<K, change<V>>& r) override {
+        if (r.value.new_value) {
+            this->context().forward(record<K, V>{r.key, *r.value.new_value, r.timestamp, r.headers});
+        } else if constexpr (is_optional_v<V>) {
+            this->context().forward(record<K, V>{r.key, V{}, r.timestamp, r.headers});
+        }
+    }
+};
+
+} // namespace eddy::operators

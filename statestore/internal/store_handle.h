@@ -1,0 +1,73 @@
+#pragma once
+
+// One store of one task: its engine, and the changelogging layer in front of
+// it. Typed views (key_value_store<K, V>) write through the handle, which
+// tells the task of every change so that it lands in the changelog topic in
+// the same commit as the task's output.
+
+#include <any>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "statestore/internal/bytes_store.h"
+
+namespace eddy::statestore::internal {
+
+class store_handle {
+public:
+    // Called with each change (no value: a delete) when the store logs.
+    using change_listener = std::function<void(std::string_view key, std::optional<std::string_view> value)>;
+
+    store_handle(std::string name, std::unique_ptr<bytes_store> engine, bool logging, std::any key_serde,
+        std::any value_serde)
+        : _name(std::move(name))
+        , _engine(std::move(engine))
+        , _logging(logging)
+        , _key_serde(std::move(key_serde))
+        , _value_serde(std::move(value_serde)) {}
+
+    const std::string& name() const noexcept { return _name; }
+    bytes_store& engine() noexcept { return *_engine; }
+    const bytes_store& engine() const noexcept { return *_engine; }
+    bool logging() const noexcept { return _logging; }
+    // The serde_ref<K> and serde_ref<V> the store was declared with.
+    const std::any& key_serde() const noexcept { return _key_serde; }
+    const std::any& value_serde() const noexcept { return _value_serde; }
+
+    void set_change_listener(change_listener listener) { _on_change = std::move(listener); }
+
+    void put(std::string_view key, std::string_view value) {
+        _engine->put(key, value);
+        if (_on_change) {
+            _on_change(key, value);
+        }
+    }
+    void remove(std::string_view key) {
+        _engine->remove(key);
+        if (_on_change) {
+            _on_change(key, std::nullopt);
+        }
+    }
+
+private:
+    std::string _name;
+    std::unique_ptr<bytes_store> _engine;
+    bool _logging;
+    std::any _key_serde;
+    std::any _value_serde;
+    change_listener _on_change;
+};
+
+// How a topology makes one store for each of its tasks.
+struct store_spec {
+    std::string name;
+    bool persistent = false;
+    bool logging = true;
+    std::function<std::unique_ptr<store_handle>()> make;
+};
+
+} // namespace eddy::statestore::internal

@@ -1,0 +1,147 @@
+#pragma once
+
+// Store factories, as Kafka Streams' Stores, and how the DSL materialises
+// its state (Materialized).
+//
+//   // the processor API: declare a store, then name it where it is used
+//   builder.add_state_store(eddy::stores::key_value_store_builder(
+//       eddy::stores::persistent_key_value_store("seen"), eddy::serdes::string{}, eddy::serdes::int64{}));
+//   stream.process(supplier, eddy::named::as("dedup"), {"seen"});
+//
+//   // the DSL: name the store an aggregation keeps
+//   grouped.count(eddy::materialized<std::string, std::int64_t>::as("counts-by-user"));
+
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "serde/serde.h"
+#include "statestore/internal/bytes_store.h"
+#include "statestore/internal/store_handle.h"
+
+namespace eddy {
+
+// Makes the engine of a key-value store, one per task.
+class key_value_bytes_store_supplier {
+public:
+    key_value_bytes_store_supplier() = default;
+    key_value_bytes_store_supplier(std::string name, bool persistent)
+        : _name(std::move(name)), _persistent(persistent) {}
+
+    const std::string& name() const noexcept { return _name; }
+    bool persistent() const noexcept { return _persistent; }
+    explicit operator bool() const noexcept { return !_name.empty(); }
+
+    std::unique_ptr<statestore::internal::bytes_store> make() const {
+        return _persistent ? statestore::internal::make_rocksdb_store(_name)
+                           : statestore::internal::make_in_memory_store(_name);
+    }
+
+private:
+    std::string _name;
+    bool _persistent = true;
+};
+
+// A key-value store with its serdes and logging choice, ready to add to a
+// topology.
+template<typename K, typename V>
+class key_value_store_builder_t {
+public:
+    key_value_store_builder_t(key_value_bytes_store_supplier supplier, serde_ref<K> key_serde, serde_ref<V> value_serde)
+        : _supplier(std::move(supplier)), _key_serde(std::move(key_serde)), _value_serde(std::move(value_serde)) {}
+
+    // No changelog topic: the store starts empty on every new assignment.
+    key_value_store_builder_t with_logging_disabled() const {
+        auto b = *this;
+        b._logging = false;
+        return b;
+    }
+    const std::string& name() const noexcept { return _supplier.name(); }
+
+    statestore::internal::store_spec spec() const {
+        statestore::internal::store_spec s;
+        s.name = _supplier.name();
+        s.persistent = _supplier.persistent();
+        s.logging = _logging;
+        s.make = [supplier = _supplier, ks = _key_serde, vs = _value_serde, logging = _logging] {
+            return std::make_unique<statestore::internal::store_handle>(
+                supplier.name(), supplier.make(), logging, std::any(ks), std::any(vs));
+        };
+        return s;
+    }
+
+private:
+    key_value_bytes_store_supplier _supplier;
+    serde_ref<K> _key_serde;
+    serde_ref<V> _value_serde;
+    bool _logging = true;
+};
+
+namespace stores {
+
+// RocksDB, under state.dir; survives restarts (only the changelog's tail is
+// restored after a clean one).
+inline key_value_bytes_store_supplier persistent_key_value_store(std::string name) {
+    return {std::move(name), true};
+}
+// A sorted map in memory; restored from the changelog on each assignment.
+inline key_value_bytes_store_supplier in_memory_key_value_store(std::string name) {
+    return {std::move(name), false};
+}
+
+template<typename K, typename V>
+key_value_store_builder_t<K, V> key_value_store_builder(
+    key_value_bytes_store_supplier supplier, serde_ref<K> key_serde, serde_ref<V> value_serde) {
+    return {std::move(supplier), std::move(key_serde), std::move(value_serde)};
+}
+
+} // namespace stores
+
+// How the DSL keeps an operator's state: the store's name (generated when
+// not given), engine, serdes (the types' defaults unless given) and logging.
+template<typename K, typename V>
+class materialized {
+public:
+    materialized() = default;
+    static materialized as(std::string name) {
+        materialized m;
+        m._supplier = stores::persistent_key_value_store(std::move(name));
+        return m;
+    }
+    static materialized as(key_value_bytes_store_supplier supplier) {
+        materialized m;
+        m._supplier = std::move(supplier);
+        return m;
+    }
+    static materialized with(serde_ref<K> key_serde, serde_ref<V> value_serde) {
+        return materialized().with_key_serde(std::move(key_serde)).with_value_serde(std::move(value_serde));
+    }
+    materialized with_key_serde(serde_ref<K> s) const {
+        auto m = *this;
+        m._key_serde = std::move(s);
+        return m;
+    }
+    materialized with_value_serde(serde_ref<V> s) const {
+        auto m = *this;
+        m._value_serde = std::move(s);
+        return m;
+    }
+    materialized with_logging_disabled() const {
+        auto m = *this;
+        m._logging = false;
+        return m;
+    }
+
+    const key_value_bytes_store_supplier& supplier() const noexcept { return _supplier; }
+    const serde_ref<K>& key_serde() const noexcept { return _key_serde; }
+    const serde_ref<V>& value_serde() const noexcept { return _value_serde; }
+    bool logging() const noexcept { return _logging; }
+
+private:
+    key_value_bytes_store_supplier _supplier;
+    serde_ref<K> _key_serde = default_serde_ref<K>();
+    serde_ref<V> _value_serde = default_serde_ref<V>();
+    bool _logging = true;
+};
+
+} // namespace eddy
