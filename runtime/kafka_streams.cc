@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <random>
 #include <set>
@@ -194,6 +195,11 @@ struct kafka_streams::impl {
             static_cast<std::size_t>(std::max<std::int64_t>(2, config.get_int("buffered.records.per.partition", 1000)));
         settings.deserialization_handler = config.make_deserialization_handler();
         settings.process_id = config.get_or("process.id", random_process_id());
+        settings.state_dir = config.get_or("state.dir", (std::filesystem::temp_directory_path() / "eddy-streams").string());
+        // One block cache and write-buffer budget for every RocksDB store of
+        // this instance, however many partitions it owns.
+        settings.store_memory = statestore::internal::make_memory_budget(
+            static_cast<std::uint64_t>(config.get_int("rocksdb.memory.max.bytes", 128LL << 20)));
 
         bootstrap = config.required(streams_config::bootstrap_servers);
         if (bootstrap == "embedded") {
@@ -298,6 +304,18 @@ struct kafka_streams::impl {
             } else if (existing.at(t.name).partitions != partitions.at(t.name)) {
                 throw config_error(fmt::format("internal topic {} has {} partitions, the topology needs {}", t.name,
                     existing.at(t.name).partitions, partitions.at(t.name)));
+            }
+        }
+        // Store changelogs: compacted, one partition per task of the
+        // sub-topology that keeps the store.
+        for (const auto& log : topo.changelog_topics(settings.application_id)) {
+            const auto sources = topo.source_topics(log.subtopology, settings.application_id);
+            const int needed = partitions.at(sources.at(0));
+            if (auto it = existing.find(log.name); it == existing.end()) {
+                to_create.push_back({log.name, needed, replication_factor(), {{"cleanup.policy", "compact"}}});
+            } else if (it->second.partitions != needed) {
+                throw config_error(fmt::format("changelog topic {} of store {} has {} partitions, the topology needs {}",
+                    log.name, log.store, it->second.partitions, needed));
             }
         }
         if (auto dlq = config.get(streams_config::dead_letter_topic); dlq && !dlq->empty() && !existing.contains(*dlq)) {
@@ -406,6 +424,14 @@ streams_state kafka_streams::state() const {
 void kafka_streams::set_state_listener(std::function<void(streams_state, streams_state)> listener) {
     std::scoped_lock lock(_impl->mutex);
     _impl->listener = std::move(listener);
+}
+
+void kafka_streams::set_global_state_restore_listener(std::shared_ptr<state_restore_listener> listener) {
+    std::scoped_lock lock(_impl->mutex);
+    if (!_impl->threads.empty()) {
+        throw std::logic_error("set_global_state_restore_listener must be called before start()");
+    }
+    _impl->settings.restore_listener = std::move(listener);
 }
 
 void kafka_streams::set_uncaught_exception_handler(std::function<uncaught_response(const std::exception&)> handler) {

@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/state_restore_listener.h"
 #include "runtime/streams_config.h"
 #include "topology/topology.h"
 
@@ -68,6 +69,8 @@ public:
     streams_state state() const;
     void set_state_listener(std::function<void(streams_state now, streams_state before)> listener);
     void set_uncaught_exception_handler(std::function<uncaught_response(const std::exception&)> handler);
+    // Told of every store restore (start, batches, end); set before start().
+    void set_global_state_restore_listener(std::shared_ptr<state_restore_listener> listener);
 
     // The bootstrap servers in use (the embedded broker's address when
     // bootstrap.servers=embedded).

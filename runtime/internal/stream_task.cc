@@ -23,6 +23,7 @@ stream_task::stream_task(const topology& t, task_id id, std::string application_
         _directory = storage.state_dir / id.to_string();
         std::filesystem::create_directories(_directory);
     }
+    _storage = storage;
     for (auto& store : _nodes.stores) {
         store->engine().open(_directory, storage.memory);
         _context.stores.emplace(store->name(), store.get());
@@ -69,6 +70,11 @@ void stream_task::close() {
     for (auto& store : _nodes.stores) {
         store->engine().close();
     }
+}
+
+void stream_task::reset_store(statestore::internal::store_handle& store) {
+    store.engine().wipe(_directory);
+    store.engine().open(_directory, _storage.memory);
 }
 
 void stream_task::flush_stores() {

@@ -69,11 +69,15 @@ public:
     }
     // Makes the persistent stores' writes durable (before a checkpoint).
     void flush_stores();
+    // Empties a store (deletes its files and opens it again), before a full
+    // restore.
+    void reset_store(statestore::internal::store_handle& store);
 
 private:
     operators::internal::task_context _context;
     task_nodes _nodes;
     std::filesystem::path _directory;
+    task_storage _storage;
     std::vector<changelog_partition> _changelogs;
     bool _closed = false;
 };

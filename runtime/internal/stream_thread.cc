@@ -15,6 +15,7 @@
 
 #include "runtime/internal/client_config.h"
 #include "runtime/internal/log.h"
+#include "runtime/internal/state_restorer.h"
 #include "runtime/internal/stream_task.h"
 #include "runtime/kafka_error.h"
 
@@ -136,6 +137,14 @@ struct stream_thread::impl : record_collector {
     std::unordered_map<std::uint64_t, route_entry> routes;
     // The record being processed on the single-input path, reused.
     raw_record scratch;
+    // The topology's changelog topics; what the producer has written to
+    // them (next offset per partition, from delivery reports and restores),
+    // for the checkpoints.
+    std::set<std::string> changelog_topics;
+    changelog_offsets changelog_written;
+    std::unique_ptr<state_restorer> restorer;
+    // Tags a changelog record's delivery report.
+    static inline char changelog_tag = 0;
     clock::time_point last_housekeeping = clock::now();
     static constexpr std::int64_t latency_sample_every = 16;
     bool transaction_open = false;
@@ -162,6 +171,7 @@ struct stream_thread::impl : record_collector {
             }
         }
         const std::int32_t partition = r.partition < 0 ? RD_KAFKA_PARTITION_UA : r.partition;
+        void* tag = !changelog_topics.empty() && changelog_topics.contains(r.topic) ? &changelog_tag : nullptr;
         // The librdkafka macros cast their arguments without parentheses.
         const char* key = r.key ? r.key->data() : nullptr;
         const std::size_t key_size = r.key ? r.key->size() : 0;
@@ -171,7 +181,7 @@ struct stream_thread::impl : record_collector {
         const std::size_t value_size = r.value ? r.value->size() : 0;
         for (;;) {
             auto err = rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(r.topic.c_str()), RD_KAFKA_V_PARTITION(partition),
-                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(tag),
                 RD_KAFKA_V_KEY(key, key_size), RD_KAFKA_V_VALUE(value, value_size),
                 RD_KAFKA_V_TIMESTAMP(r.timestamp), RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
             if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -201,6 +211,10 @@ struct stream_thread::impl : record_collector {
             return;
         }
         bump(me->self->_counters.produced);
+        if (m->_private == &changelog_tag) {
+            auto& next = me->changelog_written[{rd_kafka_topic_name(m->rkt), m->partition}];
+            next = std::max(next, m->offset + 1);
+        }
     }
 
     static int on_statistics(rd_kafka_t*, char* json, std::size_t json_len, void* opaque) {
@@ -285,7 +299,9 @@ struct stream_thread::impl : record_collector {
             auto [it, fresh] = tasks.try_emplace(id);
             if (fresh) {
                 it->second.task = std::make_unique<stream_task>(*topo, id, settings.application_id, *this,
-                    wall_clock_now_ms, settings.deserialization_handler);
+                    wall_clock_now_ms, settings.deserialization_handler,
+                    task_storage{settings.state_dir / settings.application_id, settings.store_memory});
+                restore(*it->second.task);
                 std::scoped_lock lock(stats_mutex);
                 processed_by_task[id.to_string()] = it->second.processed;
                 logger()->info("task created thread={} task={}", self->name(), id.to_string());
@@ -303,13 +319,49 @@ struct stream_thread::impl : record_collector {
         rd_kafka_resume_partitions(consumer, parts);
     }
 
+    // Catches the task's stores up with their changelogs before it
+    // processes. Under exactly-once the checkpoint goes once the task runs:
+    // a crash must not leave one describing uncommitted store contents.
+    void restore(stream_task& task) {
+        if (task.changelogs().empty()) {
+            return;
+        }
+        if (!restorer) {
+            restorer = std::make_unique<state_restorer>(
+                settings.consumer_settings, self->name() + "-restore-consumer", settings.restore_listener);
+        }
+        for (const auto& [tp, offset] : restorer->restore(task)) {
+            changelog_written[tp] = offset;
+        }
+        if (settings.exactly_once) {
+            delete_checkpoint(task.directory());
+        }
+    }
+
+    // Writes the checkpoint of a task whose stores hold what was committed.
+    void checkpoint(stream_task& task) {
+        if (task.stores().empty()) {
+            return;
+        }
+        task.flush_stores();
+        changelog_offsets offsets;
+        for (const auto& log : task.changelogs()) {
+            if (auto it = changelog_written.find({log.topic, log.partition}); it != changelog_written.end()) {
+                offsets.insert(*it);
+            }
+        }
+        write_checkpoint(task.directory(), offsets);
+    }
+
     void revoked(rd_kafka_topic_partition_list_t* parts, bool lost) {
+        bool clean = false;
         if (lost || failed) {
             // Another member owns these now: whatever was not committed is
             // theirs to process again; nothing may be committed from here.
             abort_after_loss();
         } else {
             commit(true);
+            clean = !dirty && !transaction_open;
         }
         rd_kafka_resume_partitions(consumer, parts);
         routes.clear();
@@ -324,6 +376,9 @@ struct stream_thread::impl : record_collector {
             auto& t = tasks.at(id);
             t.partitions.erase(tp);
             if (t.partitions.empty()) {
+                if (clean) {
+                    checkpoint(*t.task);
+                }
                 t.task->close();
                 tasks.erase(id);
                 std::scoped_lock lock(stats_mutex);
@@ -525,6 +580,13 @@ struct stream_thread::impl : record_collector {
             }
         }
         dirty = false;
+        if (!settings.exactly_once && !changelog_topics.empty()) {
+            // At-least-once: the changelog writes are flushed; the stores
+            // may say so.
+            for (auto& [id, t] : tasks) {
+                checkpoint(*t.task);
+            }
+        }
         logger()->debug("committed thread={} partitions={} final={} took_us={}", self->name(), pl.list->cnt, final,
             std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - start).count());
         bump(self->_counters.commits);
@@ -578,6 +640,16 @@ struct stream_thread::impl : record_collector {
             }
         }
         dirty = false;
+        // The stores hold the aborted transaction's writes: rebuild them
+        // from what the changelogs committed.
+        for (auto& [id, t] : tasks) {
+            if (!t.task->changelogs().empty()) {
+                for (const auto& [name, store] : t.task->stores()) {
+                    t.task->reset_store(*store);
+                }
+                restore(*t.task);
+            }
+        }
     }
 
     void abort_after_loss() {
@@ -633,6 +705,9 @@ stream_thread::stream_thread(int index, const topology& t, const thread_settings
     _impl->self = this;
     _impl->topo = &t;
     _impl->settings = settings;
+    for (const auto& log : t.changelog_topics(settings.application_id)) {
+        _impl->changelog_topics.insert(log.name);
+    }
 
     auto producer_settings = settings.producer_settings;
     producer_settings["client.id"] = _name + "-producer";

@@ -17,9 +17,12 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <filesystem>
 #include <vector>
 
 #include "operators/error_handlers.h"
+#include "runtime/state_restore_listener.h"
+#include "statestore/internal/bytes_store.h"
 #include "topology/topology.h"
 
 namespace eddy::runtime::internal {
@@ -37,6 +40,10 @@ struct thread_settings {
     std::map<std::string, std::string> consumer_settings;
     std::map<std::string, std::string> producer_settings;
     std::shared_ptr<deserialization_exception_handler> deserialization_handler;
+    // Where tasks keep their stores, and the memory RocksDB stores share.
+    std::filesystem::path state_dir;
+    std::shared_ptr<statestore::internal::memory_budget> store_memory;
+    std::shared_ptr<state_restore_listener> restore_listener;
 };
 
 enum class thread_state { created, starting, rebalancing, running, pending_shutdown, dead };

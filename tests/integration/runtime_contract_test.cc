@@ -28,6 +28,7 @@
 #include "runtime/kafka_streams.h"
 #include "runtime/topology_test_driver.h"
 #include "serde/serdes.h"
+#include "tests/integration/broker_fixture.h"
 #include "tests/integration/kafka_test_util.h"
 #include "topology/streams_builder.h"
 
@@ -40,47 +41,6 @@ using eddy::test::produce;
 using eddy::test::unique;
 
 using records = std::vector<std::pair<std::optional<std::string>, std::optional<std::string>>>;
-
-#ifdef EDDY_TEST_KAFKA
-// The real broker, reached like any cluster.
-struct real_kafka {
-    std::string address = [] {
-        const char* env = std::getenv("EDDY_KAFKA_BOOTSTRAP");
-        return std::string(env != nullptr ? env : "127.0.0.1:9092");
-    }();
-    const std::string& bootstrap_servers() const { return address; }
-    void create_topic(const std::string& topic, int partitions) const {
-        eddy::admin_client admin({{"bootstrap.servers", address}});
-        admin.create_topics({{topic, partitions, 1, {}}});
-    }
-};
-real_kafka& broker() {
-    static real_kafka b;
-    return b;
-}
-#else
-eddy::embedded_broker& broker() {
-    static eddy::embedded_broker b(3);
-    return b;
-}
-#endif
-
-bool wait_for(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (condition()) {
-            return true;
-        }
-        std::this_thread::sleep_for(20ms);
-    }
-    return condition();
-}
-
-eddy::streams_config config_for(const std::string& app) {
-    return {{"application.id", app}, {"bootstrap.servers", broker().bootstrap_servers()},
-        {"commit.interval.ms", "100"}, {"consumer.session.timeout.ms", "6000"},
-        {"consumer.heartbeat.interval.ms", "500"}, {"consumer.fetch.wait.max.ms", "10"}, {"poll.ms", "20"}};
-}
 
 // A stateless chain with branching and a repartition, as the issue asks.
 struct chain_topics {

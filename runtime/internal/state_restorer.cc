@@ -1,0 +1,248 @@
+#include "runtime/internal/state_restorer.h"
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "runtime/internal/client_config.h"
+#include "runtime/internal/log.h"
+#include "runtime/kafka_error.h"
+#include "statestore/internal/bytes_store.h"
+
+namespace eddy::runtime::internal {
+namespace {
+
+constexpr const char* checkpoint_file = ".checkpoint";
+// Updates written into a store at once.
+constexpr std::size_t batch_size = 10'000;
+// A restore that gets no record and no end of partition for this long has
+// lost its broker.
+constexpr auto restore_stall_limit = std::chrono::seconds(60);
+
+} // namespace
+
+changelog_offsets read_checkpoint(const std::filesystem::path& task_dir) {
+    changelog_offsets out;
+    std::ifstream in(task_dir / checkpoint_file);
+    std::string line;
+    while (std::getline(in, line)) {
+        std::istringstream fields(line);
+        std::string topic;
+        std::int32_t partition = 0;
+        std::int64_t offset = 0;
+        if (fields >> topic >> partition >> offset) {
+            out[{topic, partition}] = offset;
+        } else {
+            logger()->warn("checkpoint line ignored dir={} line=\"{}\"", task_dir.string(), line);
+        }
+    }
+    return out;
+}
+
+void write_checkpoint(const std::filesystem::path& task_dir, const changelog_offsets& offsets) {
+    const auto tmp = task_dir / (std::string(checkpoint_file) + ".tmp");
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        for (const auto& [tp, offset] : offsets) {
+            out << tp.first << ' ' << tp.second << ' ' << offset << '\n';
+        }
+        out.flush();
+        if (!out) {
+            throw std::runtime_error(fmt::format("cannot write the checkpoint {}", tmp.string()));
+        }
+    }
+    std::filesystem::rename(tmp, task_dir / checkpoint_file);
+}
+
+void delete_checkpoint(const std::filesystem::path& task_dir) {
+    std::error_code ignored;
+    std::filesystem::remove(task_dir / checkpoint_file, ignored);
+}
+
+state_restorer::state_restorer(std::map<std::string, std::string> consumer_settings, std::string client_id,
+    std::shared_ptr<state_restore_listener> listener)
+    : _settings(std::move(consumer_settings)), _listener(std::move(listener)) {
+    // It assigns partitions itself and commits nothing; librdkafka's poll
+    // still wants a group id, which it never joins.
+    _settings["group.id"] = _settings["group.id"] + "-restore";
+    _settings["client.id"] = std::move(client_id);
+    _settings["enable.partition.eof"] = "true";
+    _settings["enable.auto.commit"] = "false";
+    _settings["auto.offset.reset"] = "earliest";
+    _settings.erase("partition.assignment.strategy");
+    _settings.erase("statistics.interval.ms");
+}
+
+state_restorer::~state_restorer() {
+    if (_consumer != nullptr) {
+        rd_kafka_consumer_close(_consumer);
+        rd_kafka_destroy(_consumer);
+    }
+}
+
+rd_kafka_t* state_restorer::consumer() {
+    if (_consumer == nullptr) {
+        _consumer = make_client(RD_KAFKA_CONSUMER, _settings);
+        rd_kafka_poll_set_consumer(_consumer);
+    }
+    return _consumer;
+}
+
+changelog_offsets state_restorer::restore(stream_task& task, std::int64_t* restored_records) {
+    changelog_offsets result;
+    if (task.changelogs().empty()) {
+        return result;
+    }
+    const auto checkpoint = read_checkpoint(task.directory());
+    auto* c = consumer();
+
+    struct pending {
+        const changelog_partition* log;
+        std::int64_t start = 0;
+        std::int64_t end = 0;
+        std::int64_t restored = 0;
+        bool done = false;
+        std::vector<statestore::internal::bytes_update> batch;
+    };
+    std::vector<pending> work;
+    rd_kafka_topic_partition_list_t* assignment = rd_kafka_topic_partition_list_new(4);
+    for (const auto& log : task.changelogs()) {
+        std::int64_t low = 0;
+        std::int64_t high = 0;
+        auto err = rd_kafka_query_watermark_offsets(c, log.topic.c_str(), log.partition, &low, &high, 10'000);
+        if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            rd_kafka_topic_partition_list_destroy(assignment);
+            throw kafka_error(err, fmt::format("cannot read the offsets of changelog {} partition {} (store {}): {}",
+                                       log.topic, log.partition, log.store->name(), rd_kafka_err2str(err)));
+        }
+        auto& store = *log.store;
+        std::int64_t start = low;
+        auto saved = checkpoint.find({log.topic, log.partition});
+        if (store.engine().persistent() && saved != checkpoint.end() && saved->second >= low && saved->second <= high) {
+            start = saved->second;
+        } else if (store.engine().persistent()) {
+            // No checkpoint, or one the log does not have (ahead of it, or
+            // truncated away): what the store holds cannot be trusted.
+            if (saved != checkpoint.end()) {
+                logger()->warn("checkpoint outside the changelog, store wiped task={} store={} checkpoint={} "
+                               "low={} high={}",
+                    task.id().to_string(), store.name(), saved->second, low, high);
+            }
+            task.reset_store(store);
+        }
+        logger()->info("restore task={} store={} changelog={}-{} from={} to={}", task.id().to_string(), store.name(),
+            log.topic, log.partition, start, high);
+        if (_listener) {
+            _listener->on_restore_start(log.topic, log.partition, store.name(), start, high);
+        }
+        if (start >= high) {
+            result[{log.topic, log.partition}] = high;
+            if (_listener) {
+                _listener->on_restore_end(log.topic, log.partition, store.name(), 0);
+            }
+            continue;
+        }
+        work.push_back({&log, start, high, 0, false, {}});
+        rd_kafka_topic_partition_list_add(assignment, log.topic.c_str(), log.partition)->offset = start;
+    }
+    if (work.empty()) {
+        rd_kafka_topic_partition_list_destroy(assignment);
+        return result;
+    }
+    auto err = rd_kafka_assign(c, assignment);
+    rd_kafka_topic_partition_list_destroy(assignment);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        throw kafka_error(err, fmt::format("cannot assign the changelogs of task {}: {}", task.id().to_string(),
+                                   rd_kafka_err2str(err)));
+    }
+
+    auto flush = [&](pending& p, std::int64_t last_offset) {
+        if (p.batch.empty()) {
+            return;
+        }
+        p.log->store->engine().write_batch(p.batch);
+        p.restored += static_cast<std::int64_t>(p.batch.size());
+        p.batch.clear();
+        if (_listener) {
+            _listener->on_batch_restored(p.log->topic, p.log->partition, p.log->store->name(), last_offset, p.restored);
+        }
+    };
+    std::size_t remaining = work.size();
+    auto last_progress = std::chrono::steady_clock::now();
+    std::int64_t total = 0;
+    try {
+        while (remaining > 0) {
+            std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)> m(
+                rd_kafka_consumer_poll(c, 200), &rd_kafka_message_destroy);
+            const auto now = std::chrono::steady_clock::now();
+            if (m == nullptr) {
+                if (now - last_progress > restore_stall_limit) {
+                    throw kafka_error(RD_KAFKA_RESP_ERR__TIMED_OUT,
+                        fmt::format("restoring task {} made no progress for {} s", task.id().to_string(),
+                            std::chrono::duration_cast<std::chrono::seconds>(restore_stall_limit).count()));
+                }
+                continue;
+            }
+            pending* p = nullptr;
+            if (m->rkt != nullptr) {
+                const char* topic = rd_kafka_topic_name(m->rkt);
+                for (auto& w : work) {
+                    if (!w.done && w.log->partition == m->partition && w.log->topic == topic) {
+                        p = &w;
+                        break;
+                    }
+                }
+            }
+            if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                if (p != nullptr) {
+                    flush(*p, m->offset - 1);
+                    p->done = true;
+                    --remaining;
+                    result[{p->log->topic, p->log->partition}] = m->offset;
+                    total += p->restored;
+                    if (_listener) {
+                        _listener->on_restore_end(p->log->topic, p->log->partition, p->log->store->name(), p->restored);
+                    }
+                    logger()->info("restored task={} store={} records={} up_to={}", task.id().to_string(),
+                        p->log->store->name(), p->restored, m->offset);
+                }
+                last_progress = now;
+                continue;
+            }
+            if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                std::string what = rd_kafka_message_errstr(m.get());
+                if (m->err == RD_KAFKA_RESP_ERR__FATAL || m->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
+                    throw kafka_error(m->err, fmt::format("restoring task {} failed: {}", task.id().to_string(), what));
+                }
+                logger()->warn("restore consumer error task={} error={}", task.id().to_string(), what);
+                continue;
+            }
+            if (p == nullptr) {
+                continue;
+            }
+            last_progress = now;
+            std::string key = m->key != nullptr ? std::string(static_cast<const char*>(m->key), m->key_len) : std::string();
+            std::optional<std::string> value;
+            if (m->payload != nullptr) {
+                value.emplace(static_cast<const char*>(m->payload), m->len);
+            }
+            p->batch.emplace_back(std::move(key), std::move(value));
+            if (p->batch.size() >= batch_size) {
+                flush(*p, m->offset);
+            }
+        }
+    } catch (...) {
+        rd_kafka_assign(c, nullptr);
+        throw;
+    }
+    rd_kafka_assign(c, nullptr);
+    if (restored_records != nullptr) {
+        *restored_records = total;
+    }
+    return result;
+}
+
+} // namespace eddy::runtime::internal

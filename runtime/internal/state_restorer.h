@@ -1,0 +1,60 @@
+#pragma once
+
+// Restores a task's stores from their changelog partitions before the task
+// processes, and keeps the local checkpoint (the changelog offset each store
+// is known to hold up to) that lets a clean restart restore only the tail.
+//
+// Checkpoint rules (as Kafka Streams'):
+//  - a persistent store with a checkpoint restores from its offset; without
+//    one, or with one outside the log's [low, high] watermarks, it is wiped
+//    and rebuilt from the beginning;
+//  - an in-memory store always restores from the beginning;
+//  - under exactly-once the checkpoint is deleted once the task runs and
+//    written again only on a clean close, so a crash means a full restore
+//    of the committed changelog: the store then agrees with the output.
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include <librdkafka/rdkafka.h>
+
+#include "runtime/internal/stream_task.h"
+#include "runtime/state_restore_listener.h"
+
+namespace eddy::runtime::internal {
+
+using changelog_offsets = std::map<std::pair<std::string, std::int32_t>, std::int64_t>;
+
+changelog_offsets read_checkpoint(const std::filesystem::path& task_dir);
+// Writes atomically (a temporary file renamed over the old one).
+void write_checkpoint(const std::filesystem::path& task_dir, const changelog_offsets& offsets);
+void delete_checkpoint(const std::filesystem::path& task_dir);
+
+class state_restorer {
+public:
+    // `consumer_settings`: the stream thread's consumer settings (the group
+    // settings are dropped: the restore consumer assigns partitions itself).
+    state_restorer(std::map<std::string, std::string> consumer_settings, std::string client_id,
+        std::shared_ptr<state_restore_listener> listener);
+    ~state_restorer();
+    state_restorer(const state_restorer&) = delete;
+    state_restorer& operator=(const state_restorer&) = delete;
+
+    // Brings every logged store of `task` up to the end of its changelog
+    // partition; returns, per changelog partition, the offset restored up
+    // to (the next offset to read).
+    changelog_offsets restore(stream_task& task, std::int64_t* restored_records = nullptr);
+
+private:
+    rd_kafka_t* consumer();
+
+    std::map<std::string, std::string> _settings;
+    std::shared_ptr<state_restore_listener> _listener;
+    rd_kafka_t* _consumer = nullptr;
+};
+
+} // namespace eddy::runtime::internal

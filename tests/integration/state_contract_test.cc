@@ -1,0 +1,177 @@
+// Stores on a broker (compiled for the embedded broker and, with
+// EDDY_TEST_KAFKA, for a real Kafka): changelog topics are created, a new
+// instance restores a store from its changelog before it processes, a clean
+// restart with a persistent store restores only the changelog's tail, and the
+// counts stay exact across instances.
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "runtime/kafka_streams.h"
+#include "serde/serdes.h"
+#include "tests/integration/broker_fixture.h"
+#include "tests/integration/kafka_test_util.h"
+#include "topology/streams_builder.h"
+
+namespace {
+
+using eddy::test::consume_until;
+using eddy::test::produce;
+using eddy::test::unique;
+
+// Counts what restores tell it.
+class counting_listener final : public eddy::state_restore_listener {
+public:
+    void on_restore_start(const std::string&, std::int32_t, const std::string&, std::int64_t, std::int64_t) override {
+        ++starts;
+    }
+    void on_restore_end(const std::string&, std::int32_t, const std::string&, std::int64_t total) override {
+        ++ends;
+        restored += total;
+    }
+    std::atomic<int> starts = 0;
+    std::atomic<int> ends = 0;
+    std::atomic<std::int64_t> restored = 0;
+};
+
+class temp_dir {
+public:
+    temp_dir() {
+        std::string pattern = (std::filesystem::temp_directory_path() / "eddy-state-test-XXXXXX").string();
+        if (::mkdtemp(pattern.data()) == nullptr) {
+            throw std::runtime_error("mkdtemp failed");
+        }
+        path = pattern;
+    }
+    ~temp_dir() { std::filesystem::remove_all(path); }
+    std::filesystem::path path;
+};
+
+struct count_app {
+    std::string in = unique("clicks");
+    std::string out = unique("click-counts");
+    std::string app = unique("counter");
+};
+
+eddy::topology count_topology(const count_app& a, bool persistent) {
+    eddy::streams_builder builder;
+    auto store = persistent ? eddy::stores::persistent_key_value_store("counts")
+                            : eddy::stores::in_memory_key_value_store("counts");
+    builder.stream<std::string, std::string>(a.in)
+        .group_by_key()
+        .count(eddy::materialized<std::string, std::int64_t>::as(store))
+        .to_stream()
+        .to(a.out, eddy::produced<std::string, std::int64_t>::with(eddy::serdes::string{}, eddy::serdes::int64{}));
+    return builder.build();
+}
+
+// The last count output for each key.
+std::map<std::string, std::int64_t> latest_counts(const std::vector<eddy::test::kafka_record>& rs) {
+    std::map<std::string, std::int64_t> out;
+    for (const auto& r : rs) {
+        out[r.key.value_or("")] = eddy::serdes::int64{}.deserialize(r.value.value_or(std::string(8, '\0')));
+    }
+    return out;
+}
+
+std::vector<std::pair<std::optional<std::string>, std::optional<std::string>>> clicks(int keys, int each) {
+    std::vector<std::pair<std::optional<std::string>, std::optional<std::string>>> out;
+    for (int round = 0; round < each; ++round) {
+        for (int k = 0; k < keys; ++k) {
+            out.emplace_back("user-" + std::to_string(k), "/page/" + std::to_string(round));
+        }
+    }
+    return out;
+}
+
+// Runs one instance until the output holds `expected` records.
+void run_until(const count_app& a, bool persistent, const std::filesystem::path& state_dir, std::size_t expected,
+    const std::shared_ptr<counting_listener>& listener, const char* guarantee = "at_least_once") {
+    auto config = config_for(a.app);
+    config.set("state.dir", state_dir.string());
+    config.set("processing.guarantee", guarantee);
+    eddy::kafka_streams app(count_topology(a, persistent), config);
+    app.set_global_state_restore_listener(listener);
+    app.start();
+    auto out = consume_until(
+        broker().bootstrap_servers(), a.out, [&](const auto& rs) { return rs.size() >= expected; }, 60s,
+        std::string(guarantee) == "exactly_once_v2");
+    ASSERT_GE(out.size(), expected) << "the app did not produce its counts in time";
+    ASSERT_TRUE(app.close(30s));
+}
+
+class StateContractTest : public testing::TestWithParam<bool> {};
+
+TEST_P(StateContractTest, ANewInstanceRestoresTheStoreFromItsChangelog) {
+    const bool persistent = GetParam();
+    count_app a;
+    broker().create_topic(a.in, 2);
+    broker().create_topic(a.out, 2);
+    produce(broker().bootstrap_servers(), a.in, clicks(10, 5));
+
+    temp_dir first;
+    auto listener = std::make_shared<counting_listener>();
+    run_until(a, persistent, first.path, 50, listener);
+    EXPECT_EQ(listener->restored.load(), 0); // nothing to restore the first time
+    EXPECT_EQ(listener->ends.load(), 2);     // one changelog partition per task
+
+    // The changelog exists, with the input's partition count.
+    eddy::admin_client admin({{"bootstrap.servers", broker().bootstrap_servers()}});
+    auto changelog = admin.describe_topic(a.app + "-counts-changelog");
+    ASSERT_TRUE(changelog.has_value());
+    EXPECT_EQ(changelog->partitions, 2);
+
+    // Another machine (an empty state directory): the counts carry on from
+    // the changelog, not from zero.
+    produce(broker().bootstrap_servers(), a.in, clicks(10, 1));
+    temp_dir second;
+    auto listener2 = std::make_shared<counting_listener>();
+    std::vector<eddy::test::kafka_record> out;
+    run_until(a, persistent, second.path, 60, listener2);
+    EXPECT_GE(listener2->restored.load(), 10); // at least the latest count of each key
+    out = consume_until(broker().bootstrap_servers(), a.out, [](const auto& rs) { return rs.size() >= 60; }, 30s);
+    auto counts = latest_counts(out);
+    ASSERT_EQ(counts.size(), 10U);
+    for (const auto& [user, n] : counts) {
+        EXPECT_EQ(n, 6) << user;
+    }
+}
+
+TEST_P(StateContractTest, ACleanRestartOfAPersistentStoreRestoresOnlyTheTail) {
+    const bool persistent = GetParam();
+    count_app a;
+    broker().create_topic(a.in, 2);
+    broker().create_topic(a.out, 2);
+    produce(broker().bootstrap_servers(), a.in, clicks(10, 3));
+    temp_dir dir;
+    run_until(a, persistent, dir.path, 30, std::make_shared<counting_listener>());
+
+    produce(broker().bootstrap_servers(), a.in, clicks(10, 1));
+    auto listener = std::make_shared<counting_listener>();
+    run_until(a, persistent, dir.path, 40, listener);
+    if (persistent) {
+        // The checkpoint written on close says the store holds everything.
+        EXPECT_EQ(listener->restored.load(), 0);
+    } else {
+        // In memory: every changelog record again.
+        EXPECT_EQ(listener->restored.load(), 30);
+    }
+    auto counts = latest_counts(
+        consume_until(broker().bootstrap_servers(), a.out, [](const auto& rs) { return rs.size() >= 40; }, 30s));
+    for (const auto& [user, n] : counts) {
+        EXPECT_EQ(n, 4) << user;
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, StateContractTest, testing::Values(true, false),
+    [](const testing::TestParamInfo<bool>& info) { return info.param ? "RocksDB" : "InMemory"; });
+
+} // namespace
