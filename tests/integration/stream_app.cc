@@ -1,10 +1,13 @@
 // A stream job for process-level tests: reads --in, drops values ending in
-// "7", appends "!" to the rest, writes --out. Runs until SIGTERM/SIGINT
-// (clean close) or SIGKILL. Prints "running" once its threads run.
+// "7", appends "!" to the rest, writes --out. With --topology count it
+// counts the records of each user instead (key "k<i>" belongs to user
+// "u<i mod 50>"; a repartition, then a count store) and writes each new
+// count as an int64. Runs until SIGTERM/SIGINT (clean close) or SIGKILL.
+// Prints "running" once its threads run.
 //
 //   stream_app --bootstrap 127.0.0.1:9092 --app-id a --in in --out out
 //              [--guarantee exactly_once_v2] [--threads 2] [--process-id p1]
-//              [--commit-interval-ms 100]
+//              [--commit-interval-ms 100] [--topology count --state-dir DIR]
 
 #include <csignal>
 #include <cstdio>
@@ -36,10 +39,18 @@ int main(int argc, char** argv) {
         return it == args.end() ? fallback : it->second;
     };
     eddy::streams_builder builder;
-    builder.stream<std::string, std::string>(arg("--in"))
-        .filter([](const std::string&, const std::string& v) { return !v.ends_with("7"); })
-        .map_values([](const std::string& v) { return v + "!"; })
-        .to(arg("--out"));
+    if (arg("--topology") == "count") {
+        builder.stream<std::string, std::string>(arg("--in"))
+            .group_by([](const std::string& k, const std::string&) { return "u" + std::to_string(std::stoll(k.substr(1)) % 50); })
+            .count(eddy::materialized<std::string, std::int64_t>::as("counts"))
+            .to_stream()
+            .to(arg("--out"), eddy::produced<std::string, std::int64_t>::with(eddy::serdes::string{}, eddy::serdes::int64{}));
+    } else {
+        builder.stream<std::string, std::string>(arg("--in"))
+            .filter([](const std::string&, const std::string& v) { return !v.ends_with("7"); })
+            .map_values([](const std::string& v) { return v + "!"; })
+            .to(arg("--out"));
+    }
     eddy::streams_config config{{"application.id", arg("--app-id")},
         {"bootstrap.servers", arg("--bootstrap")},
         {"processing.guarantee", arg("--guarantee", "at_least_once")},
@@ -48,6 +59,9 @@ int main(int argc, char** argv) {
         {"consumer.session.timeout.ms", "6000"},
         {"consumer.heartbeat.interval.ms", "1000"},
         {"poll.ms", "20"}};
+    if (!arg("--state-dir").empty()) {
+        config.set("state.dir", arg("--state-dir"));
+    }
     if (!arg("--process-id").empty()) {
         config.set("process.id", arg("--process-id"));
     }
