@@ -65,31 +65,98 @@ private:
     // processor make(store) returns.
     template<typename VA, typename Make>
     ktable<K, VA> aggregate_with(const std::string& prefix, const materialized<K, VA>& m, const named& n, Make make) const {
-        const std::string store =
-            m.supplier() ? m.supplier().name() : _stream.graph()->new_name(prefix + "STATE-STORE-");
-        auto supplier = m.supplier() ? m.supplier() : stores::persistent_key_value_store(store);
-        auto builder = stores::key_value_store_builder<K, VA>(supplier, m.key_serde(), m.value_serde());
-        if (!m.logging()) {
-            builder = builder.with_logging_disabled();
-        }
-        _stream.graph()->add_store(builder.spec());
-
-        dsl::internal::graph_node node;
-        node.name = _stream.graph()->name_or_new(n.name(), prefix);
-        node.kind = dsl::internal::node_kind::processor;
-        node.parents = {_stream.node_name()};
-        node.stores = {store};
-        dsl::internal::require_serde(node, m.key_serde(), "key");
-        dsl::internal::require_serde(node, m.value_serde(), "value");
-        node.factory = operators::internal::processor_factory<K, V, K, change<VA>>(
-            node.name, [make, store] { return make(store); });
-        auto name = node.name;
-        _stream.graph()->add(std::move(node));
+        auto& g = *_stream.graph();
+        const auto store = dsl::internal::store_name(m, [&] { return g.new_name(prefix + "STATE-STORE-"); });
+        auto name = dsl::internal::add_stateful<K, VA, K, V, K, change<VA>>(
+            g, _stream.node_name(), store, m, n, prefix.c_str(), [make, store] { return make(store); });
         return ktable<K, VA>(_stream.graph(), name, store);
     }
 
     kstream<K, V> _stream;
 };
+
+// A table regrouped by ktable::group_by: its aggregations subtract each
+// row's old value and add its new one, as Kafka Streams' KGroupedTable.
+template<typename K, typename V>
+class kgrouped_table {
+public:
+    explicit kgrouped_table(kstream<K, change<V>> changes) : _changes(std::move(changes)) {}
+
+    // Rows per group key.
+    ktable<K, std::int64_t> count(const materialized<K, std::int64_t>& m = {}, const named& n = {}) const {
+        auto init = [] { return std::int64_t{0}; };
+        auto add = [](const K&, const V&, std::int64_t c) { return c + 1; };
+        auto sub = [](const K&, const V&, std::int64_t c) { return c - 1; };
+        return aggregate_with<std::int64_t>("KTABLE-AGGREGATE-", m, n, [init, add, sub](const std::string& store) {
+            return std::make_unique<
+                operators::table_aggregate_processor<K, V, std::int64_t, decltype(init), decltype(add), decltype(sub)>>(
+                store, init, add, sub);
+        });
+    }
+
+    // adder(aggregate, value) and subtractor(aggregate, value) -> V; a
+    // group's first value is its aggregate.
+    template<typename A, typename S>
+        requires std::is_convertible_v<std::invoke_result_t<A&, const V&, const V&>, V>
+        && std::is_convertible_v<std::invoke_result_t<S&, const V&, const V&>, V>
+    ktable<K, V> reduce(A adder, S subtractor, const materialized<K, V>& m = {}, const named& n = {}) const {
+        return aggregate_with<V>("KTABLE-REDUCE-", m, n, [adder, subtractor](const std::string& store) {
+            return std::make_unique<operators::table_reduce_processor<K, V, A, S>>(store, adder, subtractor);
+        });
+    }
+
+    // initializer() -> VA; adder(key, value, aggregate) and subtractor(key,
+    // value, aggregate) -> VA.
+    template<typename I, typename A, typename S, typename VA = std::decay_t<std::invoke_result_t<I&>>>
+        requires std::is_convertible_v<std::invoke_result_t<A&, const K&, const V&, const VA&>, VA>
+        && std::is_convertible_v<std::invoke_result_t<S&, const K&, const V&, const VA&>, VA>
+    ktable<K, VA> aggregate(I initializer, A adder, S subtractor, const materialized<K, VA>& m = {},
+        const named& n = {}) const {
+        return aggregate_with<VA>("KTABLE-AGGREGATE-", m, n, [initializer, adder, subtractor](const std::string& store) {
+            auto add = [adder](const K& k, const V& v, const VA& a) { return VA(adder(k, v, a)); };
+            auto sub = [subtractor](const K& k, const V& v, const VA& a) { return VA(subtractor(k, v, a)); };
+            return std::make_unique<operators::table_aggregate_processor<K, V, VA, I, decltype(add), decltype(sub)>>(
+                store, initializer, add, sub);
+        });
+    }
+
+private:
+    template<typename VA, typename Make>
+    ktable<K, VA> aggregate_with(const std::string& prefix, const materialized<K, VA>& m, const named& n, Make make) const {
+        auto& g = *_changes.graph();
+        const auto store = dsl::internal::store_name(m, [&] { return g.new_name(prefix + "STATE-STORE-"); });
+        auto name = dsl::internal::add_stateful<K, VA, K, change<V>, K, change<VA>>(
+            g, _changes.node_name(), store, m, n, prefix.c_str(), [make, store] { return make(store); });
+        return ktable<K, VA>(_changes.graph(), name, store);
+    }
+
+    kstream<K, change<V>> _changes;
+};
+
+template<typename K, typename V>
+template<typename KR, typename VR, key_value_mapper<K, V> S>
+kgrouped_table<KR, VR> ktable<K, V>::group_by(S selector, const grouped<KR, VR>& g, const named& n) const {
+    dsl::internal::graph_node node;
+    node.name = _graph->name_or_new(n.name(), "KTABLE-SELECT-");
+    node.kind = dsl::internal::node_kind::processor;
+    node.parents = {_node};
+    node.factory = operators::internal::processor_factory<K, change<V>, KR, change<VR>>(node.name, [selector] {
+        return std::make_unique<operators::table_regroup_processor<K, V, KR, VR, S>>(selector);
+    });
+    auto name = node.name;
+    _graph->add(std::move(node));
+    // Groups always move: the old and the new row may belong to different
+    // group keys, in different partitions.
+    serde_ref<change<VR>> changes;
+    if (g.value_serde()) {
+        changes = serdes::change_of<VR>{g.value_serde()};
+    }
+    auto r = repartitioned<KR, change<VR>>::with(g.key_serde(), changes);
+    if (!g.name().empty()) {
+        r = r.with_name(g.name());
+    }
+    return kgrouped_table<KR, VR>(kstream<KR, change<VR>>(_graph, name, true).repartition(r));
+}
 
 template<typename K, typename V>
 template<typename G>

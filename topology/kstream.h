@@ -32,6 +32,7 @@
 #include "operators/peek.h"
 #include "operators/processor.h"
 #include "operators/select_key.h"
+#include "statestore/stores.h"
 #include "topology/concepts.h"
 #include "topology/internal/graph.h"
 #include "topology/internal/type_name.h"
@@ -43,6 +44,8 @@ template<typename K, typename V>
 class branched_kstream;
 template<typename K, typename V>
 class kgrouped_stream;
+template<typename K, typename V>
+class ktable;
 
 // How group_by/group_by_key repartition when they must: the serdes (the
 // types' defaults unless given) and the name of the repartition topic, as
@@ -350,6 +353,12 @@ public:
     // from `g`, or generated).
     template<typename G = grouped<K, V>>
     kgrouped_stream<K, V> group_by_key(const G& g = {}) const;
+
+    // A table of the stream's latest value per key (materialised in the
+    // store `m` names, or one generated); a null value (an empty optional)
+    // deletes the key.
+    template<typename M = materialized<K, V>>
+    ktable<K, V> to_table(const M& m = {}, const named& n = {}) const;
 
     // Groups by the key selector(key, value) returns: select_key, then
     // group_by_key (which repartitions).

@@ -1,20 +1,25 @@
 #pragma once
 
-// ktable<K, V>: a table, the latest value per key, as an aggregation
-// produces it. Downstream of a table node, records carry change<V> (new and
-// old value); to_stream() turns the changes back into a stream of the new
-// values. The store behind the table answers queries by its name.
+// ktable<K, V>: a table, the latest value per key: from a topic
+// (streams_builder::table), a stream (kstream::to_table) or an aggregation.
+// Downstream of a table node, records carry change<V> (the new and the old
+// value); to_stream() turns the changes back into a stream of new values.
+// The store behind a materialised table answers queries by its name.
 //
 //   auto counts = builder.stream<std::string, std::string>("clicks").group_by_key().count();
 //   counts.to_stream().to("click-counts");
 
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "operators/aggregate.h"
 #include "operators/change.h"
 #include "operators/internal/processor_node.h"
+#include "operators/table.h"
+#include "statestore/stores.h"
+#include "topology/concepts.h"
 #include "topology/internal/graph.h"
 #include "topology/kstream.h"
 #include "topology/named.h"
@@ -22,25 +27,37 @@
 namespace eddy {
 
 template<typename K, typename V>
+class kgrouped_table;
+
+template<typename K, typename V>
 class ktable {
 public:
     using key_type = K;
     using value_type = V;
 
-    ktable(std::shared_ptr<dsl::internal::graph> graph, std::string node, std::string store)
-        : _graph(std::move(graph)), _node(std::move(node)), _store(std::move(store)) {}
+    // `may_delete`: whether rows can disappear (a table from a topic or a
+    // filter), which to_stream() must be able to say.
+    ktable(std::shared_ptr<dsl::internal::graph> graph, std::string node, std::string store, bool may_delete = false)
+        : _graph(std::move(graph)), _node(std::move(node)), _store(std::move(store)), _may_delete(may_delete) {}
 
     const std::string& node_name() const noexcept { return _node; }
-    // The store that holds the table, for queries.
+    // The store that holds the table, for queries; empty when the table is
+    // not materialised (a filter or map_values of another table).
     const std::string& queryable_store_name() const noexcept { return _store; }
+    const std::shared_ptr<dsl::internal::graph>& graph() const noexcept { return _graph; }
 
-    // Each update as a stream record (a delete as a tombstone where V is
-    // std::optional; tables made by aggregations never delete).
+    // Each update as a stream record. A delete becomes a tombstone, which
+    // needs V to be std::optional: a table whose rows can disappear is
+    // rejected at build time otherwise (tables of aggregations never delete).
     kstream<K, V> to_stream(const named& n = {}) const {
         dsl::internal::graph_node node;
         node.name = _graph->name_or_new(n.name(), "KTABLE-TOSTREAM-");
         node.kind = dsl::internal::node_kind::processor;
         node.parents = {_node};
+        if (_may_delete && !is_optional_v<V>) {
+            node.problems.push_back("the table's rows can be deleted, and a delete becomes a tombstone: the value type "
+                                    "must be std::optional (declare the table with an optional value)");
+        }
         node.factory = operators::internal::processor_factory<K, change<V>, K, V>(
             node.name, [] { return std::make_unique<operators::table_to_stream_processor<K, V>>(); });
         auto name = node.name;
@@ -48,10 +65,116 @@ public:
         return kstream<K, V>(_graph, name);
     }
 
+    // The rows P(key, value) holds for; a row that stops passing is deleted.
+    template<key_value_predicate<K, V> P>
+    ktable filter(P predicate, const named& n = {}) const {
+        return add_filter(std::move(predicate), false, n, "KTABLE-FILTER-");
+    }
+    template<key_value_predicate<K, V> P>
+    ktable filter_not(P predicate, const named& n = {}) const {
+        return add_filter(std::move(predicate), true, n, "KTABLE-FILTER-");
+    }
+
+    // f(value) or f(key, value) -> V2 for every row.
+    template<typename F>
+        requires value_mapper<F, V> || key_value_to_value_mapper<F, K, V>
+    auto map_values(F f, const named& n = {}) const {
+        auto kv = [f](const K& k, const V& v) mutable {
+            if constexpr (std::is_invocable_v<F&, const V&>) {
+                return f(v);
+            } else {
+                return f(k, v);
+            }
+        };
+        using V2 = std::decay_t<std::invoke_result_t<decltype(kv)&, const K&, const V&>>;
+        auto name = add_node<V2>(n, "KTABLE-MAPVALUES-", [kv] {
+            return std::make_unique<operators::table_map_values_processor<K, V, V2, decltype(kv)>>(kv);
+        });
+        return ktable<K, V2>(_graph, name, "", _may_delete);
+    }
+
+    // Regroups the rows by selector(key, value) -> key_value<KR, VR>, for an
+    // aggregation that subtracts a row's old value and adds its new one. The
+    // rows go through a repartition topic ("<application.id>-<name>-repartition",
+    // the name from `g` or generated).
+    template<key_value_mapper<K, V> S>
+    auto group_by(S selector, const named& n = {}) const {
+        using R = std::remove_cvref_t<std::invoke_result_t<S&, const K&, const V&>>;
+        using KR = typename key_value_traits<R>::key_type;
+        using VR = typename key_value_traits<R>::value_type;
+        return group_by<KR, VR>(std::move(selector), grouped<KR, VR>{}, n);
+    }
+    template<typename KR, typename VR, key_value_mapper<K, V> S>
+    kgrouped_table<KR, VR> group_by(S selector, const grouped<KR, VR>& g, const named& n = {}) const;
+
 private:
+    template<typename V2, typename Make>
+    std::string add_node(const named& n, const char* prefix, Make make) const {
+        dsl::internal::graph_node node;
+        node.name = _graph->name_or_new(n.name(), prefix);
+        node.kind = dsl::internal::node_kind::processor;
+        node.parents = {_node};
+        node.factory = operators::internal::processor_factory<K, change<V>, K, change<V2>>(node.name, std::move(make));
+        auto name = node.name;
+        _graph->add(std::move(node));
+        return name;
+    }
+
+    template<typename P>
+    ktable add_filter(P predicate, bool negate, const named& n, const char* prefix) const {
+        auto name = add_node<V>(n, prefix, [predicate, negate] {
+            return std::make_unique<operators::table_filter_processor<K, V, P>>(predicate, negate);
+        });
+        return ktable(_graph, name, "", true);
+    }
+
     std::shared_ptr<dsl::internal::graph> _graph;
     std::string _node;
     std::string _store;
+    bool _may_delete = false;
 };
+
+namespace dsl::internal {
+// Adds the store `m` describes (named `store`) and a processor `prefix`
+// whose node `make()` makes, reading `parent`; returns the processor's name.
+template<typename K, typename VStore, typename KIn, typename VIn, typename KOut, typename VOut, typename Make>
+std::string add_stateful(graph& g, const std::string& parent, const std::string& store,
+    const materialized<K, VStore>& m, const named& n, const char* prefix, Make make) {
+    auto supplier = m.supplier() ? m.supplier() : stores::persistent_key_value_store(store);
+    auto builder = stores::key_value_store_builder<K, VStore>(supplier, m.key_serde(), m.value_serde());
+    if (!m.logging()) {
+        builder = builder.with_logging_disabled();
+    }
+    g.add_store(builder.spec());
+    graph_node node;
+    node.name = g.name_or_new(n.name(), prefix);
+    node.kind = node_kind::processor;
+    node.parents = {parent};
+    node.stores = {store};
+    require_serde(node, m.key_serde(), "key");
+    require_serde(node, m.value_serde(), "value");
+    node.factory = operators::internal::processor_factory<KIn, VIn, KOut, VOut>(node.name, std::move(make));
+    auto name = node.name;
+    g.add(std::move(node));
+    return name;
+}
+
+// The store's name: materialized's, or `generated()`.
+template<typename K, typename V, typename Gen>
+std::string store_name(const materialized<K, V>& m, Gen generated) {
+    return m.supplier() ? m.supplier().name() : generated();
+}
+} // namespace dsl::internal
+
+template<typename K, typename V>
+template<typename M>
+ktable<K, V> kstream<K, V>::to_table(const M& m, const named& n) const {
+    auto& g = *_graph;
+    const auto store = dsl::internal::store_name(m, [&] { return g.new_name("KSTREAM-TOTABLE-STATE-STORE-"); });
+    auto name = dsl::internal::add_stateful<K, V, K, V, K, change<V>>(g, _node, store, m, n, "KSTREAM-TOTABLE-",
+        [store] { return std::make_unique<operators::table_source_processor<K, V, V>>(store); });
+    // Only an optional value can be null, and so delete a row.
+    return ktable<K, V>(_graph, name, store, is_optional_v<V>);
+}
 
 } // namespace eddy

@@ -39,6 +39,21 @@ public:
                                          c.key_serde(), c.value_serde(), c.handler(), false));
     }
 
+    // A table of `topic`: the latest value per key, a null value (a
+    // tombstone) deleting the key; materialised in the store `m` names (or
+    // one generated), which its own changelog backs.
+    template<typename K, typename V>
+    ktable<K, V> table(const std::string& topic, const consumed<K, V>& c = {}, materialized<K, V> m = {}) {
+        const auto source = dsl::internal::add_source<K, nullable_t<V>>(
+            *_graph, c.name(), {topic}, c.key_serde(), nullable_serde_of(c.value_serde()), c.handler(), false);
+        const auto store = dsl::internal::store_name(m, [&] { return _graph->new_name(topic + "-STATE-STORE-"); });
+        // The store keeps the bytes the topic has: the source's serdes.
+        m = m.with_key_serde(c.key_serde()).with_value_serde(c.value_serde());
+        auto name = dsl::internal::add_stateful<K, V, K, nullable_t<V>, K, change<V>>(*_graph, source, store, m, {},
+            "KTABLE-SOURCE-", [store] { return std::make_unique<operators::table_source_processor<K, V>>(store); });
+        return ktable<K, V>(_graph, name, store, true);
+    }
+
     // Declares a store for the processor API; processors name it in
     // kstream::process(supplier, named, {"store"}).
     template<typename K, typename V>
