@@ -137,15 +137,20 @@ private:
 namespace dsl::internal {
 // Adds the store `m` describes (named `store`) and a processor `prefix`
 // whose node `make()` makes, reading `parent`; returns the processor's name.
+// `source_topic`: the store materialises that topic, which is then its
+// changelog (no topic of its own).
 template<typename K, typename VStore, typename KIn, typename VIn, typename KOut, typename VOut, typename Make>
 std::string add_stateful(graph& g, const std::string& parent, const std::string& store,
-    const materialized<K, VStore>& m, const named& n, const char* prefix, Make make) {
+    const materialized<K, VStore>& m, const named& n, const char* prefix, Make make,
+    const std::string& source_topic = {}) {
     auto supplier = m.supplier() ? m.supplier() : stores::persistent_key_value_store(store);
     auto builder = stores::key_value_store_builder<K, VStore>(supplier, m.key_serde(), m.value_serde());
-    if (!m.logging()) {
+    if (!m.logging() || !source_topic.empty()) {
         builder = builder.with_logging_disabled();
     }
-    g.add_store(builder.spec());
+    auto spec = builder.spec();
+    spec.source_topic = source_topic;
+    g.add_store(std::move(spec));
     graph_node node;
     node.name = g.name_or_new(n.name(), prefix);
     node.kind = node_kind::processor;

@@ -41,7 +41,8 @@ public:
 
     // A table of `topic`: the latest value per key, a null value (a
     // tombstone) deleting the key; materialised in the store `m` names (or
-    // one generated), which its own changelog backs.
+    // one generated). The topic is the store's changelog: it restores from
+    // it up to the committed offset, and nothing is written twice.
     template<typename K, typename V>
     ktable<K, V> table(const std::string& topic, const consumed<K, V>& c = {}, materialized<K, V> m = {}) {
         const auto source = dsl::internal::add_source<K, nullable_t<V>>(
@@ -50,7 +51,8 @@ public:
         // The store keeps the bytes the topic has: the source's serdes.
         m = m.with_key_serde(c.key_serde()).with_value_serde(c.value_serde());
         auto name = dsl::internal::add_stateful<K, V, K, nullable_t<V>, K, change<V>>(*_graph, source, store, m, {},
-            "KTABLE-SOURCE-", [store] { return std::make_unique<operators::table_source_processor<K, V>>(store); });
+            "KTABLE-SOURCE-", [store] { return std::make_unique<operators::table_source_processor<K, V>>(store); },
+            m.logging() ? topic : std::string());
         return ktable<K, V>(_graph, name, store, true);
     }
 

@@ -259,7 +259,9 @@ std::vector<std::string> topology::stores_of(int subtopology) const {
 task_nodes topology::create_task_nodes(int subtopology, std::string_view application_id) const {
     task_nodes task;
     for (const auto& name : _stores_of.at(static_cast<std::size_t>(subtopology))) {
-        task.stores.push_back(_stores.at(name).make());
+        const auto& spec = _stores.at(name);
+        task.stores.push_back(spec.make());
+        task.stores.back()->set_source_topic(spec.source_topic);
     }
     std::unordered_map<std::string, operators::internal::node_instance*> made;
     for (auto i : _subtopologies.at(static_cast<std::size_t>(subtopology))) {

@@ -1,5 +1,6 @@
 #include "runtime/internal/state_restorer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -91,7 +92,8 @@ rd_kafka_t* state_restorer::consumer() {
     return _consumer;
 }
 
-changelog_offsets state_restorer::restore(stream_task& task, std::int64_t* restored_records) {
+changelog_offsets state_restorer::restore(
+    stream_task& task, const changelog_offsets& committed, std::int64_t* restored_records) {
     changelog_offsets result;
     if (task.changelogs().empty()) {
         return result;
@@ -117,6 +119,12 @@ changelog_offsets state_restorer::restore(stream_task& task, std::int64_t* resto
             rd_kafka_topic_partition_list_destroy(assignment);
             throw kafka_error(err, fmt::format("cannot read the offsets of changelog {} partition {} (store {}): {}",
                                        log.topic, log.partition, log.store->name(), rd_kafka_err2str(err)));
+        }
+        if (log.source) {
+            // A source topic is restored up to the committed offset; what
+            // follows is the task's to process.
+            auto c = committed.find({log.topic, log.partition});
+            high = c == committed.end() ? low : std::clamp(c->second, low, high);
         }
         auto& store = *log.store;
         std::int64_t start = low;
@@ -173,6 +181,17 @@ changelog_offsets state_restorer::restore(stream_task& task, std::int64_t* resto
     std::size_t remaining = work.size();
     auto last_progress = std::chrono::steady_clock::now();
     std::int64_t total = 0;
+    auto finish = [&](pending& p, std::int64_t up_to) {
+        p.done = true;
+        --remaining;
+        result[{p.log->topic, p.log->partition}] = up_to;
+        total += p.restored;
+        if (_listener) {
+            _listener->on_restore_end(p.log->topic, p.log->partition, p.log->store->name(), p.restored);
+        }
+        logger()->info("restored task={} store={} records={} up_to={}", task.id().to_string(), p.log->store->name(),
+            p.restored, up_to);
+    };
     try {
         while (remaining > 0) {
             std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)> m(
@@ -199,15 +218,7 @@ changelog_offsets state_restorer::restore(stream_task& task, std::int64_t* resto
             if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                 if (p != nullptr) {
                     flush(*p, m->offset - 1);
-                    p->done = true;
-                    --remaining;
-                    result[{p->log->topic, p->log->partition}] = m->offset;
-                    total += p->restored;
-                    if (_listener) {
-                        _listener->on_restore_end(p->log->topic, p->log->partition, p->log->store->name(), p->restored);
-                    }
-                    logger()->info("restored task={} store={} records={} up_to={}", task.id().to_string(),
-                        p->log->store->name(), p->restored, m->offset);
+                    finish(*p, m->offset);
                 }
                 last_progress = now;
                 continue;
@@ -220,7 +231,7 @@ changelog_offsets state_restorer::restore(stream_task& task, std::int64_t* resto
                 logger()->warn("restore consumer error task={} error={}", task.id().to_string(), what);
                 continue;
             }
-            if (p == nullptr) {
+            if (p == nullptr || m->offset >= p->end) {
                 continue;
             }
             last_progress = now;
@@ -232,6 +243,12 @@ changelog_offsets state_restorer::restore(stream_task& task, std::int64_t* resto
             p->batch.emplace_back(std::move(key), std::move(value));
             if (p->batch.size() >= batch_size) {
                 flush(*p, m->offset);
+            }
+            if (m->offset + 1 >= p->end) {
+                // Up to the end asked for (a source topic's committed offset,
+                // or the high watermark read at the start).
+                flush(*p, m->offset);
+                finish(*p, m->offset + 1);
             }
         }
     } catch (...) {

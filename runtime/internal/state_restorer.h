@@ -45,9 +45,11 @@ public:
     state_restorer& operator=(const state_restorer&) = delete;
 
     // Brings every logged store of `task` up to the end of its changelog
-    // partition; returns, per changelog partition, the offset restored up
-    // to (the next offset to read).
-    changelog_offsets restore(stream_task& task, std::int64_t* restored_records = nullptr);
+    // partition (a source-topic changelog up to its offset in `committed`,
+    // none: nothing to restore); returns, per changelog partition, the
+    // offset restored up to (the next offset to read).
+    changelog_offsets restore(
+        stream_task& task, const changelog_offsets& committed = {}, std::int64_t* restored_records = nullptr);
 
 private:
     rd_kafka_t* consumer();

@@ -27,6 +27,10 @@ stream_task::stream_task(const topology& t, task_id id, std::string application_
     for (auto& store : _nodes.stores) {
         store->engine().open(_directory, storage.memory);
         _context.stores.emplace(store->name(), store.get());
+        if (!store->source_topic().empty()) {
+            _changelogs.push_back({store->source_topic(), id.partition, store.get(), true});
+            continue;
+        }
         if (!store->logging()) {
             continue;
         }

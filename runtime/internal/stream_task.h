@@ -31,6 +31,9 @@ struct changelog_partition {
     std::string topic;
     std::int32_t partition = 0;
     statestore::internal::store_handle* store = nullptr;
+    // The topic is the task's own source topic (a table's): restore stops at
+    // the committed offset, the rest is processed.
+    bool source = false;
 };
 
 class stream_task {

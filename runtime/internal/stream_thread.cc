@@ -143,6 +143,7 @@ struct stream_thread::impl : record_collector {
     std::set<std::string> changelog_topics;
     changelog_offsets changelog_written;
     std::unique_ptr<state_restorer> restorer;
+    bool has_stores = false;
     // Tags a changelog record's delivery report.
     static inline char changelog_tag = 0;
     clock::time_point last_housekeeping = clock::now();
@@ -330,7 +331,29 @@ struct stream_thread::impl : record_collector {
             restorer = std::make_unique<state_restorer>(
                 settings.consumer_settings, self->name() + "-restore-consumer", settings.restore_listener);
         }
-        for (const auto& [tp, offset] : restorer->restore(task)) {
+        // A table read from a source topic restores up to the group's
+        // committed offset of that topic.
+        changelog_offsets committed;
+        partition_list sources;
+        for (const auto& log : task.changelogs()) {
+            if (log.source) {
+                sources.add(log.topic, log.partition, RD_KAFKA_OFFSET_INVALID);
+            }
+        }
+        if (sources.list->cnt > 0) {
+            auto err = rd_kafka_committed(consumer, sources.list, static_cast<int>(settings.transaction_timeout.count()));
+            if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                throw kafka_error(err, fmt::format("cannot read the committed offsets of task {}: {}",
+                                           task.id().to_string(), rd_kafka_err2str(err)));
+            }
+            for (int i = 0; i < sources.list->cnt; ++i) {
+                const auto& e = sources.list->elems[i];
+                if (e.offset >= 0) {
+                    committed[{e.topic, e.partition}] = e.offset;
+                }
+            }
+        }
+        for (const auto& [tp, offset] : restorer->restore(task, committed)) {
             changelog_written[tp] = offset;
         }
         if (settings.exactly_once) {
@@ -339,14 +362,19 @@ struct stream_thread::impl : record_collector {
     }
 
     // Writes the checkpoint of a task whose stores hold what was committed.
-    void checkpoint(stream_task& task) {
+    void checkpoint(active_task& t) {
+        auto& task = *t.task;
         if (task.stores().empty()) {
             return;
         }
         task.flush_stores();
         changelog_offsets offsets;
         for (const auto& log : task.changelogs()) {
-            if (auto it = changelog_written.find({log.topic, log.partition}); it != changelog_written.end()) {
+            topic_partition tp{log.topic, log.partition};
+            if (auto p = t.partitions.find(tp); log.source && p != t.partitions.end() && p->second.next_offset >= 0) {
+                // A source topic: the store holds what was processed.
+                offsets[tp] = p->second.next_offset;
+            } else if (auto it = changelog_written.find(tp); it != changelog_written.end()) {
                 offsets.insert(*it);
             }
         }
@@ -377,7 +405,7 @@ struct stream_thread::impl : record_collector {
             t.partitions.erase(tp);
             if (t.partitions.empty()) {
                 if (clean) {
-                    checkpoint(*t.task);
+                    checkpoint(t);
                 }
                 t.task->close();
                 tasks.erase(id);
@@ -580,11 +608,11 @@ struct stream_thread::impl : record_collector {
             }
         }
         dirty = false;
-        if (!settings.exactly_once && !changelog_topics.empty()) {
+        if (!settings.exactly_once && has_stores) {
             // At-least-once: the changelog writes are flushed; the stores
             // may say so.
             for (auto& [id, t] : tasks) {
-                checkpoint(*t.task);
+                checkpoint(t);
             }
         }
         logger()->debug("committed thread={} partitions={} final={} took_us={}", self->name(), pl.list->cnt, final,
@@ -707,6 +735,9 @@ stream_thread::stream_thread(int index, const topology& t, const thread_settings
     _impl->settings = settings;
     for (const auto& log : t.changelog_topics(settings.application_id)) {
         _impl->changelog_topics.insert(log.name);
+    }
+    for (std::size_t s = 0; s < t.subtopology_count(); ++s) {
+        _impl->has_stores = _impl->has_stores || !t.stores_of(static_cast<int>(s)).empty();
     }
 
     auto producer_settings = settings.producer_settings;

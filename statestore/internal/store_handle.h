@@ -40,6 +40,12 @@ public:
 
     void set_change_listener(change_listener listener) { _on_change = std::move(listener); }
 
+    // A store that is the materialisation of a source topic (a table read
+    // with streams_builder::table) needs no changelog of its own: it
+    // restores from that topic, up to the committed offset.
+    const std::string& source_topic() const noexcept { return _source_topic; }
+    void set_source_topic(std::string topic) { _source_topic = std::move(topic); }
+
     void put(std::string_view key, std::string_view value) {
         _engine->put(key, value);
         if (_on_change) {
@@ -60,6 +66,7 @@ private:
     std::any _key_serde;
     std::any _value_serde;
     change_listener _on_change;
+    std::string _source_topic;
 };
 
 // How a topology makes one store for each of its tasks.
@@ -67,6 +74,8 @@ struct store_spec {
     std::string name;
     bool persistent = false;
     bool logging = true;
+    // Restores from this source topic instead of a changelog (logging off).
+    std::string source_topic;
     std::function<std::unique_ptr<store_handle>()> make;
 };
 

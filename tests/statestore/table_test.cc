@@ -40,6 +40,19 @@ TEST(TableTest, ATableFromATopicKeepsTheLatestValueAndTombstonesDelete) {
     EXPECT_EQ(store.all(), (opt_kvs{{"B", "2"}, {"C", "3"}}));
 }
 
+TEST(TableTest, ATableFromATopicUsesTheTopicAsItsChangelog) {
+    eddy::streams_builder builder;
+    builder.table<std::string, std::string>("users", {}, eddy::materialized<std::string, std::string>::as("users-store"));
+    auto topology = builder.build();
+    EXPECT_TRUE(topology.changelog_topics("app").empty()); // no topic of its own
+    eddy::streams_config config;
+    config.set(eddy::streams_config::application_id, "app");
+    eddy::topology_test_driver driver(topology, config);
+    driver.create_input_topic<std::string, std::string>("users").pipe_input("A", "1");
+    EXPECT_TRUE(driver.produced_topic_names().empty()); // nothing written twice
+    EXPECT_EQ((driver.get_key_value_store<std::string, std::string>("users-store").get("A")), "1");
+}
+
 TEST(TableTest, ATableWhoseRowsCanBeDeletedNeedsAnOptionalValueToBeStreamed) {
     eddy::streams_builder builder;
     builder.table<std::string, std::string>("users").to_stream(eddy::named::as("changes")).to("out");
@@ -154,8 +167,10 @@ TEST(TableTest, TableGroupByAlwaysRepartitions) {
     auto topology = builder.build();
     EXPECT_EQ(topology.subtopology_count(), 2U);
     EXPECT_EQ(topology.source_topics(1, "app"), (std::vector<std::string>{"app-regroup-repartition"}));
-    // The table's own store and the count's, each with a changelog.
-    EXPECT_EQ(topology.changelog_topics("app").size(), 2U);
+    // Only the count's store has a changelog topic: the table's store
+    // restores from its source topic.
+    ASSERT_EQ(topology.changelog_topics("app").size(), 1U);
+    EXPECT_EQ(topology.changelog_topics("app")[0].subtopology, 1);
 }
 
 } // namespace
