@@ -426,6 +426,25 @@ void kafka_streams::set_state_listener(std::function<void(streams_state, streams
     _impl->listener = std::move(listener);
 }
 
+void kafka_streams::check_store(const std::string& name) const {
+    for (std::size_t s = 0; s < _impl->topo.subtopology_count(); ++s) {
+        for (const auto& store : _impl->topo.stores_of(static_cast<int>(s))) {
+            if (store == name) {
+                return;
+            }
+        }
+    }
+    throw store_error(fmt::format("the topology has no store {}", name));
+}
+
+void kafka_streams::for_each_local_store(
+    const std::string& name, const std::function<void(statestore::internal::store_handle&)>& fn) const {
+    std::scoped_lock lock(_impl->mutex);
+    for (const auto& t : _impl->threads) {
+        t->for_each_store(name, fn);
+    }
+}
+
 void kafka_streams::set_global_state_restore_listener(std::shared_ptr<state_restore_listener> listener) {
     std::scoped_lock lock(_impl->mutex);
     if (!_impl->threads.empty()) {

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "runtime/state_restore_listener.h"
+#include "statestore/queryable_store.h"
 #include "runtime/streams_config.h"
 #include "topology/topology.h"
 
@@ -69,6 +70,23 @@ public:
     streams_state state() const;
     void set_state_listener(std::function<void(streams_state now, streams_state before)> listener);
     void set_uncaught_exception_handler(std::function<uncaught_response(const std::exception&)> handler);
+    // A read-only view of the store `name` over the partitions this
+    // instance owns, for queries from any thread while the app runs;
+    // store_error when the topology has no such store or K, V are not its
+    // types. The view must not outlive the app.
+    template<typename K, typename V>
+    queryable_key_value_store<K, V> store(const std::string& name) const {
+        check_store(name);
+        return queryable_key_value_store<K, V>(
+            name, [this, name](const std::function<void(statestore::internal::store_handle&)>& fn) {
+                for_each_local_store(name, fn);
+            });
+    }
+    // Calls fn with each local store of that name (one per task), while no
+    // task can be closed.
+    void for_each_local_store(
+        const std::string& name, const std::function<void(statestore::internal::store_handle&)>& fn) const;
+
     // Told of every store restore (start, batches, end); set before start().
     void set_global_state_restore_listener(std::shared_ptr<state_restore_listener> listener);
 
@@ -85,6 +103,8 @@ public:
     std::vector<metric> metrics() const;
 
 private:
+    void check_store(const std::string& name) const;
+
     struct impl;
     std::unique_ptr<impl> _impl;
 };

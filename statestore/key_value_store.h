@@ -79,7 +79,7 @@ public:
     std::vector<key_value<K, V>> prefix_scan(const K& prefix) const {
         const auto p = _key_serde.serialize(prefix);
         std::vector<key_value<K, V>> out;
-        _handle->engine().scan(p, std::nullopt, false, [&](std::string_view k, std::string_view v) {
+        _handle->engine().scan(p, prefix_end(p), false, [&](std::string_view k, std::string_view v) {
             if (k.substr(0, p.size()) != p) {
                 return false;
             }
@@ -99,6 +99,18 @@ public:
     std::uint64_t approximate_num_entries() const { return _handle->engine().approximate_num_entries(); }
 
 protected:
+    // The smallest key after every key starting with `p` (none when `p` is
+    // all 0xff bytes): the scan's upper bound.
+    static std::optional<std::string> prefix_end(std::string p) {
+        while (!p.empty() && static_cast<unsigned char>(p.back()) == 0xff) {
+            p.pop_back();
+        }
+        if (p.empty()) {
+            return std::nullopt;
+        }
+        p.back() = static_cast<char>(static_cast<unsigned char>(p.back()) + 1);
+        return p;
+    }
     std::optional<std::string> bound(const std::optional<K>& k) const {
         return k ? std::optional<std::string>(_key_serde.serialize(*k)) : std::nullopt;
     }

@@ -125,6 +125,10 @@ struct stream_thread::impl : record_collector {
     rd_kafka_t* consumer = nullptr;
     rd_kafka_t* producer = nullptr;
     std::map<task_id, active_task> tasks;
+    // Held while `tasks` changes or stores are rebuilt, and by queries from
+    // other threads while they read stores: the stream thread itself reads
+    // `tasks` without it (only it changes them).
+    mutable std::mutex tasks_mutex;
     std::map<topic_partition, task_id> task_of;
     // Per (topic handle, partition): where its records go. Filled on first
     // use, emptied whenever the assignment changes; spares the per-record
@@ -297,12 +301,18 @@ struct stream_thread::impl : record_collector {
                 continue;
             }
             task_id id{*sub, partition};
-            auto [it, fresh] = tasks.try_emplace(id);
-            if (fresh) {
-                it->second.task = std::make_unique<stream_task>(*topo, id, settings.application_id, *this,
+            auto it = tasks.find(id);
+            if (it == tasks.end()) {
+                // Made and restored before queries can see it.
+                auto task = std::make_unique<stream_task>(*topo, id, settings.application_id, *this,
                     wall_clock_now_ms, settings.deserialization_handler,
                     task_storage{settings.state_dir / settings.application_id, settings.store_memory});
-                restore(*it->second.task);
+                restore(*task);
+                {
+                    std::scoped_lock lock(tasks_mutex);
+                    it = tasks.try_emplace(id).first;
+                    it->second.task = std::move(task);
+                }
                 std::scoped_lock lock(stats_mutex);
                 processed_by_task[id.to_string()] = it->second.processed;
                 logger()->info("task created thread={} task={}", self->name(), id.to_string());
@@ -407,6 +417,7 @@ struct stream_thread::impl : record_collector {
                 if (clean) {
                     checkpoint(t);
                 }
+                std::scoped_lock tasks_lock(tasks_mutex);
                 t.task->close();
                 tasks.erase(id);
                 std::scoped_lock lock(stats_mutex);
@@ -670,6 +681,7 @@ struct stream_thread::impl : record_collector {
         dirty = false;
         // The stores hold the aborted transaction's writes: rebuild them
         // from what the changelogs committed.
+        std::scoped_lock lock(tasks_mutex);
         for (auto& [id, t] : tasks) {
             if (!t.task->changelogs().empty()) {
                 for (const auto& [name, store] : t.task->stores()) {
@@ -707,10 +719,13 @@ struct stream_thread::impl : record_collector {
     void close_clients() {
         if (consumer != nullptr) {
             rd_kafka_consumer_close(consumer);
-            for (auto& [id, t] : tasks) {
-                t.task->close();
+            {
+                std::scoped_lock lock(tasks_mutex);
+                for (auto& [id, t] : tasks) {
+                    t.task->close();
+                }
+                tasks.clear();
             }
-            tasks.clear();
             task_of.clear();
             rd_kafka_destroy(consumer);
             consumer = nullptr;
@@ -797,6 +812,16 @@ std::map<std::string, std::int64_t> stream_thread::task_processed() const {
         out[id] = n->load();
     }
     return out;
+}
+
+void stream_thread::for_each_store(
+    const std::string& name, const std::function<void(statestore::internal::store_handle&)>& fn) const {
+    std::scoped_lock lock(_impl->tasks_mutex);
+    for (const auto& [id, t] : _impl->tasks) {
+        if (auto it = t.task->stores().find(name); it != t.task->stores().end()) {
+            fn(*it->second);
+        }
+    }
 }
 
 std::map<std::string, std::int64_t> stream_thread::lag() const {

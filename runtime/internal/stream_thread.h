@@ -85,6 +85,10 @@ public:
     const thread_counters& counters() const noexcept { return _counters; }
     // Processed records per task.
     std::map<std::string, std::int64_t> task_processed() const;
+    // Calls fn with each store named `name` of this thread's tasks, while no
+    // task can be created or closed (for queries from other threads).
+    void for_each_store(const std::string& name,
+        const std::function<void(statestore::internal::store_handle&)>& fn) const;
     // Consumer lag per "topic-partition", from librdkafka's statistics.
     std::map<std::string, std::int64_t> lag() const;
 

@@ -1,4 +1,6 @@
 #include <map>
+#include <mutex>
+#include <shared_mutex>
 
 #include "statestore/internal/bytes_store.h"
 
@@ -10,11 +12,15 @@ public:
     explicit in_memory_store(std::string name) : _name(std::move(name)) {}
 
     void open(const std::filesystem::path&, const std::shared_ptr<memory_budget>&) override {}
-    void close() override { _entries.clear(); }
-    void wipe(const std::filesystem::path&) override { _entries.clear(); }
+    void close() override {
+        std::unique_lock lock(_mutex);
+        _entries.clear();
+    }
+    void wipe(const std::filesystem::path&) override { close(); }
     bool persistent() const noexcept override { return false; }
 
     std::optional<std::string> get(std::string_view key) const override {
+        std::shared_lock lock(_mutex);
         auto it = _entries.find(key);
         if (it == _entries.end()) {
             return std::nullopt;
@@ -22,6 +28,10 @@ public:
         return it->second;
     }
     void put(std::string_view key, std::string_view value) override {
+        std::unique_lock lock(_mutex);
+        put_locked(key, value);
+    }
+    void put_locked(std::string_view key, std::string_view value) {
         auto it = _entries.find(key);
         if (it == _entries.end()) {
             _entries.emplace(std::string(key), std::string(value));
@@ -30,22 +40,45 @@ public:
         }
     }
     void remove(std::string_view key) override {
+        std::unique_lock lock(_mutex);
+        remove_locked(key);
+    }
+    void remove_locked(std::string_view key) {
         auto it = _entries.find(key);
         if (it != _entries.end()) {
             _entries.erase(it);
         }
     }
     void write_batch(const std::vector<bytes_update>& updates) override {
+        std::unique_lock lock(_mutex);
         for (const auto& [key, value] : updates) {
             if (value) {
-                put(key, *value);
+                put_locked(key, *value);
             } else {
-                remove(key);
+                remove_locked(key);
             }
         }
     }
+    // Visits a copy of the range taken under the lock: the visitor may write
+    // to the store, and queries from other threads see a consistent range.
     void scan(const std::optional<std::string>& from, const std::optional<std::string>& to, bool reverse,
         const bytes_visitor& visit) const override {
+        std::vector<std::pair<std::string, std::string>> copy;
+        {
+            std::shared_lock lock(_mutex);
+            scan_locked(from, to, reverse, [&](std::string_view k, std::string_view v) {
+                copy.emplace_back(k, v);
+                return true;
+            });
+        }
+        for (const auto& [k, v] : copy) {
+            if (!visit(k, v)) {
+                return;
+            }
+        }
+    }
+    void scan_locked(const std::optional<std::string>& from, const std::optional<std::string>& to, bool reverse,
+        const bytes_visitor& visit) const {
         auto first = from ? _entries.lower_bound(*from) : _entries.begin();
         auto last = to ? _entries.upper_bound(*to) : _entries.end();
         if (from && to && *from > *to) {
@@ -66,7 +99,10 @@ public:
             }
         }
     }
-    std::uint64_t approximate_num_entries() const override { return _entries.size(); }
+    std::uint64_t approximate_num_entries() const override {
+        std::shared_lock lock(_mutex);
+        return _entries.size();
+    }
     void flush() override {}
 
 private:
@@ -74,6 +110,8 @@ private:
     // std::string compares as unsigned bytes (char_traits<char>::compare is
     // memcmp), the order RocksDB's default comparator uses.
     std::map<std::string, std::string, std::less<>> _entries;
+    // The stream thread writes, queries from other threads read.
+    mutable std::shared_mutex _mutex;
 };
 
 } // namespace

@@ -15,6 +15,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "runtime/admin.h"
 #include "runtime/kafka_streams.h"
 #include "serde/serdes.h"
 #include "tests/integration/broker_fixture.h"
@@ -169,6 +170,79 @@ TEST_P(StateContractTest, ACleanRestartOfAPersistentStoreRestoresOnlyTheTail) {
     for (const auto& [user, n] : counts) {
         EXPECT_EQ(n, 4) << user;
     }
+}
+
+TEST_P(StateContractTest, QueriesReadTheStoresOfEveryLocalTask) {
+    const bool persistent = GetParam();
+    count_app a;
+    broker().create_topic(a.in, 3);
+    broker().create_topic(a.out, 3);
+    produce(broker().bootstrap_servers(), a.in, clicks(12, 4));
+    temp_dir dir;
+    auto config = config_for(a.app);
+    config.set("state.dir", dir.path.string());
+    eddy::kafka_streams app(count_topology(a, persistent), config);
+    EXPECT_THAT(([&] { (void)app.store<std::string, std::int64_t>("nope"); }),
+        testing::ThrowsMessage<eddy::store_error>(testing::HasSubstr("the topology has no store nope")));
+    app.start();
+    auto counts = app.store<std::string, std::int64_t>("counts");
+    ASSERT_TRUE(wait_for([&] { return counts.all().size() == 12 && counts.get("user-11") == 4; }, 60s));
+    auto all = counts.all();
+    EXPECT_EQ(all.front().key, "user-0"); // in key order across the 3 partitions' stores
+    EXPECT_EQ(all.back().key, "user-9");
+    EXPECT_EQ(counts.get("user-3"), 4);
+    EXPECT_EQ(counts.get("nobody"), std::nullopt);
+    EXPECT_EQ(counts.range("user-10", "user-11").size(), 2U);
+    EXPECT_THAT(([&] { (void)app.store<std::string, std::string>("counts").get("user-3"); }),
+        testing::ThrowsMessage<eddy::store_error>(testing::HasSubstr("store counts was asked for")));
+    ASSERT_TRUE(app.close(30s));
+}
+
+// A table read from a topic restores from that topic (no changelog of its
+// own), up to the committed offset; what follows is processed.
+TEST_P(StateContractTest, ATableRestoresFromItsSourceTopic) {
+    const bool persistent = GetParam();
+    const auto topic = unique("users");
+    const auto app_id = unique("directory");
+    broker().create_topic(topic, 2);
+    std::vector<std::pair<std::optional<std::string>, std::optional<std::string>>> users;
+    for (int i = 0; i < 20; ++i) {
+        users.emplace_back("u" + std::to_string(i), "name-" + std::to_string(i));
+    }
+    produce(broker().bootstrap_servers(), topic, users);
+    auto make = [&] {
+        eddy::streams_builder builder;
+        auto store = persistent ? eddy::stores::persistent_key_value_store("users")
+                                : eddy::stores::in_memory_key_value_store("users");
+        builder.table<std::string, std::string>(topic, {}, eddy::materialized<std::string, std::string>::as(store));
+        return builder.build();
+    };
+    auto config = config_for(app_id);
+    temp_dir first;
+    config.set("state.dir", first.path.string());
+    {
+        eddy::kafka_streams app(make(), config);
+        app.start();
+        auto table = app.store<std::string, std::string>("users");
+        ASSERT_TRUE(wait_for([&] { return table.all().size() == 20; }, 60s));
+        ASSERT_TRUE(app.close(30s));
+    }
+    // No changelog topic was made for the table.
+    eddy::admin_client admin({{"bootstrap.servers", broker().bootstrap_servers()}});
+    EXPECT_FALSE(admin.describe_topic(app_id + "-users-changelog").has_value());
+
+    produce(broker().bootstrap_servers(), topic, {{"u0", "renamed"}, {"u1", std::nullopt}});
+    temp_dir second;
+    config.set("state.dir", second.path.string());
+    auto listener = std::make_shared<counting_listener>();
+    eddy::kafka_streams app(make(), config);
+    app.set_global_state_restore_listener(listener);
+    app.start();
+    auto table = app.store<std::string, std::string>("users");
+    ASSERT_TRUE(wait_for([&] { return table.get("u0") == "renamed" && !table.get("u1"); }, 60s));
+    EXPECT_EQ(table.all().size(), 19U);
+    EXPECT_EQ(listener->restored.load(), 20); // the committed part, from the topic; the 2 new ones processed
+    ASSERT_TRUE(app.close(30s));
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, StateContractTest, testing::Values(true, false),
