@@ -91,12 +91,19 @@ AuditRecord to_audit_record(const TaskEvent& e) {
     return a;
 }
 
+kstream<std::string, TaskEvent> read_task_events(streams_builder& builder, const audit_topics& topics) {
+    return builder.stream<std::string, TaskEvent>(topics.task_events,
+        consumed<std::string, TaskEvent>::with(serdes::string{}, task_event_serde{})
+            .with_name("todo-task-events-source")
+            .with_deserialization_handler(handlers::dead_letter(topics.dead_letters)));
+}
+
 void add_audit_topology(streams_builder& builder, const audit_topics& topics) {
-    builder
-        .stream<std::string, TaskEvent>(topics.task_events,
-            consumed<std::string, TaskEvent>::with(serdes::string{}, task_event_serde{})
-                .with_name("todo-task-events-source")
-                .with_deserialization_handler(handlers::dead_letter(topics.dead_letters)))
+    add_audit(read_task_events(builder, topics), topics);
+}
+
+void add_audit(const kstream<std::string, TaskEvent>& events, const audit_topics& topics) {
+    events
         .map_values([](const TaskEvent& e) { return to_audit_record(e); }, named::as("todo-audit-record"))
         .process_values([] { return std::make_unique<audit_provenance>(); }, named::as("todo-audit-provenance"))
         .to(topics.audit,

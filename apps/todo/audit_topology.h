@@ -44,6 +44,12 @@ AuditRecord to_audit_record(const TaskEvent& e);
 // A one-line description: "user u-1 completed task t-1 \"Buy milk\"".
 std::string summarize(const TaskEvent& e);
 
+// The task events, read once (a topic has one source): unreadable ones go
+// to the dead-letter topic.
+kstream<std::string, TaskEvent> read_task_events(streams_builder& builder, const audit_topics& topics = {});
+// Audit records of `events` on topics.audit.
+void add_audit(const kstream<std::string, TaskEvent>& events, const audit_topics& topics = {});
+// Both: read_task_events, then add_audit.
 void add_audit_topology(streams_builder& builder, const audit_topics& topics = {});
 
 } // namespace eddy::todo

@@ -1,8 +1,9 @@
-// The todo event backbone. Runs the audit topology as a stream job on the
-// embedded broker (the default) or on a Kafka cluster, seeds a few task
-// events (and one unreadable record) unless --no-demo, and prints the audit
-// trail and the dead letters as they arrive, until SIGINT/SIGTERM or
-// --run-for seconds.
+// The todo event backbone. Runs the audit topology and the task table as a
+// stream job on the embedded broker (the default) or on a Kafka cluster,
+// seeds a few task events (and one unreadable record) unless --no-demo,
+// prints the audit trail and the dead letters as they arrive until
+// SIGINT/SIGTERM or --run-for seconds, then alice's tasks as the task
+// table's stores answer.
 //
 //   todo [--bootstrap-servers embedded|HOST:PORT] [--no-demo] [--run-for S]
 
@@ -19,6 +20,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "apps/todo/audit_topology.h"
+#include "apps/todo/task_table.h"
 #include "operators/error_handlers.h"
 #include "runtime/admin.h"
 #include "runtime/embedded_broker.h"
@@ -125,7 +127,10 @@ int main(int argc, char** argv) {
     try {
         const eddy::todo::audit_topics topics;
         eddy::streams_builder builder;
-        eddy::todo::add_audit_topology(builder, topics);
+        auto events = eddy::todo::read_task_events(builder, topics);
+        eddy::todo::add_audit(events, topics);
+        const eddy::todo::task_table_names tables;
+        eddy::todo::add_task_table(builder, events, tables);
         eddy::kafka_streams app(builder.build(), {{"application.id", "todo-backbone"},
                                                      {"bootstrap.servers", bootstrap},
                                                      {"commit.interval.ms", "200"}});
@@ -133,11 +138,13 @@ int main(int argc, char** argv) {
             broker->create_topic(topics.task_events, 3);
             broker->create_topic(topics.audit, 3);
             broker->create_topic(topics.dead_letters, 1);
+            broker->create_topic(tables.tasks_topic, 3);
         } else {
             eddy::admin_client admin({{"bootstrap.servers", bootstrap}});
             admin.create_topics({{topics.task_events, 3, 1, {{"retention.ms", "604800000"}}},
                 {topics.audit, 3, 1, {{"retention.ms", "7776000000"}}},
-                {topics.dead_letters, 1, 1, {{"retention.ms", "604800000"}}}});
+                {topics.dead_letters, 1, 1, {{"retention.ms", "604800000"}}},
+                {tables.tasks_topic, 3, 1, {{"cleanup.policy", "compact"}}}});
         }
         app.start();
         fmt::print("todo backbone running; bootstrap.servers={}\n", app.bootstrap_servers());
@@ -184,6 +191,13 @@ int main(int argc, char** argv) {
         }
         rd_kafka_consumer_close(reader);
         rd_kafka_destroy(reader);
+        // The task table, queried from its stores before the app stops.
+        for (const char* user : {"alice"}) {
+            for (const auto& t : eddy::todo::tasks_of(app, user, tables)) {
+                fmt::print("task   | {} | {} | {} | owner {} | version {}\n", t.task_id(),
+                    t.status() == eddy::todo::TASK_DONE ? "done" : "open", t.title(), t.owner_id(), t.version());
+            }
+        }
         app.close(std::chrono::seconds(30));
         fmt::print("todo backbone stopped\n");
     } catch (const std::exception& e) {

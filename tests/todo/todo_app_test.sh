@@ -25,5 +25,9 @@ grep -q '^audit  | t-2 | user alice created task t-2 "Call the plumber"$' "$out"
 grep -q '^audit  | t-2 | user alice deleted task t-2$' "$out" || fail "deleted"
 grep -q '^dlq    | t-3 | offset 2 of todo.task-events | protobuf<eddy.todo.TaskEvent>: cannot parse 19 bytes$' "$out" || fail "dead letter"
 [[ $(grep -c '^audit  |' "$out") -eq 5 ]] || fail "expected exactly 5 audit records"
+# The task table, queried from its stores: t-1 folded from 3 events, t-2
+# deleted.
+grep -q '^task   | t-1 | done | Buy oat milk | owner alice | version 3$' "$out" || fail "task table t-1"
+grep -q '^task   | t-2 ' "$out" && fail "a deleted task is still in the table"
 grep -q '^todo backbone stopped$' "$out" || fail "no clean stop"
-echo "todo app: 5 audit records, 1 dead letter, clean stop"
+echo "todo app: 5 audit records, 1 dead letter, the task table, clean stop"
