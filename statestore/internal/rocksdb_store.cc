@@ -20,9 +20,12 @@ struct memory_budget {
 std::shared_ptr<memory_budget> make_memory_budget(std::uint64_t max_bytes) {
     auto budget = std::make_shared<memory_budget>();
     // Half of the budget may be memtables; they are charged to the cache, so
-    // the cache's capacity bounds both.
+    // the cache's capacity bounds both. Writers stall (allow_stall) rather
+    // than let memtables grow past their half: the bound holds however many
+    // stores share it, at the cost of small flushes when many stores write
+    // at once.
     budget->cache = rocksdb::NewLRUCache(max_bytes);
-    budget->write_buffers = std::make_shared<rocksdb::WriteBufferManager>(max_bytes / 2, budget->cache);
+    budget->write_buffers = std::make_shared<rocksdb::WriteBufferManager>(max_bytes / 2, budget->cache, true);
     return budget;
 }
 
@@ -45,8 +48,13 @@ public:
         rocksdb::Options options;
         options.create_if_missing = true;
         options.max_open_files = 64;
-        options.write_buffer_size = 8 << 20;
+        // Small memtables in small arena blocks: an instance has a store per
+        // partition, and the write buffer manager bounds them together.
+        options.write_buffer_size = 4 << 20;
+        options.arena_block_size = 256 << 10;
         options.max_write_buffer_number = 2;
+        options.table_cache_numshardbits = 2;
+        options.keep_log_file_num = 2;
         options.compression = rocksdb::kLZ4Compression;
         rocksdb::BlockBasedTableOptions table;
         table.block_size = 16 << 10;
