@@ -94,67 +94,75 @@ rd_kafka_t* state_restorer::consumer() {
 
 changelog_offsets state_restorer::restore(
     stream_task& task, const changelog_offsets& committed, std::int64_t* restored_records) {
+    return restore(std::vector<stream_task*>{&task}, committed, restored_records);
+}
+
+changelog_offsets state_restorer::restore(
+    const std::vector<stream_task*>& tasks, const changelog_offsets& committed, std::int64_t* restored_records) {
     changelog_offsets result;
-    if (task.changelogs().empty()) {
-        return result;
-    }
-    const auto checkpoint = read_checkpoint(task.directory());
     auto* c = consumer();
 
     struct pending {
+        stream_task* task;
         const changelog_partition* log;
         std::int64_t start = 0;
         std::int64_t end = 0;
         std::int64_t restored = 0;
         bool done = false;
+        // The consumed records of the batch, owned until it is written.
+        std::vector<std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)>> messages;
         std::vector<statestore::internal::bytes_update> batch;
     };
     std::vector<pending> work;
     rd_kafka_topic_partition_list_t* assignment = rd_kafka_topic_partition_list_new(4);
-    for (const auto& log : task.changelogs()) {
-        std::int64_t low = 0;
-        std::int64_t high = 0;
-        auto err = rd_kafka_query_watermark_offsets(c, log.topic.c_str(), log.partition, &low, &high, 10'000);
-        if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            rd_kafka_topic_partition_list_destroy(assignment);
-            throw kafka_error(err, fmt::format("cannot read the offsets of changelog {} partition {} (store {}): {}",
-                                       log.topic, log.partition, log.store->name(), rd_kafka_err2str(err)));
-        }
-        if (log.source) {
-            // A source topic is restored up to the committed offset; what
-            // follows is the task's to process.
-            auto c = committed.find({log.topic, log.partition});
-            high = c == committed.end() ? low : std::clamp(c->second, low, high);
-        }
-        auto& store = *log.store;
-        std::int64_t start = low;
-        auto saved = checkpoint.find({log.topic, log.partition});
-        if (store.engine().persistent() && saved != checkpoint.end() && saved->second >= low && saved->second <= high) {
-            start = saved->second;
-        } else if (store.engine().persistent()) {
-            // No checkpoint, or one the log does not have (ahead of it, or
-            // truncated away): what the store holds cannot be trusted.
-            if (saved != checkpoint.end()) {
-                logger()->warn("checkpoint outside the changelog, store wiped task={} store={} checkpoint={} "
-                               "low={} high={}",
-                    task.id().to_string(), store.name(), saved->second, low, high);
+    for (auto* each : tasks) {
+        auto& task = *each;
+        const auto checkpoint = read_checkpoint(task.directory());
+        for (const auto& log : task.changelogs()) {
+            std::int64_t low = 0;
+            std::int64_t high = 0;
+            auto err = rd_kafka_query_watermark_offsets(c, log.topic.c_str(), log.partition, &low, &high, 10'000);
+            if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                rd_kafka_topic_partition_list_destroy(assignment);
+                throw kafka_error(err, fmt::format("cannot read the offsets of changelog {} partition {} (store {}): {}",
+                                           log.topic, log.partition, log.store->name(), rd_kafka_err2str(err)));
             }
-            task.reset_store(store);
-        }
-        logger()->info("restore task={} store={} changelog={}-{} from={} to={}", task.id().to_string(), store.name(),
-            log.topic, log.partition, start, high);
-        if (_listener) {
-            _listener->on_restore_start(log.topic, log.partition, store.name(), start, high);
-        }
-        if (start >= high) {
-            result[{log.topic, log.partition}] = high;
+            if (log.source) {
+                // A source topic is restored up to the committed offset; what
+                // follows is the task's to process.
+                auto limit = committed.find({log.topic, log.partition});
+                high = limit == committed.end() ? low : std::clamp(limit->second, low, high);
+            }
+            auto& store = *log.store;
+            std::int64_t start = low;
+            auto saved = checkpoint.find({log.topic, log.partition});
+            if (store.engine().persistent() && saved != checkpoint.end() && saved->second >= low && saved->second <= high) {
+                start = saved->second;
+            } else if (store.engine().persistent()) {
+                // No checkpoint, or one the log does not have (ahead of it, or
+                // truncated away): what the store holds cannot be trusted.
+                if (saved != checkpoint.end()) {
+                    logger()->warn("checkpoint outside the changelog, store wiped task={} store={} checkpoint={} "
+                                   "low={} high={}",
+                        task.id().to_string(), store.name(), saved->second, low, high);
+                }
+                task.reset_store(store);
+            }
+            logger()->info("restore task={} store={} changelog={}-{} from={} to={}", task.id().to_string(), store.name(),
+                log.topic, log.partition, start, high);
             if (_listener) {
-                _listener->on_restore_end(log.topic, log.partition, store.name(), 0);
+                _listener->on_restore_start(log.topic, log.partition, store.name(), start, high);
             }
-            continue;
+            if (start >= high) {
+                result[{log.topic, log.partition}] = high;
+                if (_listener) {
+                    _listener->on_restore_end(log.topic, log.partition, store.name(), 0);
+                }
+                continue;
+            }
+            work.push_back({&task, &log, start, high, 0, false, {}, {}});
+            rd_kafka_topic_partition_list_add(assignment, log.topic.c_str(), log.partition)->offset = start;
         }
-        work.push_back({&log, start, high, 0, false, {}});
-        rd_kafka_topic_partition_list_add(assignment, log.topic.c_str(), log.partition)->offset = start;
     }
     if (work.empty()) {
         rd_kafka_topic_partition_list_destroy(assignment);
@@ -163,7 +171,7 @@ changelog_offsets state_restorer::restore(
     auto err = rd_kafka_assign(c, assignment);
     rd_kafka_topic_partition_list_destroy(assignment);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        throw kafka_error(err, fmt::format("cannot assign the changelogs of task {}: {}", task.id().to_string(),
+        throw kafka_error(err, fmt::format("cannot assign the changelogs of {} tasks: {}", tasks.size(),
                                    rd_kafka_err2str(err)));
     }
 
@@ -174,6 +182,7 @@ changelog_offsets state_restorer::restore(
         p.log->store->engine().write_batch(p.batch);
         p.restored += static_cast<std::int64_t>(p.batch.size());
         p.batch.clear();
+        p.messages.clear();
         if (_listener) {
             _listener->on_batch_restored(p.log->topic, p.log->partition, p.log->store->name(), last_offset, p.restored);
         }
@@ -189,7 +198,7 @@ changelog_offsets state_restorer::restore(
         if (_listener) {
             _listener->on_restore_end(p.log->topic, p.log->partition, p.log->store->name(), p.restored);
         }
-        logger()->info("restored task={} store={} records={} up_to={}", task.id().to_string(), p.log->store->name(),
+        logger()->info("restored task={} store={} records={} up_to={}", p.task->id().to_string(), p.log->store->name(),
             p.restored, up_to);
     };
     try {
@@ -200,7 +209,7 @@ changelog_offsets state_restorer::restore(
             if (m == nullptr) {
                 if (now - last_progress > restore_stall_limit) {
                     throw kafka_error(RD_KAFKA_RESP_ERR__TIMED_OUT,
-                        fmt::format("restoring task {} made no progress for {} s", task.id().to_string(),
+                        fmt::format("restoring {} tasks made no progress for {} s", tasks.size(),
                             std::chrono::duration_cast<std::chrono::seconds>(restore_stall_limit).count()));
                 }
                 continue;
@@ -226,29 +235,32 @@ changelog_offsets state_restorer::restore(
             if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
                 std::string what = rd_kafka_message_errstr(m.get());
                 if (m->err == RD_KAFKA_RESP_ERR__FATAL || m->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
-                    throw kafka_error(m->err, fmt::format("restoring task {} failed: {}", task.id().to_string(), what));
+                    throw kafka_error(m->err, fmt::format("restoring failed: {}", what));
                 }
-                logger()->warn("restore consumer error task={} error={}", task.id().to_string(), what);
+                logger()->warn("restore consumer error error={}", what);
                 continue;
             }
             if (p == nullptr || m->offset >= p->end) {
                 continue;
             }
             last_progress = now;
-            std::string key = m->key != nullptr ? std::string(static_cast<const char*>(m->key), m->key_len) : std::string();
-            std::optional<std::string> value;
+            std::string_view key = m->key != nullptr ? std::string_view(static_cast<const char*>(m->key), m->key_len)
+                                                     : std::string_view();
+            std::optional<std::string_view> value;
             if (m->payload != nullptr) {
                 value.emplace(static_cast<const char*>(m->payload), m->len);
             }
-            p->batch.emplace_back(std::move(key), std::move(value));
+            p->batch.emplace_back(key, value);
+            const auto offset = m->offset;
+            p->messages.push_back(std::move(m));
             if (p->batch.size() >= batch_size) {
-                flush(*p, m->offset);
+                flush(*p, offset);
             }
-            if (m->offset + 1 >= p->end) {
+            if (offset + 1 >= p->end) {
                 // Up to the end asked for (a source topic's committed offset,
                 // or the high watermark read at the start).
-                flush(*p, m->offset);
-                finish(*p, m->offset + 1);
+                flush(*p, offset);
+                finish(*p, offset + 1);
             }
         }
     } catch (...) {

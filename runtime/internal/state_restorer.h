@@ -19,6 +19,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <librdkafka/rdkafka.h>
 
@@ -50,6 +51,10 @@ public:
     // offset restored up to (the next offset to read).
     changelog_offsets restore(
         stream_task& task, const changelog_offsets& committed = {}, std::int64_t* restored_records = nullptr);
+    // The same for several tasks at once: their changelog partitions are
+    // read together.
+    changelog_offsets restore(const std::vector<stream_task*>& tasks, const changelog_offsets& committed = {},
+        std::int64_t* restored_records = nullptr);
 
 private:
     rd_kafka_t* consumer();

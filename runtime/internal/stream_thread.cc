@@ -292,6 +292,32 @@ struct stream_thread::impl : record_collector {
     }
 
     void assigned(rd_kafka_topic_partition_list_t* parts) {
+        // The new tasks first, restored together (their changelogs read in
+        // one pass) before queries or the loop can see them.
+        std::map<task_id, std::unique_ptr<stream_task>> fresh;
+        for (int i = 0; i < parts->cnt; ++i) {
+            auto sub = topo->subtopology_of(parts->elems[i].topic, settings.application_id);
+            task_id id{sub.value_or(-1), parts->elems[i].partition};
+            if (sub && !tasks.contains(id) && !fresh.contains(id)) {
+                fresh.emplace(id, std::make_unique<stream_task>(*topo, id, settings.application_id, *this,
+                                      wall_clock_now_ms, settings.deserialization_handler,
+                                      task_storage{settings.state_dir / settings.application_id, settings.store_memory}));
+            }
+        }
+        std::vector<stream_task*> made;
+        for (auto& [id, task] : fresh) {
+            made.push_back(task.get());
+        }
+        restore(made);
+        for (auto& [id, task] : fresh) {
+            {
+                std::scoped_lock lock(tasks_mutex);
+                tasks[id].task = std::move(task);
+            }
+            std::scoped_lock lock(stats_mutex);
+            processed_by_task[id.to_string()] = tasks[id].processed;
+            logger()->info("task created thread={} task={}", self->name(), id.to_string());
+        }
         for (int i = 0; i < parts->cnt; ++i) {
             std::string topic = parts->elems[i].topic;
             const std::int32_t partition = parts->elems[i].partition;
@@ -302,21 +328,6 @@ struct stream_thread::impl : record_collector {
             }
             task_id id{*sub, partition};
             auto it = tasks.find(id);
-            if (it == tasks.end()) {
-                // Made and restored before queries can see it.
-                auto task = std::make_unique<stream_task>(*topo, id, settings.application_id, *this,
-                    wall_clock_now_ms, settings.deserialization_handler,
-                    task_storage{settings.state_dir / settings.application_id, settings.store_memory});
-                restore(*task);
-                {
-                    std::scoped_lock lock(tasks_mutex);
-                    it = tasks.try_emplace(id).first;
-                    it->second.task = std::move(task);
-                }
-                std::scoped_lock lock(stats_mutex);
-                processed_by_task[id.to_string()] = it->second.processed;
-                logger()->info("task created thread={} task={}", self->name(), id.to_string());
-            }
             auto& state = it->second.partitions[{topic, partition}];
             state.source = it->second.task->source_of(topic);
             if (state.source == nullptr) {
@@ -333,8 +344,14 @@ struct stream_thread::impl : record_collector {
     // Catches the task's stores up with their changelogs before it
     // processes. Under exactly-once the checkpoint goes once the task runs:
     // a crash must not leave one describing uncommitted store contents.
-    void restore(stream_task& task) {
-        if (task.changelogs().empty()) {
+    void restore(const std::vector<stream_task*>& all) {
+        std::vector<stream_task*> with_logs;
+        for (auto* t : all) {
+            if (!t->changelogs().empty()) {
+                with_logs.push_back(t);
+            }
+        }
+        if (with_logs.empty()) {
             return;
         }
         if (!restorer) {
@@ -345,16 +362,18 @@ struct stream_thread::impl : record_collector {
         // committed offset of that topic.
         changelog_offsets committed;
         partition_list sources;
-        for (const auto& log : task.changelogs()) {
-            if (log.source) {
-                sources.add(log.topic, log.partition, RD_KAFKA_OFFSET_INVALID);
+        for (auto* task : with_logs) {
+            for (const auto& log : task->changelogs()) {
+                if (log.source) {
+                    sources.add(log.topic, log.partition, RD_KAFKA_OFFSET_INVALID);
+                }
             }
         }
         if (sources.list->cnt > 0) {
             auto err = rd_kafka_committed(consumer, sources.list, static_cast<int>(settings.transaction_timeout.count()));
             if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-                throw kafka_error(err, fmt::format("cannot read the committed offsets of task {}: {}",
-                                           task.id().to_string(), rd_kafka_err2str(err)));
+                throw kafka_error(err, fmt::format("cannot read the committed offsets of the tables' source topics: {}",
+                                           rd_kafka_err2str(err)));
             }
             for (int i = 0; i < sources.list->cnt; ++i) {
                 const auto& e = sources.list->elems[i];
@@ -363,11 +382,13 @@ struct stream_thread::impl : record_collector {
                 }
             }
         }
-        for (const auto& [tp, offset] : restorer->restore(task, committed)) {
+        for (const auto& [tp, offset] : restorer->restore(with_logs, committed)) {
             changelog_written[tp] = offset;
         }
         if (settings.exactly_once) {
-            delete_checkpoint(task.directory());
+            for (auto* task : with_logs) {
+                delete_checkpoint(task->directory());
+            }
         }
     }
 
@@ -687,7 +708,7 @@ struct stream_thread::impl : record_collector {
                 for (const auto& [name, store] : t.task->stores()) {
                     t.task->reset_store(*store);
                 }
-                restore(*t.task);
+                restore({t.task.get()});
             }
         }
     }

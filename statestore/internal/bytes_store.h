@@ -20,8 +20,9 @@ namespace eddy::statestore::internal {
 // Visits entries in key order (or reverse); returns false to stop.
 using bytes_visitor = std::function<bool(std::string_view key, std::string_view value)>;
 
-// A key and its value, or no value (a delete), as restore applies them.
-using bytes_update = std::pair<std::string, std::optional<std::string>>;
+// A key and its value, or no value (a delete), as restore applies them
+// (views of the consumed records: no copy before the engine's own).
+using bytes_update = std::pair<std::string_view, std::optional<std::string_view>>;
 
 struct memory_budget;
 

@@ -105,10 +105,11 @@ public:
     void write_batch(const std::vector<bytes_update>& updates) override {
         rocksdb::WriteBatch batch;
         for (const auto& [key, value] : updates) {
+            const rocksdb::Slice k(key.data(), key.size());
             if (value) {
-                batch.Put(key, *value);
+                batch.Put(k, rocksdb::Slice(value->data(), value->size()));
             } else {
-                batch.Delete(key);
+                batch.Delete(k);
             }
         }
         check(db().Write(_write, &batch), _name, "write batch");
