@@ -41,12 +41,14 @@ public:
         if constexpr (is_optional_v<K>) {
             if (!r.key) {
                 internal::log_aggregate_skip(this->context().node_name(), "null key", this->context().record_metadata());
+                this->context().record_dropped();
                 return;
             }
         }
         if constexpr (is_optional_v<V>) {
             if (!r.value) {
                 internal::log_aggregate_skip(this->context().node_name(), "null value", this->context().record_metadata());
+                this->context().record_dropped();
                 return;
             }
         }
@@ -79,12 +81,14 @@ public:
         if constexpr (is_optional_v<K>) {
             if (!r.key) {
                 internal::log_aggregate_skip(this->context().node_name(), "null key", this->context().record_metadata());
+                this->context().record_dropped();
                 return;
             }
         }
         if constexpr (is_optional_v<V>) {
             if (!r.value) {
                 internal::log_aggregate_skip(this->context().node_name(), "null value", this->context().record_metadata());
+                this->context().record_dropped();
                 return;
             }
         }

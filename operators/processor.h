@@ -72,6 +72,10 @@ public:
     std::int64_t current_stream_time_ms() const noexcept { return _task->stream_time_ms; }
     std::int64_t current_system_time_ms() const { return _task->wall_clock_ms(); }
 
+    // Counts a record this node drops (Kafka Streams' dropped-records metric
+    // of the task).
+    void record_dropped() const { _task->dropped_records->fetch_add(1, std::memory_order_relaxed); }
+
     // A key-value store of this task, by name, typed as it was declared;
     // eddy::store_error when there is no such store or its types differ.
     template<typename K, typename V>

@@ -74,6 +74,14 @@ statestore::internal::store_handle& topology_test_driver::store_handle(const std
     throw store_error(fmt::format("the topology has no store {}", name));
 }
 
+std::int64_t topology_test_driver::dropped_records() const {
+    std::int64_t n = 0;
+    for (const auto& task : _tasks) {
+        n += task->dropped_records();
+    }
+    return n;
+}
+
 std::set<std::string> topology_test_driver::store_names() const {
     std::set<std::string> out;
     for (const auto& task : _tasks) {

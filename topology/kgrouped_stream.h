@@ -18,6 +18,8 @@
 #include <utility>
 
 #include "operators/aggregate.h"
+#include "operators/window.h"
+#include "operators/window_aggregate.h"
 #include "statestore/stores.h"
 #include "topology/kstream.h"
 #include "topology/ktable.h"
@@ -25,9 +27,17 @@
 namespace eddy {
 
 template<typename K, typename V>
+class time_windowed_kstream;
+
+template<typename K, typename V>
 class kgrouped_stream {
 public:
     explicit kgrouped_stream(kstream<K, V> stream) : _stream(std::move(stream)) {}
+
+    // Aggregations per key and time window.
+    time_windowed_kstream<K, V> windowed_by(const time_windows& windows) const {
+        return time_windowed_kstream<K, V>(_stream, windows);
+    }
 
     // Records per key.
     ktable<K, std::int64_t> count(const materialized<K, std::int64_t>& m = {}, const named& n = {}) const {
@@ -73,6 +83,76 @@ private:
     }
 
     kstream<K, V> _stream;
+};
+
+// A grouped stream cut into time windows: its aggregations keep one value per
+// key and window, in a store keyed by windowed<K> (Kafka Streams'
+// TimeWindowedKStream). A record later than its window's end plus the grace
+// period is dropped for that window and counted.
+template<typename K, typename V>
+class time_windowed_kstream {
+public:
+    time_windowed_kstream(kstream<K, V> stream, time_windows windows)
+        : _stream(std::move(stream)), _windows(windows) {}
+
+    ktable<windowed<K>, std::int64_t> count(const materialized<K, std::int64_t>& m = {}, const named& n = {}) const {
+        return aggregate_with<std::int64_t>(m, n, [](const K&, const V&, const std::optional<std::int64_t>& c) {
+            return c.value_or(0) + 1;
+        });
+    }
+
+    template<typename F>
+        requires std::is_convertible_v<std::invoke_result_t<F&, const V&, const V&>, V>
+    ktable<windowed<K>, V> reduce(F reducer, const materialized<K, V>& m = {}, const named& n = {}) const {
+        return aggregate_with<V>(m, n, [reducer](const K&, const V& v, const std::optional<V>& agg) {
+            return agg ? V(reducer(*agg, v)) : v;
+        });
+    }
+
+    template<typename I, typename F, typename VA = std::decay_t<std::invoke_result_t<I&>>>
+        requires std::is_convertible_v<std::invoke_result_t<F&, const K&, const V&, const VA&>, VA>
+    ktable<windowed<K>, VA> aggregate(
+        I initializer, F aggregator, const materialized<K, VA>& m = {}, const named& n = {}) const {
+        return aggregate_with<VA>(m, n, [initializer, aggregator](const K& k, const V& v, const std::optional<VA>& agg) {
+            return VA(aggregator(k, v, agg ? *agg : initializer()));
+        });
+    }
+
+    const time_windows& windows() const noexcept { return _windows; }
+
+private:
+    template<typename VA, typename Fold>
+    ktable<windowed<K>, VA> aggregate_with(const materialized<K, VA>& m, const named& n, Fold fold) const {
+        auto& g = *_stream.graph();
+        const std::string prefix = "KSTREAM-AGGREGATE-";
+        const auto store = dsl::internal::store_name(m, [&] { return g.new_name(prefix + "STATE-STORE-"); });
+        // The window store: windowed keys (key bytes + window start), values
+        // with the timestamp of their latest update.
+        serde_ref<windowed<K>> key_serde;
+        if (m.key_serde()) {
+            key_serde = serdes::time_windowed<K>{m.key_serde(), _windows.size_ms()};
+        }
+        serde_ref<timestamped<VA>> value_serde;
+        if (m.value_serde()) {
+            value_serde = serdes::value_and_timestamp<VA>{m.value_serde()};
+        }
+        auto store_m = materialized<windowed<K>, timestamped<VA>>::as(
+            m.supplier() ? m.supplier() : stores::persistent_key_value_store(store))
+                           .with_key_serde(key_serde)
+                           .with_value_serde(value_serde);
+        if (!m.logging()) {
+            store_m = store_m.with_logging_disabled();
+        }
+        const auto windows = _windows;
+        auto name = dsl::internal::add_stateful<windowed<K>, timestamped<VA>, K, V, windowed<K>, change<VA>>(
+            g, _stream.node_name(), store, store_m, n, prefix.c_str(), [store, windows, fold] {
+                return std::make_unique<operators::window_aggregate_processor<K, V, VA, Fold>>(store, windows, fold);
+            });
+        return ktable<windowed<K>, VA>(_stream.graph(), name, store);
+    }
+
+    kstream<K, V> _stream;
+    time_windows _windows;
 };
 
 // A table regrouped by ktable::group_by: its aggregations subtract each

@@ -5,6 +5,7 @@
 // record collector. The Kafka runtime and the topology test driver each fill
 // one in; the nodes cannot tell which.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -93,6 +94,9 @@ public:
     std::int64_t stream_time_ms = -1;
     // The timestamp of the record in flight (what changelog records carry).
     std::int64_t record_timestamp_ms = -1;
+    // Records operators dropped (late for their window, say): Kafka
+    // Streams' dropped-records-total of the task; read by other threads.
+    std::shared_ptr<std::atomic<std::int64_t>> dropped_records = std::make_shared<std::atomic<std::int64_t>>(0);
     // The task's stores by name.
     std::map<std::string, statestore::internal::store_handle*, std::less<>> stores;
 

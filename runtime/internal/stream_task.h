@@ -70,6 +70,9 @@ public:
     const std::map<std::string, statestore::internal::store_handle*, std::less<>>& stores() const noexcept {
         return _context.stores;
     }
+    // Records the task's operators dropped (late for their window, a null
+    // key where one is needed).
+    std::int64_t dropped_records() const noexcept { return _context.dropped_records->load(); }
     // Makes the persistent stores' writes durable (before a checkpoint).
     void flush_stores();
     // Empties a store (deletes its files and opens it again), before a full

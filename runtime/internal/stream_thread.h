@@ -89,6 +89,8 @@ public:
     // task can be created or closed (for queries from other threads).
     void for_each_store(const std::string& name,
         const std::function<void(statestore::internal::store_handle&)>& fn) const;
+    // Records the tasks of this thread dropped, summed.
+    std::int64_t dropped_records() const;
     // Consumer lag per "topic-partition", from librdkafka's statistics.
     std::map<std::string, std::int64_t> lag() const;
 

@@ -1,0 +1,164 @@
+#pragma once
+
+// Windows for windowed aggregations, as Kafka Streams': a window is
+// [start, end) in milliseconds of event time; windowed<K> is a key in one
+// window; time_windows are fixed-size windows, tumbling (advance = size) or
+// hopping (advance < size), with a grace period after which a window takes
+// no more records.
+//
+//   auto windows = eddy::time_windows::of_size_and_grace(10s, 2s).advance_by(5s);
+
+#include <chrono>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "serde/serde.h"
+
+namespace eddy {
+
+struct window {
+    std::int64_t start_ms = 0;
+    std::int64_t end_ms = 0;
+    friend bool operator==(const window&, const window&) = default;
+};
+
+template<typename K>
+struct windowed {
+    K key;
+    eddy::window window;
+    friend bool operator==(const windowed&, const windowed&) = default;
+};
+
+// "[key@start/end]", as Kafka Streams prints a Windowed<String>.
+inline std::string to_string(const windowed<std::string>& w) {
+    return "[" + w.key + "@" + std::to_string(w.window.start_ms) + "/" + std::to_string(w.window.end_ms) + "]";
+}
+
+class time_windows {
+public:
+    // Tumbling windows of `size`; no record is taken once stream time has
+    // passed a window's end.
+    static time_windows of_size_with_no_grace(std::chrono::milliseconds size) {
+        return time_windows(size.count(), size.count(), 0);
+    }
+    // ... or once it has passed the window's end plus `grace`.
+    static time_windows of_size_and_grace(std::chrono::milliseconds size, std::chrono::milliseconds grace) {
+        if (grace.count() < 0) {
+            throw std::invalid_argument("time_windows: the grace period cannot be negative");
+        }
+        return time_windows(size.count(), size.count(), grace.count());
+    }
+    // Hopping windows: a new window every `advance` (0 < advance <= size).
+    time_windows advance_by(std::chrono::milliseconds advance) const {
+        if (advance.count() <= 0 || advance.count() > _size) {
+            throw std::invalid_argument("time_windows: advance_by must be more than 0 and at most the window size, got "
+                + std::to_string(advance.count()) + " ms for a " + std::to_string(_size) + " ms window");
+        }
+        return time_windows(_size, advance.count(), _grace);
+    }
+
+    std::int64_t size_ms() const noexcept { return _size; }
+    std::int64_t advance_ms() const noexcept { return _advance; }
+    std::int64_t grace_ms() const noexcept { return _grace; }
+
+    // The windows a record at `timestamp_ms` falls into, earliest first.
+    std::vector<window> windows_for(std::int64_t timestamp_ms) const {
+        std::vector<window> out;
+        std::int64_t start = std::max<std::int64_t>(0, timestamp_ms - _size + _advance);
+        start -= start % _advance;
+        for (; start <= timestamp_ms; start += _advance) {
+            out.push_back({start, start + _size});
+        }
+        return out;
+    }
+
+private:
+    time_windows(std::int64_t size, std::int64_t advance, std::int64_t grace)
+        : _size(size), _advance(advance), _grace(grace) {
+        if (_size <= 0) {
+            throw std::invalid_argument("time_windows: the window size must be positive");
+        }
+    }
+
+    std::int64_t _size;
+    std::int64_t _advance;
+    std::int64_t _grace;
+};
+
+// A value with the timestamp of its latest update, as Kafka Streams keeps
+// aggregates (an update's output carries the larger of the record's and the
+// aggregate's timestamps).
+template<typename V>
+struct timestamped {
+    V value;
+    std::int64_t timestamp_ms = 0;
+    friend bool operator==(const timestamped&, const timestamped&) = default;
+};
+
+namespace serdes {
+
+namespace internal {
+inline void put_int64(std::string& out, std::int64_t v) {
+    for (int shift = 56; shift >= 0; shift -= 8) {
+        out.push_back(static_cast<char>((static_cast<std::uint64_t>(v) >> shift) & 0xff));
+    }
+}
+inline std::int64_t get_int64(std::string_view bytes) {
+    std::uint64_t v = 0;
+    for (int i = 0; i < 8; ++i) {
+        v = (v << 8) | static_cast<unsigned char>(bytes[static_cast<std::size_t>(i)]);
+    }
+    return static_cast<std::int64_t>(v);
+}
+} // namespace internal
+
+// Kafka Streams' TimeWindowedSerde: the key's bytes, then the window start
+// as 8 big-endian bytes; the end is start + size.
+template<typename K>
+struct time_windowed {
+    using value_type = windowed<K>;
+    static constexpr std::string_view name = "time_windowed";
+    serde_ref<K> inner;
+    std::int64_t window_size_ms = 0;
+
+    std::string serialize(const windowed<K>& w) const {
+        std::string out = inner.serialize(w.key);
+        internal::put_int64(out, w.window.start_ms);
+        return out;
+    }
+    windowed<K> deserialize(std::string_view bytes) const {
+        if (bytes.size() < 8) {
+            throw serde_error("time_windowed: expected at least 8 bytes, got " + std::to_string(bytes.size()));
+        }
+        const auto start = internal::get_int64(bytes.substr(bytes.size() - 8));
+        return {inner.deserialize(bytes.substr(0, bytes.size() - 8)), {start, start + window_size_ms}};
+    }
+};
+
+// Kafka Streams' ValueAndTimestamp layout: 8 big-endian bytes of timestamp,
+// then the value's bytes.
+template<typename V>
+struct value_and_timestamp {
+    using value_type = timestamped<V>;
+    static constexpr std::string_view name = "value_and_timestamp";
+    serde_ref<V> inner;
+
+    std::string serialize(const timestamped<V>& v) const {
+        std::string out;
+        internal::put_int64(out, v.timestamp_ms);
+        out += inner.serialize(v.value);
+        return out;
+    }
+    timestamped<V> deserialize(std::string_view bytes) const {
+        if (bytes.size() < 8) {
+            throw serde_error("value_and_timestamp: expected at least 8 bytes, got " + std::to_string(bytes.size()));
+        }
+        return {inner.deserialize(bytes.substr(8)), internal::get_int64(bytes.substr(0, 8))};
+    }
+};
+
+} // namespace serdes
+} // namespace eddy
