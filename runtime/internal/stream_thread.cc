@@ -148,6 +148,11 @@ struct stream_thread::impl : record_collector {
     changelog_offsets changelog_written;
     std::unique_ptr<state_restorer> restorer;
     bool has_stores = false;
+    // Every sub-topology reads one topic and the guarantee is at-least-once:
+    // no partition is ever paused, resumed or rewound, so the thread may
+    // consume in batches (librdkafka 2.0.2's batch call can skip offsets
+    // only across pause/resume and seeks).
+    bool batch_consume = false;
     // Tags a changelog record's delivery report.
     static inline char changelog_tag = 0;
     clock::time_point last_housekeeping = clock::now();
@@ -337,8 +342,11 @@ struct stream_thread::impl : record_collector {
         }
         routes.clear();
         // A partition paused before it was revoked stays paused in librdkafka:
-        // start every assigned partition resumed.
-        rd_kafka_resume_partitions(consumer, parts);
+        // start every assigned partition resumed (batch consumption never
+        // pauses, and must not resume: see batch_consume).
+        if (!batch_consume) {
+            rd_kafka_resume_partitions(consumer, parts);
+        }
     }
 
     // Catches the task's stores up with their changelogs before it
@@ -422,7 +430,9 @@ struct stream_thread::impl : record_collector {
             commit(true);
             clean = !dirty && !transaction_open;
         }
-        rd_kafka_resume_partitions(consumer, parts);
+        if (!batch_consume) {
+            rd_kafka_resume_partitions(consumer, parts);
+        }
         routes.clear();
         for (int i = 0; i < parts->cnt; ++i) {
             topic_partition tp{parts->elems[i].topic, parts->elems[i].partition};
@@ -772,8 +782,10 @@ stream_thread::stream_thread(int index, const topology& t, const thread_settings
     for (const auto& log : t.changelog_topics(settings.application_id)) {
         _impl->changelog_topics.insert(log.name);
     }
+    _impl->batch_consume = !settings.exactly_once && settings.max_task_idle.count() == 0;
     for (std::size_t s = 0; s < t.subtopology_count(); ++s) {
         _impl->has_stores = _impl->has_stores || !t.stores_of(static_cast<int>(s)).empty();
+        _impl->batch_consume = _impl->batch_consume && t.source_topics(static_cast<int>(s)).size() == 1;
     }
 
     auto producer_settings = settings.producer_settings;
@@ -892,29 +904,68 @@ void stream_thread::run() {
         }
         logger()->info("thread started thread={} topics={} guarantee={}", _name, topics.size(),
             me.settings.exactly_once ? "exactly_once_v2" : "at_least_once");
-        while (!_stop.load(std::memory_order_relaxed)) {
+        rd_kafka_queue_t* queue = me.batch_consume ? rd_kafka_queue_get_consumer(me.consumer) : nullptr;
+        std::unique_ptr<rd_kafka_queue_t, void (*)(rd_kafka_queue_t*)> queue_owner(queue, [](rd_kafka_queue_t* q) {
+            if (q != nullptr) {
+                rd_kafka_queue_destroy(q);
+            }
+        });
+        std::vector<rd_kafka_message_t*> batch(me.batch_consume ? 512 : 0);
+        auto handle = [&](rd_kafka_message_t* raw) {
             // Owned: librdkafka cannot destroy a consumer while a message of
             // its lives, so an exception must not leak one.
-            std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)> m(
-                rd_kafka_consumer_poll(me.consumer, static_cast<int>(me.settings.poll_timeout.count())),
-                &rd_kafka_message_destroy);
+            std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)> m(raw, &rd_kafka_message_destroy);
+            if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                me.route(m.get());
+            } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                std::string what = rd_kafka_message_errstr(m.get());
+                // An unknown topic is not fatal: a topic just created may
+                // not be in every broker's metadata yet.
+                if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
+                    throw kafka_error(m->err, fmt::format("consumer failed: {}", what));
+                }
+                logger()->warn("consumer error thread={} error={}", _name, what);
+            }
+        };
+        while (!_stop.load(std::memory_order_relaxed)) {
+            // Blocks for the first record (or the poll timeout), then, when
+            // batching, takes whatever else is already fetched without
+            // waiting: a batch never holds a record back to fill itself.
+            rd_kafka_message_t* first =
+                rd_kafka_consumer_poll(me.consumer, static_cast<int>(me.settings.poll_timeout.count()));
+            ssize_t n = 0;
+            if (first != nullptr && queue != nullptr && !me.callback_error) {
+                n = rd_kafka_consume_batch_queue(queue, 0, batch.data(), batch.size());
+            }
+            auto drop_from = [&](ssize_t from) {
+                for (ssize_t j = from; j < n; ++j) {
+                    rd_kafka_message_destroy(batch[static_cast<std::size_t>(j)]);
+                }
+            };
             if (me.callback_error) {
+                if (first != nullptr) {
+                    rd_kafka_message_destroy(first);
+                }
+                drop_from(0);
                 std::rethrow_exception(std::exchange(me.callback_error, nullptr));
             }
             if (state() == thread_state::rebalancing) {
                 set_state(thread_state::running);
             }
-            if (m != nullptr) {
-                if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-                    me.route(m.get());
-                } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-                    std::string what = rd_kafka_message_errstr(m.get());
-                    // An unknown topic is not fatal: a topic just created may
-                    // not be in every broker's metadata yet.
-                    if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
-                        throw kafka_error(m->err, fmt::format("consumer failed: {}", what));
-                    }
-                    logger()->warn("consumer error thread={} error={}", _name, what);
+            if (first != nullptr) {
+                try {
+                    handle(first);
+                } catch (...) {
+                    drop_from(0);
+                    throw;
+                }
+            }
+            for (ssize_t i = 0; i < n; ++i) {
+                try {
+                    handle(batch[static_cast<std::size_t>(i)]);
+                } catch (...) {
+                    drop_from(i + 1);
+                    throw;
                 }
             }
             // Partitions waiting for max.task.idle.ms.

@@ -365,6 +365,61 @@ TEST(KafkaStreamsTest, NoOffsetIsSkippedAcrossPauseResumeAndRebalances) {
     EXPECT_EQ(total, 4500U);
 }
 
+// Single-input topologies at at-least-once consume in batches (nothing is
+// ever paused): across instances joining and leaving, every offset of every
+// partition is still processed.
+TEST(KafkaStreamsTest, NoOffsetIsSkippedWhenBatchingAcrossRebalances) {
+    auto in = unique("batched");
+    broker().create_topic(in, 3);
+    std::mutex m;
+    std::vector<eddy::record_metadata> seen;
+    auto make = [&] {
+        eddy::streams_builder builder;
+        builder.stream<std::string, std::string>(in).process(
+            [&] { return std::make_unique<offset_recorder>(m, seen); });
+        return builder.build();
+    };
+    auto config = config_for(unique("batching"));
+    records batch;
+    for (int i = 0; i < 3000; ++i) {
+        batch.emplace_back("k" + std::to_string(i), std::to_string(i));
+    }
+    auto first = std::make_unique<eddy::kafka_streams>(make(), config);
+    first->start();
+    produce(broker().bootstrap_servers(), in, batch);
+    eddy::kafka_streams second(make(), config);
+    second.start(); // joins mid-stream
+    produce(broker().bootstrap_servers(), in, batch);
+    first->close(30s); // leaves mid-stream
+    first.reset();
+    produce(broker().bootstrap_servers(), in, batch);
+    auto distinct = [&] {
+        std::scoped_lock lock(m);
+        std::map<std::int32_t, std::set<std::int64_t>> by_partition;
+        for (const auto& md : seen) {
+            by_partition[md.partition].insert(md.offset);
+        }
+        return by_partition;
+    };
+    ASSERT_TRUE(wait_for(
+        [&] {
+            std::size_t n = 0;
+            for (const auto& [p, offsets] : distinct()) {
+                n += offsets.size();
+            }
+            return n == 9000U;
+        },
+        90s));
+    second.close(30s);
+    for (const auto& [partition, offsets] : distinct()) {
+        std::int64_t expect = 0;
+        for (auto o : offsets) {
+            ASSERT_EQ(o, expect) << "partition " << partition;
+            ++expect;
+        }
+    }
+}
+
 // Throws on the value "boom".
 class fragile final : public eddy::processor<std::string, std::string, std::string, std::string> {
 public:
