@@ -27,6 +27,7 @@ struct window {
 
 template<typename K>
 struct windowed {
+    using key_type = K;
     K key;
     eddy::window window;
     friend bool operator==(const windowed&, const windowed&) = default;

@@ -148,7 +148,18 @@ private:
             g, _stream.node_name(), store, store_m, n, prefix.c_str(), [store, windows, fold] {
                 return std::make_unique<operators::window_aggregate_processor<K, V, VA, Fold>>(store, windows, fold);
             });
-        return ktable<windowed<K>, VA>(_stream.graph(), name, store);
+        serde_ref<VA> plain_value = m.value_serde();
+        return ktable<windowed<K>, VA>(_stream.graph(), name, store)
+            .with_window_grace(_windows.grace_ms())
+            .with_buffer_spec([key_serde, plain_value](const std::string& buffer) {
+                serde_ref<timestamped<VA>> values;
+                if (plain_value) {
+                    values = serdes::value_and_timestamp<VA>{plain_value};
+                }
+                return stores::key_value_store_builder<windowed<K>, timestamped<VA>>(
+                    stores::in_memory_key_value_store(buffer), key_serde, values)
+                    .spec();
+            });
     }
 
     kstream<K, V> _stream;

@@ -9,6 +9,7 @@
 //   auto counts = builder.stream<std::string, std::string>("clicks").group_by_key().count();
 //   counts.to_stream().to("click-counts");
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -17,7 +18,9 @@
 #include "operators/aggregate.h"
 #include "operators/change.h"
 #include "operators/internal/processor_node.h"
+#include "operators/suppress.h"
 #include "operators/table.h"
+#include "operators/window.h"
 #include "statestore/stores.h"
 #include "topology/concepts.h"
 #include "topology/internal/graph.h"
@@ -29,6 +32,22 @@ namespace eddy {
 template<typename K, typename V>
 class kgrouped_table;
 
+template<typename T>
+inline constexpr bool is_windowed_v = false;
+template<typename K>
+inline constexpr bool is_windowed_v<windowed<K>> = true;
+
+// The key of a windowed aggregation's table.
+template<typename K>
+concept windowed_key = is_windowed_v<K>;
+
+// What suppress() holds back until: each window's close (the only policy so
+// far; the buffer is unbounded).
+class suppressed {
+public:
+    static suppressed until_window_closes() { return {}; }
+};
+
 template<typename K, typename V>
 class ktable {
 public:
@@ -39,6 +58,13 @@ public:
     // filter), which to_stream() must be able to say.
     ktable(std::shared_ptr<dsl::internal::graph> graph, std::string node, std::string store, bool may_delete = false)
         : _graph(std::move(graph)), _node(std::move(node)), _store(std::move(store)), _may_delete(may_delete) {}
+
+    // A windowed aggregation's table: its windows' grace, for suppress().
+    ktable with_window_grace(std::int64_t grace_ms) const {
+        auto t = *this;
+        t._window_grace_ms = grace_ms;
+        return t;
+    }
 
     const std::string& node_name() const noexcept { return _node; }
     // The store that holds the table, for queries; empty when the table is
@@ -63,6 +89,43 @@ public:
         auto name = node.name;
         _graph->add(std::move(node));
         return kstream<K, V>(_graph, name);
+    }
+
+    // Only each window's final value, once stream time has passed the
+    // window's end plus the grace period (Kafka Streams'
+    // suppress(Suppressed.untilWindowCloses(unbounded()))). For the tables of
+    // windowed aggregations; the pending updates live in a store with a
+    // changelog, "<name>-buffer" (name from `n` or generated).
+    template<typename S = suppressed>
+        requires windowed_key<K>
+    ktable suppress(const S& = suppressed::until_window_closes(), const named& n = {}) const {
+        using KW = typename K::key_type;
+        const auto name = _graph->name_or_new(n.name(), "KTABLE-SUPPRESS-");
+        const auto store = name + "-buffer";
+        dsl::internal::graph_node node;
+        node.name = name;
+        node.kind = dsl::internal::node_kind::processor;
+        node.parents = {_node};
+        node.stores = {store};
+        if (_window_grace_ms < 0 || !_buffer_spec) {
+            node.problems.push_back("suppress(until_window_closes) needs the table of a windowed aggregation");
+        } else {
+            _graph->add_store(_buffer_spec(store));
+        }
+        const auto grace = _window_grace_ms;
+        node.factory = operators::internal::processor_factory<K, change<V>, K, change<V>>(name, [store, grace] {
+            return std::make_unique<operators::suppress_processor<KW, V>>(store, grace);
+        });
+        _graph->add(std::move(node));
+        return ktable(_graph, name, "", _may_delete).with_window_grace(_window_grace_ms);
+    }
+
+    // The store spec of the suppress buffer: set by the windowed aggregation
+    // that made this table (it knows the serdes).
+    ktable with_buffer_spec(std::function<statestore::internal::store_spec(const std::string&)> spec) const {
+        auto t = *this;
+        t._buffer_spec = std::move(spec);
+        return t;
     }
 
     // The rows P(key, value) holds for; a row that stops passing is deleted.
@@ -132,6 +195,8 @@ private:
     std::string _node;
     std::string _store;
     bool _may_delete = false;
+    std::int64_t _window_grace_ms = -1;
+    std::function<statestore::internal::store_spec(const std::string&)> _buffer_spec;
 };
 
 namespace dsl::internal {

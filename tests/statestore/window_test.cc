@@ -154,4 +154,38 @@ TEST(WindowTest, TimeWindowsComputeTheWindowsOfARecord) {
         testing::ThrowsMessage<std::invalid_argument>(testing::HasSubstr("advance_by must be more than 0")));
 }
 
+// suppress(until_window_closes): one final result per window, when stream
+// time passes the window's end plus grace (Kafka Streams' SuppressScenarioTest
+// shape: 2 ms grace, tumbling windows).
+TEST(WindowTest, SuppressEmitsOnlyEachWindowsFinalResult) {
+    eddy::streams_builder builder;
+    builder.stream<std::string, std::string>("in")
+        .group_by_key()
+        .windowed_by(eddy::time_windows::of_size_and_grace(10ms, 2ms))
+        .count(eddy::materialized<std::string, std::int64_t>::as("counts"))
+        .suppress(eddy::suppressed::until_window_closes(), eddy::named::as("final"))
+        .to_stream()
+        .map([](const eddy::windowed<std::string>& k, std::int64_t v) {
+            return eddy::key_value<std::string, std::int64_t>{eddy::to_string(k), v};
+        })
+        .to("out");
+    eddy::topology_test_driver driver(builder.build());
+    auto in = driver.create_input_topic<std::string, std::string>("in");
+    auto out = driver.create_output_topic<std::string, std::int64_t>("out");
+    using kvs = std::vector<eddy::key_value<std::string, std::int64_t>>;
+    in.pipe_input("k1", "v", 0);
+    in.pipe_input("k1", "v", 1);
+    in.pipe_input("k2", "v", 9);
+    in.pipe_input("k1", "v", 11); // stream time 11: [0, 10) is not closed until 12
+    EXPECT_TRUE(out.is_empty());
+    in.pipe_input("k1", "v", 5); // late but within grace: counted
+    in.pipe_input("k3", "v", 12); // stream time 12: [0, 10) closes
+    EXPECT_EQ(out.read_key_values_to_list(), (kvs{{"[k1@0/10]", 3}, {"[k2@0/10]", 1}}));
+    in.pipe_input("k1", "v", 3); // after the close: dropped by the aggregation
+    in.pipe_input("k9", "v", 30); // closes [10, 20)
+    EXPECT_EQ(out.read_key_values_to_list(), (kvs{{"[k1@10/20]", 1}, {"[k3@10/20]", 1}}));
+    EXPECT_EQ(driver.dropped_records(), 1);
+}
+
 } // namespace
+

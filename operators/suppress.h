@@ -1,0 +1,74 @@
+#pragma once
+
+// suppress(until_window_closes): holds back a windowed table's updates and
+// emits each window's final value once, when stream time has passed the
+// window's end plus its grace period (Kafka Streams'
+// Suppressed.untilWindowCloses). The buffer is a store with a changelog, so
+// a restart neither loses nor repeats a final result; an in-memory index by
+// window end (rebuilt from the store on start) finds the closed windows.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "operators/change.h"
+#include "operators/processor.h"
+#include "operators/window.h"
+
+namespace eddy::operators {
+
+template<typename K, typename V>
+class suppress_processor final : public processor<windowed<K>, change<V>, windowed<K>, change<V>> {
+public:
+    suppress_processor(std::string buffer_store, std::int64_t grace_ms)
+        : _store_name(std::move(buffer_store)), _grace(grace_ms) {}
+
+    void init(processor_context<windowed<K>, change<V>>& context) override {
+        processor<windowed<K>, change<V>, windowed<K>, change<V>>::init(context);
+        _buffer.emplace(context.template get_key_value_store<windowed<K>, timestamped<V>>(_store_name));
+        // After a restore the buffer holds what was pending.
+        _buffer->for_each(std::nullopt, std::nullopt, [&](const windowed<K>& k, const timestamped<V>& v) {
+            _by_end.emplace(k.window.end_ms, k);
+            _observed = std::max(_observed, v.timestamp_ms);
+            return true;
+        });
+    }
+
+    void process(const record<windowed<K>, change<V>>& r) override {
+        _observed = std::max(_observed, r.timestamp);
+        if (r.key.window.end_ms + _grace <= _observed) {
+            // Already closed (a late update the aggregation still let
+            // through): Kafka Streams drops it too.
+            this->context().record_dropped();
+        } else if (r.value.new_value) {
+            if (!_buffer->get(r.key)) {
+                _by_end.emplace(r.key.window.end_ms, r.key);
+            }
+            _buffer->put(r.key, timestamped<V>{*r.value.new_value, r.timestamp});
+        }
+        emit_closed();
+    }
+
+private:
+    void emit_closed() {
+        while (!_by_end.empty() && _by_end.begin()->first + _grace <= _observed) {
+            auto node = _by_end.extract(_by_end.begin());
+            const auto& key = node.mapped();
+            if (auto v = _buffer->get(key)) {
+                _buffer->remove(key);
+                this->context().forward(
+                    record<windowed<K>, change<V>>{key, change<V>{std::move(v->value), std::nullopt}, v->timestamp_ms, {}});
+            }
+        }
+    }
+
+    std::string _store_name;
+    std::int64_t _grace;
+    std::optional<key_value_store<windowed<K>, timestamped<V>>> _buffer;
+    std::multimap<std::int64_t, windowed<K>> _by_end;
+    std::int64_t _observed = -1;
+};
+
+} // namespace eddy::operators
