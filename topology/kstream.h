@@ -111,7 +111,8 @@ void require_serde(graph_node& node, const serde_ref<T>& serde, const char* what
 template<typename K, typename V>
 std::string add_source(graph& g, const std::string& explicit_name, std::vector<std::string> topics,
     const serde_ref<K>& key_serde, const serde_ref<V>& value_serde,
-    std::shared_ptr<deserialization_exception_handler> handler, bool internal) {
+    std::shared_ptr<deserialization_exception_handler> handler, bool internal,
+    std::function<std::int64_t(const K&, const V&, std::int64_t)> extractor = {}, bool wall_clock = false) {
     graph_node node;
     node.name = g.name_or_new(explicit_name, "KSTREAM-SOURCE-");
     node.kind = node_kind::source;
@@ -119,8 +120,9 @@ std::string add_source(graph& g, const std::string& explicit_name, std::vector<s
     node.internal_topics = internal;
     require_serde(node, key_serde, "key");
     require_serde(node, value_serde, "value");
-    node.factory = [name = node.name, ks = key_serde, vs = value_serde, h = std::move(handler)] {
-        return std::make_unique<operators::internal::source_node<K, V>>(name, ks, vs, h);
+    node.factory = [name = node.name, ks = key_serde, vs = value_serde, h = std::move(handler),
+                       x = std::move(extractor), wall_clock] {
+        return std::make_unique<operators::internal::source_node<K, V>>(name, ks, vs, h, x, wall_clock);
     };
     auto name = node.name;
     g.add(std::move(node));

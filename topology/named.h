@@ -7,6 +7,8 @@
 //   s.filter(pred, eddy::named::as("keep-open-tasks"));
 //   s.to("out", eddy::produced<std::string, std::int64_t>::with(eddy::serdes::string{}, eddy::serdes::int64{}));
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -29,8 +31,16 @@ private:
     std::string _name;
 };
 
+// Where a record's event time comes from: extractor(key, value, the
+// record's own timestamp) -> milliseconds. None: the record's timestamp
+// (Kafka Streams' FailOnInvalidTimestamp without the failing: a negative
+// result drops the record, counted in dropped-records).
+template<typename K, typename V>
+using timestamp_extractor = std::function<std::int64_t(const K&, const V&, std::int64_t)>;
+
 // How a source reads: its serdes (the types' default serdes unless given),
-// its node name and, optionally, its own deserialization handler.
+// its node name and, optionally, its own deserialization handler and
+// timestamp extractor.
 template<typename K, typename V>
 class consumed {
 public:
@@ -55,16 +65,35 @@ public:
         return c;
     }
 
+    // Event time from a field of the value, say:
+    //   .with_timestamp_extractor([](const auto&, const Task& t, std::int64_t) { return t.due_ms(); })
+    consumed with_timestamp_extractor(timestamp_extractor<K, V> extractor) const {
+        consumed c(*this);
+        c._extractor = std::move(extractor);
+        return c;
+    }
+    // Event time = the task's wall clock when the record is processed
+    // (Kafka Streams' WallclockTimestampExtractor).
+    consumed with_wall_clock_time() const {
+        consumed c(*this);
+        c._wall_clock = true;
+        return c;
+    }
+
     const serde_ref<K>& key_serde() const noexcept { return _key_serde; }
     const serde_ref<V>& value_serde() const noexcept { return _value_serde; }
     const std::string& name() const noexcept { return _name; }
     const std::shared_ptr<deserialization_exception_handler>& handler() const noexcept { return _handler; }
+    const timestamp_extractor<K, V>& extractor() const noexcept { return _extractor; }
+    bool wall_clock_time() const noexcept { return _wall_clock; }
 
 private:
     serde_ref<K> _key_serde = default_serde_ref<K>();
     serde_ref<V> _value_serde = default_serde_ref<V>();
     std::string _name;
     std::shared_ptr<deserialization_exception_handler> _handler;
+    timestamp_extractor<K, V> _extractor;
+    bool _wall_clock = false;
 };
 
 // How a sink writes: its serdes (the types' default serdes unless given) and

@@ -36,7 +36,8 @@ public:
     template<typename K, typename V>
     kstream<K, V> stream(std::vector<std::string> topics, const consumed<K, V>& c = {}) {
         return kstream<K, V>(_graph, dsl::internal::add_source<K, V>(*_graph, c.name(), std::move(topics),
-                                         c.key_serde(), c.value_serde(), c.handler(), false));
+                                         c.key_serde(), c.value_serde(), c.handler(), false, c.extractor(),
+                                         c.wall_clock_time()));
     }
 
     // A table of `topic`: the latest value per key, a null value (a

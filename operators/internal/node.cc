@@ -1,6 +1,9 @@
 #include "operators/internal/node.h"
 
 #include <fmt/format.h>
+#include <spdlog/logger.h>
+
+#include "operators/log.h"
 
 #include "operators/internal/sink_node.h"
 #include "operators/internal/source_node.h"
@@ -18,6 +21,12 @@ void throw_unknown_child(std::string_view node, std::string_view child) {
 
 void throw_sink_error(const std::string& node, const std::string& topic, std::string_view what) {
     throw std::runtime_error(fmt::format("sink {} cannot write to topic {}: {}", node, topic, what));
+}
+
+void log_invalid_timestamp(const std::string& node, const raw_record& r, std::int64_t timestamp) {
+    static const auto logger = module_logger("eddy.operators");
+    logger->warn("record dropped for a negative timestamp node={} topic={} partition={} offset={} timestamp={}", node,
+        r.topic, r.partition, r.offset, timestamp);
 }
 
 void handle_deserialization_failure(task_context& task, deserialization_exception_handler& handler,

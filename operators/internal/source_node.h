@@ -4,6 +4,9 @@
 // serdes and hands them to its children. Bytes that do not deserialize go to
 // the deserialization exception handler, never on as default values.
 
+#include <algorithm>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,6 +18,9 @@
 #include "serde/serde.h"
 
 namespace eddy::operators::internal {
+
+// Logs a record whose event time came out negative (it is dropped).
+void log_invalid_timestamp(const std::string& node, const raw_record& r, std::int64_t timestamp);
 
 void handle_deserialization_failure(task_context& task, deserialization_exception_handler& handler,
     const std::string& node, const raw_record& r, std::string_view error_class, std::string_view message);
@@ -62,12 +68,17 @@ void encode_into(const serde_ref<T>& serde, const T& v, std::optional<std::strin
 template<typename K, typename V>
 class source_node final : public raw_node {
 public:
+    // `extractor`: the record's event time from its key and value (none:
+    // its timestamp); `wall_clock`: the task's wall clock instead.
     source_node(std::string name, serde_ref<K> key_serde, serde_ref<V> value_serde,
-        std::shared_ptr<deserialization_exception_handler> handler)
+        std::shared_ptr<deserialization_exception_handler> handler,
+        std::function<std::int64_t(const K&, const V&, std::int64_t)> extractor = {}, bool wall_clock = false)
         : raw_node(std::move(name))
         , _key_serde(std::move(key_serde))
         , _value_serde(std::move(value_serde))
-        , _handler(std::move(handler)) {}
+        , _handler(std::move(handler))
+        , _extractor(std::move(extractor))
+        , _wall_clock(wall_clock) {}
 
     void init(task_context& task) override {
         _task = &task;
@@ -88,6 +99,19 @@ public:
             handle_deserialization_failure(*_task, *_handler, name(), r, "eddy::serde_error", e.what());
             return;
         }
+        if (_wall_clock) {
+            rec->timestamp = _task->wall_clock_ms();
+        } else if (_extractor) {
+            rec->timestamp = _extractor(rec->key, rec->value, r.timestamp);
+        }
+        if (rec->timestamp < 0) {
+            log_invalid_timestamp(name(), r, rec->timestamp);
+            _task->dropped_records->fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+        // Stream time follows the event time the source settled on.
+        _task->record_timestamp_ms = rec->timestamp;
+        _task->stream_time_ms = std::max(_task->stream_time_ms, rec->timestamp);
         for (auto* child : _children) {
             child->process(*rec);
         }
@@ -97,6 +121,8 @@ private:
     serde_ref<K> _key_serde;
     serde_ref<V> _value_serde;
     std::shared_ptr<deserialization_exception_handler> _handler;
+    std::function<std::int64_t(const K&, const V&, std::int64_t)> _extractor;
+    bool _wall_clock = false;
     task_context* _task = nullptr;
     std::vector<typed_node<K, V>*> _children;
 };

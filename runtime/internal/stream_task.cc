@@ -109,7 +109,8 @@ void stream_task::process(operators::internal::raw_node& source, const raw_recor
     _context.metadata->topic.assign(r.topic);
     _context.metadata->partition = r.partition;
     _context.metadata->offset = r.offset;
-    _context.stream_time_ms = std::max(_context.stream_time_ms, r.timestamp);
+    // The source sets the record's event time and advances stream time
+    // (a timestamp extractor may pick another time than the record's).
     _context.record_timestamp_ms = r.timestamp;
     source.process_raw(r);
     _context.record_timestamp_ms = -1;

@@ -187,5 +187,42 @@ TEST(WindowTest, SuppressEmitsOnlyEachWindowsFinalResult) {
     EXPECT_EQ(driver.dropped_records(), 1);
 }
 
+// Event time from the value: the windows follow the extracted time, not the
+// record's; a negative time drops the record.
+TEST(WindowTest, ATimestampExtractorDecidesTheWindowsAndStreamTime) {
+    eddy::streams_builder builder;
+    builder
+        .stream<std::string, std::int64_t>("readings",
+            eddy::consumed<std::string, std::int64_t>().with_timestamp_extractor(
+                [](const std::string&, const std::int64_t& at, std::int64_t) { return at; }))
+        .group_by_key()
+        .windowed_by(eddy::time_windows::of_size_with_no_grace(10ms))
+        .count(eddy::materialized<std::string, std::int64_t>::as("per-window"))
+        .to_stream()
+        .map([](const eddy::windowed<std::string>& k, std::int64_t v) {
+            return eddy::key_value<std::string, std::int64_t>{eddy::to_string(k), v};
+        })
+        .to("out");
+    eddy::topology_test_driver driver(builder.build());
+    auto in = driver.create_input_topic<std::string, std::int64_t>("readings");
+    in.pipe_input("s", 25, 1'000'000); // the record's own time is ignored
+    in.pipe_input("s", 21, 0);
+    in.pipe_input("s", -1, 5); // no event time: dropped
+    in.pipe_input("s", 5, 2'000'000); // stream time is 25: [0, 10) is closed
+    auto out = driver.create_output_topic<std::string, std::int64_t>("out");
+    using kvs = std::vector<eddy::key_value<std::string, std::int64_t>>;
+    EXPECT_EQ(out.read_key_values_to_list(), (kvs{{"[s@20/30]", 1}, {"[s@20/30]", 2}}));
+    EXPECT_EQ(driver.dropped_records(), 2);
+}
+
+TEST(WindowTest, WallClockTimeUsesTheTasksClock) {
+    eddy::streams_builder builder;
+    builder.stream<std::string, std::string>("in", eddy::consumed<std::string, std::string>().with_wall_clock_time())
+        .to("out");
+    eddy::topology_test_driver driver(builder.build(), {}, 5'000);
+    driver.create_input_topic<std::string, std::string>("in").pipe_input("k", "v", 42);
+    EXPECT_EQ((driver.create_output_topic<std::string, std::string>("out").read_record().timestamp), 5'000);
+}
+
 } // namespace
 
