@@ -26,9 +26,15 @@ struct real_kafka {
         return std::string(env != nullptr ? env : "127.0.0.1:9092");
     }();
     const std::string& bootstrap_servers() const { return address; }
+    // Creates the topic and waits until the cluster's metadata shows it (a
+    // freshly started broker can lag behind its own CreateTopics answer).
     void create_topic(const std::string& topic, int partitions) const {
         eddy::admin_client admin({{"bootstrap.servers", address}});
         admin.create_topics({{topic, partitions, 1, {}}});
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (!admin.describe_topic(topic) && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
     }
 };
 inline real_kafka& broker() {

@@ -41,9 +41,14 @@ std::string stream_app() {
     return env != nullptr ? env : "tests/stream_app";
 }
 
+// Creates the topic and waits until the cluster's metadata shows it.
 void create_topic(const std::string& topic, int partitions) {
     eddy::admin_client admin({{"bootstrap.servers", bootstrap()}});
     admin.create_topics({{topic, partitions, 1, {}}});
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!admin.describe_topic(topic) && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
 }
 
 // Produces `n` records, values "v<i>x", at about `rate` records/s.

@@ -30,6 +30,9 @@ std::int64_t rss_bytes() {
 }
 
 TEST(MemoryBoundTest, SixtyFourStoresStayUnderTheSharedBudget) {
+#if defined(__SANITIZE_ADDRESS__)
+    GTEST_SKIP() << "AddressSanitizer's allocator keeps freed memory in quarantine: RSS says nothing of RocksDB here";
+#endif
     constexpr int stores = 64;
     constexpr int records = 1'000;
     constexpr std::uint64_t budget = 32ULL << 20;
