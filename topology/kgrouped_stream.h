@@ -29,6 +29,19 @@ namespace eddy {
 template<typename K, typename V>
 class time_windowed_kstream;
 
+// When a windowed aggregation emits: on every update (the default) or only
+// when a window closes.
+class emit_strategy {
+public:
+    static emit_strategy on_window_update() { return emit_strategy(false); }
+    static emit_strategy on_window_close() { return emit_strategy(true); }
+    bool on_close() const noexcept { return _on_close; }
+
+private:
+    explicit emit_strategy(bool on_close) : _on_close(on_close) {}
+    bool _on_close;
+};
+
 template<typename K, typename V>
 class kgrouped_stream {
 public:
@@ -95,6 +108,15 @@ public:
     time_windowed_kstream(kstream<K, V> stream, time_windows windows)
         : _stream(std::move(stream)), _windows(windows) {}
 
+    // on_window_close(): the aggregations emit each window's final result
+    // once, when it closes, instead of every update (Kafka Streams'
+    // EmitStrategy; the results suppress(until_window_closes) gives).
+    time_windowed_kstream emit_strategy(const eddy::emit_strategy& s) const {
+        auto w = *this;
+        w._emit_final = s.on_close();
+        return w;
+    }
+
     ktable<windowed<K>, std::int64_t> count(const materialized<K, std::int64_t>& m = {}, const named& n = {}) const {
         return aggregate_with<std::int64_t>(m, n, [](const K&, const V&, const std::optional<std::int64_t>& c) {
             return c.value_or(0) + 1;
@@ -149,7 +171,7 @@ private:
                 return std::make_unique<operators::window_aggregate_processor<K, V, VA, Fold>>(store, windows, fold);
             });
         serde_ref<VA> plain_value = m.value_serde();
-        return ktable<windowed<K>, VA>(_stream.graph(), name, store)
+        auto table = ktable<windowed<K>, VA>(_stream.graph(), name, store)
             .with_window_grace(_windows.grace_ms())
             .with_buffer_spec([key_serde, plain_value](const std::string& buffer) {
                 serde_ref<timestamped<VA>> values;
@@ -160,10 +182,12 @@ private:
                     stores::in_memory_key_value_store(buffer), key_serde, values)
                     .spec();
             });
+        return _emit_final ? table.suppress() : table;
     }
 
     kstream<K, V> _stream;
     time_windows _windows;
+    bool _emit_final = false;
 };
 
 // A table regrouped by ktable::group_by: its aggregations subtract each

@@ -187,6 +187,28 @@ TEST(WindowTest, SuppressEmitsOnlyEachWindowsFinalResult) {
     EXPECT_EQ(driver.dropped_records(), 1);
 }
 
+TEST(WindowTest, EmitOnWindowCloseGivesOnlyFinalResults) {
+    eddy::streams_builder builder;
+    builder.stream<std::string, std::string>("in")
+        .group_by_key()
+        .windowed_by(eddy::time_windows::of_size_with_no_grace(10ms))
+        .emit_strategy(eddy::emit_strategy::on_window_close())
+        .count()
+        .to_stream()
+        .map([](const eddy::windowed<std::string>& k, std::int64_t v) {
+            return eddy::key_value<std::string, std::int64_t>{eddy::to_string(k), v};
+        })
+        .to("out");
+    eddy::topology_test_driver driver(builder.build());
+    auto in = driver.create_input_topic<std::string, std::string>("in");
+    for (std::int64_t ts : {1, 2, 3, 12}) {
+        in.pipe_input("k", "v", ts);
+    }
+    auto out = driver.create_output_topic<std::string, std::int64_t>("out");
+    using kvs = std::vector<eddy::key_value<std::string, std::int64_t>>;
+    EXPECT_EQ(out.read_key_values_to_list(), (kvs{{"[k@0/10]", 3}})); // [10, 20) is still open
+}
+
 // Event time from the value: the windows follow the extracted time, not the
 // record's; a negative time drops the record.
 TEST(WindowTest, ATimestampExtractorDecidesTheWindowsAndStreamTime) {
