@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/queryable_window_store.h"
 #include "runtime/state_restore_listener.h"
 #include "statestore/queryable_store.h"
 #include "runtime/streams_config.h"
@@ -82,6 +83,13 @@ public:
                 for_each_local_store(name, fn);
             });
     }
+    // A windowed aggregation's store (windowed_by(...).count(...) and the
+    // like), for window fetches; store_error as store().
+    template<typename K, typename V>
+    queryable_window_store<K, V> window_store(const std::string& name) const {
+        return queryable_window_store<K, V>(store<windowed<K>, timestamped<V>>(name));
+    }
+
     // Calls fn with each local store of that name (one per task), while no
     // task can be closed.
     void for_each_local_store(

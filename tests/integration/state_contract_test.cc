@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <memory>
 #include <string>
@@ -195,6 +196,49 @@ TEST_P(StateContractTest, QueriesReadTheStoresOfEveryLocalTask) {
     EXPECT_EQ(counts.range("user-10", "user-11").size(), 2U);
     EXPECT_THAT(([&] { (void)app.store<std::string, std::string>("counts").get("user-3"); }),
         testing::ThrowsMessage<eddy::store_error>(testing::HasSubstr("store counts was asked for")));
+    ASSERT_TRUE(app.close(30s));
+}
+
+// Window fetches over the stores of every local task.
+TEST(WindowQueryTest, FetchesAKeysWindowsAndEveryKeysWindows) {
+    const auto in = unique("views");
+    broker().create_topic(in, 2);
+    std::vector<std::pair<std::optional<std::string>, std::optional<std::string>>> views;
+    for (int i = 0; i < 30; ++i) {
+        views.emplace_back(i % 3 == 0 ? "alice" : "bob", "/p");
+    }
+    // Record timestamps: the producer stamps them now; windows of 1 h hold them all.
+    produce(broker().bootstrap_servers(), in, views);
+    eddy::streams_builder builder;
+    builder.stream<std::string, std::string>(in)
+        .group_by_key()
+        .windowed_by(eddy::time_windows::of_size_with_no_grace(std::chrono::hours(1)))
+        .count(eddy::materialized<std::string, std::int64_t>::as("views-per-hour"));
+    temp_dir dir;
+    auto config = config_for(unique("window-query"));
+    config.set("state.dir", dir.path.string());
+    eddy::kafka_streams app(builder.build(), config);
+    app.start();
+    auto per_hour = app.window_store<std::string, std::int64_t>("views-per-hour");
+    ASSERT_TRUE(wait_for(
+        [&] {
+            auto all = per_hour.fetch_all(0, std::numeric_limits<std::int64_t>::max());
+            std::int64_t n = 0;
+            for (const auto& [w, count] : all) {
+                n += count;
+            }
+            return n == 30;
+        },
+        60s));
+    auto alice = per_hour.fetch("alice", 0, std::numeric_limits<std::int64_t>::max());
+    std::int64_t alice_views = 0;
+    for (const auto& [w, n] : alice) {
+        EXPECT_EQ(w.end_ms - w.start_ms, 3'600'000);
+        alice_views += n;
+    }
+    EXPECT_EQ(alice_views, 10);
+    EXPECT_TRUE(per_hour.fetch("alice", 0, 1000).empty()); // no window starts in 1970
+    EXPECT_TRUE(per_hour.fetch("carol", 0, std::numeric_limits<std::int64_t>::max()).empty());
     ASSERT_TRUE(app.close(30s));
 }
 
