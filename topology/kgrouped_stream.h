@@ -12,12 +12,14 @@
 //       .to_stream().to("word-counts");
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <type_traits>
 #include <utility>
 
 #include "operators/aggregate.h"
+#include "operators/passthrough.h"
 #include "operators/window.h"
 #include "operators/window_aggregate.h"
 #include "statestore/stores.h"
@@ -42,10 +44,24 @@ private:
     bool _on_close;
 };
 
+template<typename K, typename VA>
+class cogrouped_kstream;
+
 template<typename K, typename V>
 class kgrouped_stream {
 public:
     explicit kgrouped_stream(kstream<K, V> stream) : _stream(std::move(stream)) {}
+
+    // The start of a cogroup: this stream's records fold into an aggregate
+    // of VA with aggregator(key, value, aggregate) -> VA; add more grouped
+    // streams with cogroup(), then aggregate(initializer).
+    template<typename VA, typename F>
+        requires std::is_convertible_v<std::invoke_result_t<F&, const K&, const V&, const VA&>, VA>
+    cogrouped_kstream<K, VA> cogroup(F aggregator) const {
+        return cogrouped_kstream<K, VA>(_stream.graph()).cogroup(*this, std::move(aggregator));
+    }
+
+    const kstream<K, V>& stream() const noexcept { return _stream; }
 
     // Aggregations per key and time window.
     time_windowed_kstream<K, V> windowed_by(const time_windows& windows) const {
@@ -96,6 +112,74 @@ private:
     }
 
     kstream<K, V> _stream;
+};
+
+// Several grouped streams (same key type, co-partitioned) folding into one
+// aggregate per key, each with its own aggregator, in one store (Kafka
+// Streams' CogroupedKStream). The inputs' aggregators run in one task, so the
+// aggregate sees every input's records of a key in order.
+template<typename K, typename VA>
+class cogrouped_kstream {
+public:
+    explicit cogrouped_kstream(std::shared_ptr<dsl::internal::graph> graph) : _graph(std::move(graph)) {}
+
+    template<typename V, typename F>
+        requires std::is_convertible_v<std::invoke_result_t<F&, const K&, const V&, const VA&>, VA>
+    cogrouped_kstream& cogroup(const kgrouped_stream<K, V>& grouped, F aggregator) {
+        const auto parent = grouped.stream().node_name();
+        _inputs.push_back([parent, aggregator](dsl::internal::graph& g, const std::string& store,
+                              const std::function<VA()>& init, const std::string& name) {
+            auto fold = [aggregator](const K& k, const V& v, const VA& a) { return VA(aggregator(k, v, a)); };
+            dsl::internal::graph_node node;
+            node.name = name;
+            node.kind = dsl::internal::node_kind::processor;
+            node.parents = {parent};
+            node.stores = {store};
+            node.factory = operators::internal::processor_factory<K, V, K, change<VA>>(node.name, [store, init, fold] {
+                return std::make_unique<operators::aggregate_processor<K, V, VA, std::function<VA()>, decltype(fold)>>(
+                    store, init, fold);
+            });
+            g.add(std::move(node));
+        });
+        return *this;
+    }
+
+    // initializer() -> VA starts each key's aggregate.
+    template<typename I>
+        requires std::is_convertible_v<std::invoke_result_t<I&>, VA>
+    ktable<K, VA> aggregate(I initializer, const materialized<K, VA>& m = {}, const named& n = {}) const {
+        auto& g = *_graph;
+        const auto store = dsl::internal::store_name(m, [&] { return g.new_name("COGROUPKSTREAM-AGGREGATE-STATE-STORE-"); });
+        auto supplier = m.supplier() ? m.supplier() : stores::persistent_key_value_store(store);
+        auto builder = stores::key_value_store_builder<K, VA>(supplier, m.key_serde(), m.value_serde());
+        if (!m.logging()) {
+            builder = builder.with_logging_disabled();
+        }
+        g.add_store(builder.spec());
+        const std::function<VA()> init = [initializer]() mutable { return VA(initializer()); };
+        std::vector<std::string> aggregators;
+        for (const auto& add : _inputs) {
+            aggregators.push_back(g.new_name("COGROUPKSTREAM-AGGREGATE-"));
+            add(g, store, init, aggregators.back());
+        }
+        dsl::internal::graph_node merge;
+        merge.name = g.name_or_new(n.name(), "COGROUPKSTREAM-MERGE-");
+        merge.kind = dsl::internal::node_kind::processor;
+        merge.parents = aggregators;
+        dsl::internal::require_serde(merge, m.key_serde(), "key");
+        dsl::internal::require_serde(merge, m.value_serde(), "value");
+        merge.factory = operators::internal::processor_factory<K, change<VA>, K, change<VA>>(
+            merge.name, [] { return std::make_unique<operators::passthrough_processor<K, change<VA>>>(); });
+        auto name = merge.name;
+        g.add(std::move(merge));
+        return ktable<K, VA>(_graph, name, store);
+    }
+
+private:
+    std::shared_ptr<dsl::internal::graph> _graph;
+    std::vector<std::function<void(
+        dsl::internal::graph&, const std::string&, const std::function<VA()>&, const std::string&)>>
+        _inputs;
 };
 
 // A grouped stream cut into time windows: its aggregations keep one value per

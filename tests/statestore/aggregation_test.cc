@@ -202,6 +202,38 @@ TEST(AggregationTest, NullKeysAndValuesDoNotChangeTheAggregate) {
     EXPECT_EQ(out.read_key_values_to_list(), (std::vector<key_value<std::optional<std::string>, std::int64_t>>{{"k", 1}}));
 }
 
+// cogroup: two streams fold into one aggregate per key, each with its own
+// aggregator, in one store and one task.
+TEST(AggregationTest, CogroupFoldsSeveralStreamsIntoOneAggregate) {
+    eddy::streams_builder builder;
+    auto clicks = builder.stream<std::string, std::string>("clicks").group_by_key();
+    auto purchases = builder.stream<std::string, std::int64_t>("purchases").group_by_key();
+    clicks
+        .cogroup<std::string>([](const std::string&, const std::string& page, const std::string& agg) {
+            return agg + " c:" + page;
+        })
+        .cogroup(purchases, [](const std::string&, std::int64_t amount, const std::string& agg) {
+            return agg + " p:" + std::to_string(amount);
+        })
+        .aggregate([] { return std::string("|"); }, eddy::materialized<std::string, std::string>::as("activity"))
+        .to_stream()
+        .to("activity");
+    auto topology = builder.build();
+    EXPECT_EQ(topology.subtopology_count(), 1U); // the shared store keeps both inputs in one task
+
+    eddy::topology_test_driver driver(topology);
+    auto in_clicks = driver.create_input_topic<std::string, std::string>("clicks");
+    auto in_purchases = driver.create_input_topic<std::string, std::int64_t>("purchases");
+    in_clicks.pipe_input("alice", "/home");
+    in_purchases.pipe_input("alice", 30);
+    in_purchases.pipe_input("bob", 5);
+    in_clicks.pipe_input("alice", "/cart");
+    auto out = driver.create_output_topic<std::string, std::string>("activity");
+    EXPECT_EQ(out.read_key_values_to_list(), (string_kvs{{"alice", "| c:/home"}, {"alice", "| c:/home p:30"},
+                                                 {"bob", "| p:5"}, {"alice", "| c:/home p:30 c:/cart"}}));
+    EXPECT_EQ((driver.get_key_value_store<std::string, std::string>("activity").get("bob")), "| p:5");
+}
+
 // The processor API: a store declared on the builder and named where the
 // processor is added.
 class dedup final : public eddy::processor<std::string, std::string, std::string, std::string> {
