@@ -23,6 +23,25 @@ namespace eddy::operators {
 namespace internal {
 // Logs a dropped record of an aggregation (null key or value).
 void log_aggregate_skip(const std::string& node, const char* why, const std::optional<record_metadata>& where);
+
+// True (after logging and counting it) when the record has a null key or a
+// null value, which no aggregation takes.
+template<typename K, typename V, typename Context>
+bool drop_if_null(const record<K, V>& r, Context& context) {
+    const char* why = nullptr;
+    if constexpr (is_optional_v<K>) {
+        why = r.key ? why : "null key";
+    }
+    if constexpr (is_optional_v<V>) {
+        why = why != nullptr || r.value ? why : "null value";
+    }
+    if (why == nullptr) {
+        return false;
+    }
+    log_aggregate_skip(context.node_name(), why, context.record_metadata());
+    context.record_dropped();
+    return true;
+}
 } // namespace internal
 
 // Init() -> VA; Fold(key, value, aggregate) -> VA.
@@ -38,19 +57,8 @@ public:
     }
 
     void process(const record<K, V>& r) override {
-        if constexpr (is_optional_v<K>) {
-            if (!r.key) {
-                internal::log_aggregate_skip(this->context().node_name(), "null key", this->context().record_metadata());
-                this->context().record_dropped();
-                return;
-            }
-        }
-        if constexpr (is_optional_v<V>) {
-            if (!r.value) {
-                internal::log_aggregate_skip(this->context().node_name(), "null value", this->context().record_metadata());
-                this->context().record_dropped();
-                return;
-            }
+        if (internal::drop_if_null(r, this->context())) {
+            return;
         }
         std::optional<VA> old = _store->get(r.key);
         VA next = _fold(r.key, r.value, old ? *old : _init());
@@ -78,19 +86,8 @@ public:
     }
 
     void process(const record<K, V>& r) override {
-        if constexpr (is_optional_v<K>) {
-            if (!r.key) {
-                internal::log_aggregate_skip(this->context().node_name(), "null key", this->context().record_metadata());
-                this->context().record_dropped();
-                return;
-            }
-        }
-        if constexpr (is_optional_v<V>) {
-            if (!r.value) {
-                internal::log_aggregate_skip(this->context().node_name(), "null value", this->context().record_metadata());
-                this->context().record_dropped();
-                return;
-            }
+        if (internal::drop_if_null(r, this->context())) {
+            return;
         }
         std::optional<V> old = _store->get(r.key);
         V next = old ? _reduce(*old, r.value) : r.value;

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "operators/aggregate.h"
 #include "operators/change.h"
 #include "operators/processor.h"
 #include "operators/window.h"
@@ -25,7 +26,6 @@ namespace eddy::operators {
 namespace internal {
 void log_expired_window(const std::string& node, const std::optional<record_metadata>& where, std::int64_t timestamp,
     const window& w, std::int64_t expiration, std::int64_t stream_time);
-void log_aggregate_skip(const std::string& node, const char* why, const std::optional<record_metadata>& where);
 } // namespace internal
 
 // Fold(key, value, const std::optional<VA>& aggregate) -> VA.
@@ -42,19 +42,8 @@ public:
 
     void process(const record<K, V>& r) override {
         auto& ctx = this->context();
-        if constexpr (is_optional_v<K>) {
-            if (!r.key) {
-                internal::log_aggregate_skip(ctx.node_name(), "null key", ctx.record_metadata());
-                ctx.record_dropped();
-                return;
-            }
-        }
-        if constexpr (is_optional_v<V>) {
-            if (!r.value) {
-                internal::log_aggregate_skip(ctx.node_name(), "null value", ctx.record_metadata());
-                ctx.record_dropped();
-                return;
-            }
+        if (internal::drop_if_null(r, ctx)) {
+            return;
         }
         _observed = std::max(_observed, r.timestamp);
         const std::int64_t close = _observed - _windows.grace_ms();

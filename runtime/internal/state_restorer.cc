@@ -93,11 +93,6 @@ rd_kafka_t* state_restorer::consumer() {
 }
 
 changelog_offsets state_restorer::restore(
-    stream_task& task, const changelog_offsets& committed, std::int64_t* restored_records) {
-    return restore(std::vector<stream_task*>{&task}, committed, restored_records);
-}
-
-changelog_offsets state_restorer::restore(
     const std::vector<stream_task*>& tasks, const changelog_offsets& committed, std::int64_t* restored_records) {
     changelog_offsets result;
     auto* c = consumer();

@@ -45,14 +45,11 @@ public:
     state_restorer(const state_restorer&) = delete;
     state_restorer& operator=(const state_restorer&) = delete;
 
-    // Brings every logged store of `task` up to the end of its changelog
+    // Brings every logged store of `tasks` up to the end of its changelog
     // partition (a source-topic changelog up to its offset in `committed`,
-    // none: nothing to restore); returns, per changelog partition, the
-    // offset restored up to (the next offset to read).
-    changelog_offsets restore(
-        stream_task& task, const changelog_offsets& committed = {}, std::int64_t* restored_records = nullptr);
-    // The same for several tasks at once: their changelog partitions are
-    // read together.
+    // none: nothing to restore), reading all their partitions together;
+    // returns, per changelog partition, the offset restored up to (the next
+    // offset to read).
     changelog_offsets restore(const std::vector<stream_task*>& tasks, const changelog_offsets& committed = {},
         std::int64_t* restored_records = nullptr);
 
