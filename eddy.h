@@ -25,6 +25,7 @@
 #include "serde/serde.h"
 #include "serde/serdes.h"
 #include "statestore/key_value_store.h"
+#include "statestore/session_store.h"
 #include "statestore/store_error.h"
 #include "statestore/stores.h"
 #include "topology/kgrouped_stream.h"

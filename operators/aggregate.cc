@@ -16,12 +16,12 @@ void log_aggregate_skip(const std::string& node, const char* why, const std::opt
 }
 
 void log_expired_window(const std::string& node, const std::optional<record_metadata>& where, std::int64_t timestamp,
-    const window& w, std::int64_t expiration, std::int64_t stream_time) {
+    const window& w, std::int64_t expiration, std::int64_t stream_time, bool end_inclusive) {
     static const auto logger = module_logger("eddy.operators");
     logger->warn("record skipped for an expired window node={} topic={} partition={} offset={} timestamp={} "
-                 "window=[{},{}) expiration={} stream_time={}",
+                 "window=[{},{}{} expiration={} stream_time={}",
         node, where ? where->topic : "", where ? where->partition : -1, where ? where->offset : -1, timestamp,
-        w.start_ms, w.end_ms, expiration, stream_time);
+        w.start_ms, w.end_ms, end_inclusive ? "]" : ")", expiration, stream_time);
 }
 
 } // namespace eddy::operators::internal

@@ -47,6 +47,10 @@ public:
                 _by_end.emplace(r.key.window.end_ms, r.key);
             }
             _buffer->put(r.key, timestamped<V>{*r.value.new_value, r.timestamp});
+        } else if (_buffer->get(r.key)) {
+            // A delete (a session merged into another): nothing to emit for
+            // that window any more.
+            _buffer->remove(r.key);
         }
         emit_closed();
     }

@@ -8,6 +8,7 @@
 //
 //   auto windows = eddy::time_windows::of_size_and_grace(10s, 2s).advance_by(5s);
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <stdexcept>
@@ -89,6 +90,74 @@ private:
     std::int64_t _grace;
 };
 
+// Sliding windows, as Kafka Streams' SlidingWindows: windows of a fixed time
+// difference [start, start + difference], both ends inclusive, that exist
+// only where records are: each record makes the window that ends at it (its
+// left window) and, when a later record is within the difference, the one
+// that starts just after it (its right window), so every distinct set of
+// records within the difference has one window.
+//
+//   auto windows = eddy::sliding_windows::of_time_difference_and_grace(10s, 2s);
+class sliding_windows {
+public:
+    static sliding_windows of_time_difference_with_no_grace(std::chrono::milliseconds difference) {
+        return sliding_windows(difference.count(), 0);
+    }
+    static sliding_windows of_time_difference_and_grace(
+        std::chrono::milliseconds difference, std::chrono::milliseconds grace) {
+        return sliding_windows(difference.count(), grace.count());
+    }
+
+    std::int64_t time_difference_ms() const noexcept { return _difference; }
+    std::int64_t grace_ms() const noexcept { return _grace; }
+
+private:
+    sliding_windows(std::int64_t difference, std::int64_t grace) : _difference(difference), _grace(grace) {
+        if (_difference <= 0) {
+            throw std::invalid_argument("sliding_windows: the time difference must be positive, got "
+                + std::to_string(_difference) + " ms");
+        }
+        if (_grace < 0) {
+            throw std::invalid_argument("sliding_windows: the grace period cannot be negative");
+        }
+    }
+
+    std::int64_t _difference;
+    std::int64_t _grace;
+};
+
+// Session windows, as Kafka Streams' SessionWindows: a key's records closer
+// than the inactivity gap form one session [first, last] (both inclusive);
+// a record that falls within the gap of two sessions merges them.
+//
+//   auto sessions = eddy::session_windows::of_inactivity_gap_and_grace(5min, 30s);
+class session_windows {
+public:
+    static session_windows of_inactivity_gap_with_no_grace(std::chrono::milliseconds gap) {
+        return session_windows(gap.count(), 0);
+    }
+    static session_windows of_inactivity_gap_and_grace(std::chrono::milliseconds gap, std::chrono::milliseconds grace) {
+        return session_windows(gap.count(), grace.count());
+    }
+
+    std::int64_t inactivity_gap_ms() const noexcept { return _gap; }
+    std::int64_t grace_ms() const noexcept { return _grace; }
+
+private:
+    session_windows(std::int64_t gap, std::int64_t grace) : _gap(gap), _grace(grace) {
+        if (_gap <= 0) {
+            throw std::invalid_argument(
+                "session_windows: the inactivity gap must be positive, got " + std::to_string(_gap) + " ms");
+        }
+        if (_grace < 0) {
+            throw std::invalid_argument("session_windows: the grace period cannot be negative");
+        }
+    }
+
+    std::int64_t _gap;
+    std::int64_t _grace;
+};
+
 // A value with the timestamp of its latest update, as Kafka Streams keeps
 // aggregates (an update's output carries the larger of the record's and the
 // aggregate's timestamps).
@@ -136,6 +205,33 @@ struct time_windowed {
         }
         const auto start = internal::get_int64(bytes.substr(bytes.size() - 8));
         return {inner.deserialize(bytes.substr(0, bytes.size() - 8)), {start, start + window_size_ms}};
+    }
+};
+
+// Kafka Streams' SessionWindowedSerde (SessionKeySchema): the key's bytes,
+// then the session's end and its start, 8 big-endian bytes each. A store
+// keyed this way keeps a key's sessions in order of their end, so the
+// sessions ending at or after a time are one range scan.
+template<typename K>
+struct session_windowed {
+    using value_type = windowed<K>;
+    static constexpr std::string_view name = "session_windowed";
+    serde_ref<K> inner;
+
+    std::string serialize(const windowed<K>& w) const {
+        std::string out = inner.serialize(w.key);
+        internal::put_int64(out, w.window.end_ms);
+        internal::put_int64(out, w.window.start_ms);
+        return out;
+    }
+    windowed<K> deserialize(std::string_view bytes) const {
+        if (bytes.size() < 16) {
+            throw serde_error("session_windowed: expected at least 16 bytes, got " + std::to_string(bytes.size()));
+        }
+        const auto n = bytes.size() - 16;
+        const auto end = internal::get_int64(bytes.substr(n, 8));
+        const auto start = internal::get_int64(bytes.substr(n + 8));
+        return {inner.deserialize(bytes.substr(0, n)), {start, end}};
     }
 };
 

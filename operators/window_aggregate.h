@@ -25,7 +25,7 @@ namespace eddy::operators {
 
 namespace internal {
 void log_expired_window(const std::string& node, const std::optional<record_metadata>& where, std::int64_t timestamp,
-    const window& w, std::int64_t expiration, std::int64_t stream_time);
+    const window& w, std::int64_t expiration, std::int64_t stream_time, bool end_inclusive = false);
 } // namespace internal
 
 // Fold(key, value, const std::optional<VA>& aggregate) -> VA.

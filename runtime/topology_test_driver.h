@@ -27,6 +27,7 @@
 #include "runtime/streams_config.h"
 #include "serde/serde.h"
 #include "statestore/key_value_store.h"
+#include "statestore/session_store.h"
 #include "topology/topology.h"
 
 namespace eddy {
@@ -70,6 +71,12 @@ public:
     template<typename K, typename V>
     key_value_store<K, V> get_key_value_store(const std::string& name) {
         return key_value_store<K, V>::from(store_handle(name));
+    }
+    // The session store of a session-windowed aggregation (value type V, the
+    // aggregate), to read and write in a test.
+    template<typename K, typename V>
+    session_store<K, V> get_session_store(const std::string& name) {
+        return session_store<K, V>::from(store_handle(name));
     }
     // The names of the topology's stores.
     std::set<std::string> store_names() const;

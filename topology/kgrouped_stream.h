@@ -24,12 +24,17 @@
 #include "operators/window_aggregate.h"
 #include "statestore/stores.h"
 #include "topology/kstream.h"
+#include "topology/internal/windowed.h"
 #include "topology/ktable.h"
 
 namespace eddy {
 
 template<typename K, typename V>
 class time_windowed_kstream;
+template<typename K, typename V>
+class sliding_windowed_kstream;
+template<typename K, typename V>
+class session_windowed_kstream;
 
 // When a windowed aggregation emits: on every update (the default) or only
 // when a window closes.
@@ -66,6 +71,14 @@ public:
     // Aggregations per key and time window.
     time_windowed_kstream<K, V> windowed_by(const time_windows& windows) const {
         return time_windowed_kstream<K, V>(_stream, windows);
+    }
+    // ... per key and sliding window (topology/sliding_windowed_kstream.h).
+    sliding_windowed_kstream<K, V> windowed_by(const sliding_windows& windows) const {
+        return sliding_windowed_kstream<K, V>(_stream, windows);
+    }
+    // ... per key and session (topology/session_windowed_kstream.h).
+    session_windowed_kstream<K, V> windowed_by(const session_windows& windows) const {
+        return session_windowed_kstream<K, V>(_stream, windows);
     }
 
     // Records per key.
@@ -254,6 +267,7 @@ private:
             g, _stream.node_name(), store, store_m, n, prefix.c_str(), [store, windows, fold] {
                 return std::make_unique<operators::window_aggregate_processor<K, V, VA, Fold>>(store, windows, fold);
             });
+        dsl::internal::set_window_retention(g, store, _windows.size_ms() + _windows.grace_ms());
         serde_ref<VA> plain_value = m.value_serde();
         auto table = ktable<windowed<K>, VA>(_stream.graph(), name, store)
             .with_window_grace(_windows.grace_ms())
@@ -371,3 +385,7 @@ kgrouped_stream<K, V> kstream<K, V>::group_by_key(const G& g) const {
 }
 
 } // namespace eddy
+
+// The sliding and session windowed streams, after emit_strategy (they use it).
+#include "topology/session_windowed_kstream.h"
+#include "topology/sliding_windowed_kstream.h"

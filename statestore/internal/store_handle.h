@@ -6,6 +6,7 @@
 // the same commit as the task's output.
 
 #include <any>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -76,6 +77,11 @@ struct store_spec {
     bool logging = true;
     // Restores from this source topic instead of a changelog (logging off).
     std::string source_topic;
+    // A window store's retention (how long its windows are kept after stream
+    // time passes them), or -1 for a key-value store: the changelog is then
+    // created compact,delete with this retention plus
+    // windowstore.changelog.additional.retention.ms.
+    std::int64_t window_retention_ms = -1;
     std::function<std::unique_ptr<store_handle>()> make;
 };
 

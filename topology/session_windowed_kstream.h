@@ -1,0 +1,139 @@
+#pragma once
+
+// A grouped stream cut into session windows (Kafka Streams'
+// SessionWindowedKStream): a key's records closer than the inactivity gap
+// form one session [first, last]; the aggregations keep one value per key
+// and session in a session store (serdes::session_windowed keys: key bytes +
+// 8-byte end + 8-byte start), and a record that joins sessions deletes the
+// old ones downstream before emitting the merged one.
+//
+//   builder.stream<std::string, std::string>("clicks")
+//       .group_by_key()
+//       .windowed_by(eddy::session_windows::of_inactivity_gap_and_grace(5min, 30s))
+//       .count(eddy::materialized<std::string, std::int64_t>::as("visits"))
+//       .map_values([](std::int64_t n) { return std::optional<std::int64_t>(n); })
+//       .to_stream()   // a merged-away session: a tombstone
+//       .to("visits", eddy::produced<eddy::windowed<std::string>, std::optional<std::int64_t>>::with(
+//           eddy::serdes::session_windowed<std::string>{eddy::serdes::string{}},
+//           eddy::serdes::nullable<eddy::serdes::int64>{}));
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "operators/session_window_aggregate.h"
+#include "operators/window.h"
+#include "statestore/stores.h"
+#include "topology/internal/windowed.h"
+#include "topology/kgrouped_stream.h"
+#include "topology/kstream.h"
+#include "topology/ktable.h"
+
+namespace eddy {
+
+template<typename K, typename V>
+class session_windowed_kstream {
+public:
+    session_windowed_kstream(kstream<K, V> stream, session_windows windows)
+        : _stream(std::move(stream)), _windows(windows) {}
+
+    // on_window_close(): only each session's final result, once stream time
+    // has passed its end plus gap plus grace; merged-away sessions are never
+    // emitted.
+    session_windowed_kstream emit_strategy(const eddy::emit_strategy& s) const {
+        auto w = *this;
+        w._emit_final = s.on_close();
+        return w;
+    }
+
+    // Records per session; merged sessions add their counts.
+    ktable<windowed<K>, std::int64_t> count(const materialized<K, std::int64_t>& m = {}, const named& n = {}) const {
+        auto init = [] { return std::optional<std::int64_t>(0); };
+        auto merge = [](const K&, const std::optional<std::int64_t>& a, const std::int64_t& b) {
+            return std::optional<std::int64_t>(a.value_or(0) + b);
+        };
+        auto fold = [](const K&, const V&, const std::optional<std::int64_t>& c) { return c.value_or(0) + 1; };
+        return aggregate_with<std::int64_t>(m, n, init, merge, fold);
+    }
+
+    // reducer(aggregate, value) -> V; merged sessions reduce in time order.
+    template<typename F>
+        requires std::is_convertible_v<std::invoke_result_t<F&, const V&, const V&>, V>
+    ktable<windowed<K>, V> reduce(F reducer, const materialized<K, V>& m = {}, const named& n = {}) const {
+        auto init = [] { return std::optional<V>(); };
+        auto merge = [reducer](const K&, const std::optional<V>& a, const V& b) {
+            return std::optional<V>(a ? V(reducer(*a, b)) : b);
+        };
+        auto fold = [reducer](const K&, const V& v, const std::optional<V>& a) { return a ? V(reducer(*a, v)) : v; };
+        return aggregate_with<V>(m, n, init, merge, fold);
+    }
+
+    // initializer() -> VA, aggregator(key, value, aggregate) -> VA and
+    // merger(key, aggregate1, aggregate2) -> VA, which joins two sessions'
+    // aggregates (the earlier first).
+    template<typename I, typename F, typename M, typename VA = std::decay_t<std::invoke_result_t<I&>>>
+        requires std::is_convertible_v<std::invoke_result_t<F&, const K&, const V&, const VA&>, VA>
+        && std::is_convertible_v<std::invoke_result_t<M&, const K&, const VA&, const VA&>, VA>
+    ktable<windowed<K>, VA> aggregate(
+        I initializer, F aggregator, M merger, const materialized<K, VA>& m = {}, const named& n = {}) const {
+        auto init = [initializer]() mutable { return std::optional<VA>(VA(initializer())); };
+        auto merge = [merger](const K& k, const std::optional<VA>& a, const VA& b) mutable {
+            return std::optional<VA>(VA(merger(k, *a, b)));
+        };
+        auto fold = [aggregator](const K& k, const V& v, const std::optional<VA>& a) mutable {
+            return VA(aggregator(k, v, *a));
+        };
+        return aggregate_with<VA>(m, n, init, merge, fold);
+    }
+
+    const session_windows& windows() const noexcept { return _windows; }
+
+private:
+    template<typename VA, typename Init, typename Merge, typename Fold>
+    ktable<windowed<K>, VA> aggregate_with(
+        const materialized<K, VA>& m, const named& n, Init init, Merge merge, Fold fold) const {
+        auto& g = *_stream.graph();
+        const std::string prefix = "KSTREAM-AGGREGATE-";
+        const auto store = dsl::internal::store_name(m, [&] { return g.new_name(prefix + "STATE-STORE-"); });
+        serde_ref<windowed<K>> key_serde;
+        if (m.key_serde()) {
+            key_serde = serdes::session_windowed<K>{m.key_serde()};
+        }
+        auto store_m = materialized<windowed<K>, VA>::as(
+            m.supplier() ? m.supplier() : stores::persistent_key_value_store(store))
+                           .with_key_serde(key_serde)
+                           .with_value_serde(m.value_serde());
+        if (!m.logging()) {
+            store_m = store_m.with_logging_disabled();
+        }
+        const auto windows = _windows;
+        auto name = dsl::internal::add_stateful<windowed<K>, VA, K, V, windowed<K>, change<VA>>(
+            g, _stream.node_name(), store, store_m, n, prefix.c_str(), [store, windows, init, merge, fold] {
+                return std::make_unique<
+                    operators::session_window_aggregate_processor<K, V, VA, Init, Merge, Fold>>(
+                    store, windows, init, merge, fold);
+            });
+        dsl::internal::set_window_retention(g, store, 2 * _windows.inactivity_gap_ms() + _windows.grace_ms());
+        // A session closes once stream time is past its end plus gap plus
+        // grace (both ends inclusive): suppress closes at end + this.
+        // Merges delete rows, so the table may delete.
+        auto table = ktable<windowed<K>, VA>(_stream.graph(), name, store, true)
+                         .with_window_grace(_windows.inactivity_gap_ms() + _windows.grace_ms() + 1)
+                         .with_buffer_spec(dsl::internal::windowed_buffer_spec<K, VA>(key_serde, m.value_serde()));
+        if (!_emit_final) {
+            return table;
+        }
+        // Final results never delete: a merged-away session is not emitted.
+        auto final_results = table.suppress();
+        return ktable<windowed<K>, VA>(final_results.graph(), final_results.node_name(), "", false);
+    }
+
+    kstream<K, V> _stream;
+    session_windows _windows;
+    bool _emit_final = false;
+};
+
+} // namespace eddy
