@@ -130,4 +130,53 @@ std::optional<int> admin_client::partition_count(const std::string& topic) {
     return d ? std::optional<int>(d->partitions) : std::nullopt;
 }
 
+std::map<std::string, std::string> admin_client::topic_configs(const std::string& topic) {
+    std::array<char, 512> err{};
+    rd_kafka_ConfigResource_t* resource = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str());
+    rd_kafka_queue_t* queue = rd_kafka_queue_new(_impl->rk);
+    rd_kafka_AdminOptions_t* options = rd_kafka_AdminOptions_new(_impl->rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
+    rd_kafka_AdminOptions_set_request_timeout(options, static_cast<int>(_impl->timeout.count()), err.data(), err.size());
+    rd_kafka_DescribeConfigs(_impl->rk, &resource, 1, options, queue);
+    rd_kafka_event_t* event = rd_kafka_queue_poll(queue, static_cast<int>(_impl->timeout.count()) + 2000);
+    auto cleanup = [&] {
+        if (event != nullptr) {
+            rd_kafka_event_destroy(event);
+        }
+        rd_kafka_AdminOptions_destroy(options);
+        rd_kafka_queue_destroy(queue);
+        rd_kafka_ConfigResource_destroy(resource);
+    };
+    if (event == nullptr) {
+        cleanup();
+        throw kafka_error(RD_KAFKA_RESP_ERR__TIMED_OUT, fmt::format("describing the configs of topic {} on {}: no answer "
+                                                                    "within {} ms",
+                                                            topic, _impl->bootstrap, _impl->timeout.count()));
+    }
+    if (auto e = rd_kafka_event_error(event); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        std::string msg = fmt::format("describing the configs of topic {}: {}", topic, rd_kafka_event_error_string(event));
+        cleanup();
+        throw kafka_error(e, msg);
+    }
+    std::map<std::string, std::string> out;
+    std::size_t n = 0;
+    const auto* result = rd_kafka_event_DescribeConfigs_result(event);
+    const auto** resources = rd_kafka_DescribeConfigs_result_resources(result, &n);
+    for (std::size_t i = 0; i < n; ++i) {
+        if (auto e = rd_kafka_ConfigResource_error(resources[i]); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            const char* why = rd_kafka_ConfigResource_error_string(resources[i]);
+            std::string msg = fmt::format("describing the configs of topic {}: {}", topic, why ? why : "");
+            cleanup();
+            throw kafka_error(e, msg);
+        }
+        std::size_t count = 0;
+        const auto** entries = rd_kafka_ConfigResource_configs(resources[i], &count);
+        for (std::size_t j = 0; j < count; ++j) {
+            const char* value = rd_kafka_ConfigEntry_value(entries[j]);
+            out[rd_kafka_ConfigEntry_name(entries[j])] = value ? value : "";
+        }
+    }
+    cleanup();
+    return out;
+}
+
 } // namespace eddy

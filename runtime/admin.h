@@ -7,6 +7,7 @@
 //   eddy::admin_client admin(config);          // bootstrap.servers, security
 //   admin.create_topics({{"todo.task-events", 6, 1, {{"retention.ms", "604800000"}}}});
 //   auto partitions = admin.partition_count("todo.task-events"); // std::optional<int>
+//   auto policy = admin.topic_configs("todo.task-events").at("cleanup.policy");
 
 #include <chrono>
 #include <map>
@@ -51,6 +52,9 @@ public:
     std::map<std::string, topic_description> list_topics();
     std::optional<topic_description> describe_topic(const std::string& topic);
     std::optional<int> partition_count(const std::string& topic);
+    // The topic's configs as the broker reports them (defaults included),
+    // by name. Throws kafka_error naming the topic when it cannot be described.
+    std::map<std::string, std::string> topic_configs(const std::string& topic);
 
 private:
     struct impl;

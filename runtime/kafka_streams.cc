@@ -15,6 +15,7 @@
 
 #include "runtime/admin.h"
 #include "runtime/embedded_broker.h"
+#include "runtime/internal/changelog_config.h"
 #include "runtime/internal/client_config.h"
 #include "runtime/internal/log.h"
 #include "runtime/internal/stream_thread.h"
@@ -312,7 +313,8 @@ struct kafka_streams::impl {
             const auto sources = topo.source_topics(log.subtopology, settings.application_id);
             const int needed = partitions.at(sources.at(0));
             if (auto it = existing.find(log.name); it == existing.end()) {
-                to_create.push_back({log.name, needed, replication_factor(), {{"cleanup.policy", "compact"}}});
+                to_create.push_back({log.name, needed, replication_factor(), runtime::internal::changelog_configs(
+                    log.window_retention_ms, config.get_int("windowstore.changelog.additional.retention.ms", 86'400'000))});
             } else if (it->second.partitions != needed) {
                 throw config_error(fmt::format("changelog topic {} of store {} has {} partitions, the topology needs {}",
                     log.name, log.store, it->second.partitions, needed));

@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/queryable_session_store.h"
 #include "runtime/queryable_window_store.h"
 #include "runtime/state_restore_listener.h"
 #include "statestore/queryable_store.h"
@@ -88,6 +89,13 @@ public:
     template<typename K, typename V>
     queryable_window_store<K, V> window_store(const std::string& name) const {
         return queryable_window_store<K, V>(store<windowed<K>, timestamped<V>>(name));
+    }
+
+    // A session-windowed aggregation's store, for session fetches;
+    // store_error as store().
+    template<typename K, typename V>
+    queryable_session_store<K, V> session_store(const std::string& name) const {
+        return queryable_session_store<K, V>(store<windowed<K>, V>(name));
     }
 
     // Calls fn with each local store of that name (one per task), while no

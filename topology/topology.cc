@@ -244,7 +244,8 @@ std::vector<topology::changelog_topic> topology::changelog_topics(std::string_vi
     for (std::size_t sub = 0; sub < _stores_of.size(); ++sub) {
         for (const auto& name : _stores_of[sub]) {
             if (_stores.at(name).logging) {
-                out.push_back({fmt::format("{}-{}-changelog", application_id, name), name, static_cast<int>(sub)});
+                out.push_back({fmt::format("{}-{}-changelog", application_id, name), name, static_cast<int>(sub),
+                    _stores.at(name).window_retention_ms});
             }
         }
     }

@@ -9,6 +9,7 @@
 //   std::string text = topology.describe().to_string();     // Kafka Streams' format
 //   std::string graph = topology.describe().to_mermaid();
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -98,6 +99,8 @@ public:
         std::string name;
         std::string store;
         int subtopology = 0;
+        // A window store's retention (-1: a key-value store).
+        std::int64_t window_retention_ms = -1;
     };
     std::vector<changelog_topic> changelog_topics(std::string_view application_id) const;
     // The stores the tasks of `subtopology` keep.

@@ -19,6 +19,7 @@
 #include "runtime/admin.h"
 #include "runtime/kafka_streams.h"
 #include "serde/serdes.h"
+#include "statestore/store_error.h"
 #include "tests/integration/broker_fixture.h"
 #include "tests/integration/kafka_test_util.h"
 #include "topology/streams_builder.h"
@@ -241,6 +242,87 @@ TEST(WindowQueryTest, FetchesAKeysWindowsAndEveryKeysWindows) {
     EXPECT_TRUE(per_hour.fetch("carol", 0, std::numeric_limits<std::int64_t>::max()).empty());
     ASSERT_TRUE(app.close(30s));
 }
+
+// Session fetches over the stores of every local task; the event time comes
+// from the value, so the sessions do not depend on when the test runs.
+TEST(SessionQueryTest, FetchesAKeysSessionsAndFindsThoseInARange) {
+    const auto in = unique("visits");
+    broker().create_topic(in, 2);
+    produce(broker().bootstrap_servers(), in,
+        {{"alice", "1000"}, {"alice", "2000"}, {"alice", "10000"}, {"bob", "1000"}, {"alice", "6000"}});
+    eddy::streams_builder builder;
+    builder
+        .stream<std::string, std::string>(in, eddy::consumed<std::string, std::string>().with_timestamp_extractor(
+                                                  [](const std::string&, const std::string& v, std::int64_t) {
+                                                      return std::stoll(v);
+                                                  }))
+        .group_by_key()
+        .windowed_by(eddy::session_windows::of_inactivity_gap_and_grace(5s, 1h))
+        .count(eddy::materialized<std::string, std::int64_t>::as("visits"));
+    temp_dir dir;
+    auto config = config_for(unique("session-query"));
+    config.set("state.dir", dir.path.string());
+    eddy::kafka_streams app(builder.build(), config);
+    app.start();
+    auto visits = app.session_store<std::string, std::int64_t>("visits");
+    using sessions = std::vector<eddy::key_value<eddy::windowed<std::string>, std::int64_t>>;
+    // 6000 joins [1000, 2000] and [10000, 10000] into one session of four.
+    // (alice and bob may be in different partitions: wait for both.)
+    ASSERT_TRUE(wait_for(
+        [&] {
+            return visits.fetch("alice") == sessions{{{"alice", {1000, 10000}}, 4}}
+                && visits.fetch("bob") == sessions{{{"bob", {1000, 1000}}, 1}};
+        },
+        60s));
+    EXPECT_EQ(visits.find_sessions("alice", 0, 999), sessions{}); // starts after 999
+    EXPECT_EQ(visits.find_sessions("alice", 10001, 20000), sessions{}); // ends before 10001
+    EXPECT_EQ(visits.find_sessions("alice", 5000, 5000), (sessions{{{"alice", {1000, 10000}}, 4}}));
+    EXPECT_TRUE(visits.fetch("carol").empty());
+    auto wrong_type = [&] { return app.session_store<std::string, std::string>("visits").fetch("alice"); };
+    EXPECT_THROW(wrong_type(), eddy::store_error);
+    auto no_such_store = [&] { return app.session_store<std::string, std::int64_t>("nope"); };
+    EXPECT_THROW(no_such_store(), eddy::store_error);
+    ASSERT_TRUE(app.close(30s));
+}
+
+#ifdef EDDY_TEST_KAFKA
+// Window-store changelogs are compact,delete with the store's retention plus
+// windowstore.changelog.additional.retention.ms; a key-value store's stays
+// compacted (the embedded broker does not keep topic configs: real Kafka only).
+TEST(WindowChangelogTest, WindowStoreChangelogsAreCompactAndDeleteWithTheirRetention) {
+    const auto in = unique("events");
+    broker().create_topic(in, 1);
+    eddy::streams_builder builder;
+    auto grouped = builder.stream<std::string, std::string>(in).group_by_key();
+    grouped.windowed_by(eddy::time_windows::of_size_and_grace(1h, 10min))
+        .count(eddy::materialized<std::string, std::int64_t>::as("hourly"));
+    grouped.windowed_by(eddy::sliding_windows::of_time_difference_and_grace(10s, 5s))
+        .count(eddy::materialized<std::string, std::int64_t>::as("sliding"));
+    grouped.windowed_by(eddy::session_windows::of_inactivity_gap_and_grace(5s, 1s))
+        .count(eddy::materialized<std::string, std::int64_t>::as("sessions"));
+    grouped.count(eddy::materialized<std::string, std::int64_t>::as("totals"));
+    const auto app_id = unique("window-changelogs");
+    temp_dir dir;
+    auto config = config_for(app_id);
+    config.set("state.dir", dir.path.string());
+    config.set("windowstore.changelog.additional.retention.ms", "60000");
+    eddy::kafka_streams app(builder.build(), config);
+    app.start();
+    eddy::admin_client admin({{"bootstrap.servers", broker().bootstrap_servers()}});
+    auto configs = [&](const std::string& store) { return admin.topic_configs(app_id + "-" + store + "-changelog"); };
+    auto hourly = configs("hourly");
+    EXPECT_EQ(hourly.at("cleanup.policy"), "compact,delete");
+    EXPECT_EQ(hourly.at("retention.ms"), std::to_string(3'600'000 + 600'000 + 60'000)); // size + grace + additional
+    auto sliding = configs("sliding");
+    EXPECT_EQ(sliding.at("cleanup.policy"), "compact,delete");
+    EXPECT_EQ(sliding.at("retention.ms"), std::to_string(3 * 10'000 + 5'000 + 60'000));
+    auto session = configs("sessions");
+    EXPECT_EQ(session.at("cleanup.policy"), "compact,delete");
+    EXPECT_EQ(session.at("retention.ms"), std::to_string(2 * 5'000 + 1'000 + 60'000));
+    EXPECT_EQ(configs("totals").at("cleanup.policy"), "compact");
+    ASSERT_TRUE(app.close(30s));
+}
+#endif
 
 // A table read from a topic restores from that topic (no changelog of its
 // own), up to the committed offset; what follows is processed.
