@@ -38,19 +38,22 @@ public:
 
     void process(const record<windowed<K>, change<V>>& r) override {
         _observed = std::max(_observed, r.timestamp);
-        if (r.key.window.end_ms + _grace <= _observed) {
+        if (!r.value.new_value) {
+            // A delete (a session merged into another): nothing to emit for
+            // that window any more. A window already emitted cannot be taken
+            // back; its delete is no late record either.
+            if (_buffer->get(r.key)) {
+                _buffer->remove(r.key);
+            }
+        } else if (r.key.window.end_ms + _grace <= _observed) {
             // Already closed (a late update the aggregation still let
             // through): Kafka Streams drops it too.
             this->context().record_dropped();
-        } else if (r.value.new_value) {
+        } else {
             if (!_buffer->get(r.key)) {
                 _by_end.emplace(r.key.window.end_ms, r.key);
             }
             _buffer->put(r.key, timestamped<V>{*r.value.new_value, r.timestamp});
-        } else if (_buffer->get(r.key)) {
-            // A delete (a session merged into another): nothing to emit for
-            // that window any more.
-            _buffer->remove(r.key);
         }
         emit_closed();
     }

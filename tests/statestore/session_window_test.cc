@@ -177,6 +177,19 @@ TEST(SessionWindowTest, OnWindowCloseAsKafkaStreamsShouldHandleMultipleSessionsA
             {at("d", 0, gap_ms / 2), 2, gap_ms / 2}}));
 }
 
+// A session already emitted as final (closed at end + gap) that a record
+// still within grace of the merged session joins: the merged session is
+// emitted when it closes; the old one's delete is not a dropped record.
+TEST(SessionWindowTest, OnWindowCloseAClosedSessionCanStillBeMergedInto) {
+    eddy::topology_test_driver driver(sessions(eddy::session_windows::of_inactivity_gap_with_no_grace(10ms), true));
+    pipe(driver, {{"k", 0}, {"x", 11}}); // stream time 11: [0, 0] closes (0 < 11 - 10)
+    EXPECT_EQ(read_all(driver), (std::vector<out_record>{{at("k", 0, 0), 1, 0}}));
+    pipe(driver, {{"k", 10}}); // within the gap of [0, 0]: [0, 10] ends after 1, so it is taken
+    pipe(driver, {{"y", 21}}); // [0, 10] closes; x's [11, 11] not yet
+    EXPECT_EQ(read_all(driver), (std::vector<out_record>{{at("k", 0, 10), 2, 10}}));
+    EXPECT_EQ(driver.dropped_records(), 0);
+}
+
 TEST(SessionWindowTest, AMergeDeletesTheOldSessionFirstAsKafkaStreamsShouldImmediatelyForwardRemovedSessions) {
     eddy::topology_test_driver driver(sessions(eddy::session_windows::of_inactivity_gap_with_no_grace(5min), false));
     pipe(driver, {{"a", 0}, {"a", 5}});
