@@ -27,6 +27,7 @@
 #include "statestore/key_value_store.h"
 #include "statestore/store_error.h"
 #include "statestore/stores.h"
+#include "topology/global_ktable.h"
 #include "topology/kgrouped_stream.h"
 #include "topology/kstream.h"
 #include "topology/ktable.h"

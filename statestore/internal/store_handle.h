@@ -76,6 +76,9 @@ struct store_spec {
     bool logging = true;
     // Restores from this source topic instead of a changelog (logging off).
     std::string source_topic;
+    // A global table's store: one per instance, holding every partition of
+    // source_topic, which processors of every task may read.
+    bool global = false;
     std::function<std::unique_ptr<store_handle>()> make;
 };
 
