@@ -262,6 +262,12 @@ struct kafka_streams::impl {
             }
             partitions[topic] = it->second.partitions;
         }
+        for (const auto& g : topo.global_stores()) {
+            if (!existing.contains(g.topic)) {
+                throw config_error(fmt::format("source topic {} of global store {} does not exist on {}; create it first",
+                    g.topic, g.store, bootstrap));
+            }
+        }
         auto internal = topo.internal_topics(settings.application_id);
         // An internal topic takes the partition count of its writer's sources;
         // writers that read internal topics resolve after those.
