@@ -40,6 +40,12 @@ public:
 
     void set_change_listener(change_listener listener) { _on_change = std::move(listener); }
 
+    // A timestamped store (an aggregation's: value and timestamp) also reads
+    // as a store of plain values through this serde_ref<V>, which skips the
+    // timestamp; empty for other stores.
+    const std::any& plain_value_serde() const noexcept { return _plain_value_serde; }
+    void set_plain_value_serde(std::any serde) { _plain_value_serde = std::move(serde); }
+
     // A store that is the materialisation of a source topic (a table read
     // with streams_builder::table) needs no changelog of its own: it
     // restores from that topic, up to the committed offset.
@@ -67,6 +73,7 @@ private:
     std::any _value_serde;
     change_listener _on_change;
     std::string _source_topic;
+    std::any _plain_value_serde;
 };
 
 // How a topology makes one store for each of its tasks.

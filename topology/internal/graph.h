@@ -57,6 +57,15 @@ public:
 
     // A store the nodes that name it in graph_node::stores use.
     void add_store(statestore::internal::store_spec store) { _stores.push_back(std::move(store)); }
+    // The declared store `name`, or null.
+    statestore::internal::store_spec* find_store(const std::string& name) {
+        for (auto& s : _stores) {
+            if (s.name == name) {
+                return &s;
+            }
+        }
+        return nullptr;
+    }
     // Marks the store `name` as a global table's.
     void mark_store_global(const std::string& name) {
         for (auto& s : _stores) {
