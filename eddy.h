@@ -28,6 +28,7 @@
 #include "statestore/session_store.h"
 #include "statestore/store_error.h"
 #include "statestore/stores.h"
+#include "topology/global_ktable.h"
 #include "topology/kgrouped_stream.h"
 #include "topology/kstream.h"
 #include "topology/ktable.h"

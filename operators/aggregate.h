@@ -8,6 +8,8 @@
 // std::optional) does not change the aggregate: it is dropped and logged at
 // debug level.
 
+#include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,6 +18,7 @@
 #include "operators/change.h"
 #include "operators/log.h"
 #include "operators/processor.h"
+#include "operators/window.h"
 #include "serde/serde.h"
 
 namespace eddy::operators {
@@ -53,24 +56,32 @@ public:
 
     void init(processor_context<K, change<VA>>& context) override {
         processor<K, V, K, change<VA>>::init(context);
-        _store.emplace(context.template get_key_value_store<K, VA>(_store_name));
+        _store.emplace(context.template get_key_value_store<K, timestamped<VA>>(_store_name));
     }
 
+    // Kafka Streams' KStreamAggregate: the update is stamped with the larger
+    // of the record's and the aggregate's timestamps.
     void process(const record<K, V>& r) override {
         if (internal::drop_if_null(r, this->context())) {
             return;
         }
-        std::optional<VA> old = _store->get(r.key);
+        auto stored = _store->get(r.key);
+        std::optional<VA> old;
+        std::int64_t ts = r.timestamp;
+        if (stored) {
+            old = std::move(stored->value);
+            ts = std::max(ts, stored->timestamp_ms);
+        }
         VA next = _fold(r.key, r.value, old ? *old : _init());
-        _store->put(r.key, next);
-        this->context().forward(record<K, change<VA>>{r.key, change<VA>{std::move(next), std::move(old)}, r.timestamp, r.headers});
+        _store->put(r.key, timestamped<VA>{next, ts});
+        this->context().forward(record<K, change<VA>>{r.key, change<VA>{std::move(next), std::move(old)}, ts, r.headers});
     }
 
 private:
     std::string _store_name;
     Init _init;
     Fold _fold;
-    std::optional<key_value_store<K, VA>> _store;
+    std::optional<key_value_store<K, timestamped<VA>>> _store;
 };
 
 // reduce: the first value of a key is its aggregate; later ones fold in
@@ -82,23 +93,30 @@ public:
 
     void init(processor_context<K, change<V>>& context) override {
         processor<K, V, K, change<V>>::init(context);
-        _store.emplace(context.template get_key_value_store<K, V>(_store_name));
+        _store.emplace(context.template get_key_value_store<K, timestamped<V>>(_store_name));
     }
 
+    // Kafka Streams' KStreamReduce: stamped as KStreamAggregate.
     void process(const record<K, V>& r) override {
         if (internal::drop_if_null(r, this->context())) {
             return;
         }
-        std::optional<V> old = _store->get(r.key);
+        auto stored = _store->get(r.key);
+        std::optional<V> old;
+        std::int64_t ts = r.timestamp;
+        if (stored) {
+            old = std::move(stored->value);
+            ts = std::max(ts, stored->timestamp_ms);
+        }
         V next = old ? _reduce(*old, r.value) : r.value;
-        _store->put(r.key, next);
-        this->context().forward(record<K, change<V>>{r.key, change<V>{std::move(next), std::move(old)}, r.timestamp, r.headers});
+        _store->put(r.key, timestamped<V>{next, ts});
+        this->context().forward(record<K, change<V>>{r.key, change<V>{std::move(next), std::move(old)}, ts, r.headers});
     }
 
 private:
     std::string _store_name;
     Reduce _reduce;
-    std::optional<key_value_store<K, V>> _store;
+    std::optional<key_value_store<K, timestamped<V>>> _store;
 };
 
 // ktable::to_stream: each change's new value goes on as a stream record.

@@ -90,6 +90,10 @@ public:
         return _task->schedule(_node_name, interval, type, std::move(fn));
     }
 
+    // The task this context belongs to, for operators that hand a context
+    // of their own to user code (a table's value transformer).
+    operators::internal::task_context& task_internals() const noexcept { return *_task; }
+
     // Wiring, done once when a task is created.
     void add_child(std::string name, operators::internal::typed_node<KOut, VOut>* node) {
         _children.emplace_back(std::move(name), node);

@@ -5,6 +5,8 @@
 // table's changes, and the regrouping a table's group_by does for
 // aggregations that retract (the old value subtracted, the new one added).
 
+#include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -12,6 +14,7 @@
 
 #include "operators/change.h"
 #include "operators/processor.h"
+#include "operators/window.h"
 #include "serde/serde.h"
 
 namespace eddy {
@@ -203,11 +206,19 @@ public:
 
     void init(processor_context<K, change<VA>>& context) override {
         processor<K, change<V>, K, change<VA>>::init(context);
-        _store.emplace(context.template get_key_value_store<K, VA>(_store_name));
+        _store.emplace(context.template get_key_value_store<K, timestamped<VA>>(_store_name));
     }
 
+    // Kafka Streams' KTableAggregate: stamped with the larger of the
+    // record's and the aggregate's timestamps.
     void process(const record<K, change<V>>& r) override {
-        std::optional<VA> old = _store->get(r.key);
+        auto stored = _store->get(r.key);
+        std::optional<VA> old;
+        std::int64_t ts = r.timestamp;
+        if (stored) {
+            old = std::move(stored->value);
+            ts = std::max(ts, stored->timestamp_ms);
+        }
         VA agg = old ? *old : _init();
         if (r.value.old_value) {
             agg = _sub(r.key, *r.value.old_value, agg);
@@ -215,8 +226,8 @@ public:
         if (r.value.new_value) {
             agg = _add(r.key, *r.value.new_value, agg);
         }
-        _store->put(r.key, agg);
-        this->context().forward(record<K, change<VA>>{r.key, change<VA>{std::move(agg), std::move(old)}, r.timestamp, r.headers});
+        _store->put(r.key, timestamped<VA>{agg, ts});
+        this->context().forward(record<K, change<VA>>{r.key, change<VA>{std::move(agg), std::move(old)}, ts, r.headers});
     }
 
 private:
@@ -224,7 +235,7 @@ private:
     Init _init;
     Add _add;
     Sub _sub;
-    std::optional<key_value_store<K, VA>> _store;
+    std::optional<key_value_store<K, timestamped<VA>>> _store;
 };
 
 // A grouped table's reduce, as Kafka Streams': the first value of a key is
@@ -238,11 +249,18 @@ public:
 
     void init(processor_context<K, change<V>>& context) override {
         processor<K, change<V>, K, change<V>>::init(context);
-        _store.emplace(context.template get_key_value_store<K, V>(_store_name));
+        _store.emplace(context.template get_key_value_store<K, timestamped<V>>(_store_name));
     }
 
+    // Kafka Streams' KTableReduce: stamped as KTableAggregate.
     void process(const record<K, change<V>>& r) override {
-        std::optional<V> old = _store->get(r.key);
+        auto stored = _store->get(r.key);
+        std::optional<V> old;
+        std::int64_t ts = r.timestamp;
+        if (stored) {
+            old = std::move(stored->value);
+            ts = std::max(ts, stored->timestamp_ms);
+        }
         std::optional<V> agg = old;
         if (r.value.old_value && agg) {
             agg = _sub(*agg, *r.value.old_value);
@@ -253,15 +271,15 @@ public:
         if (!agg) {
             return; // a retraction of a key never added
         }
-        _store->put(r.key, *agg);
-        this->context().forward(record<K, change<V>>{r.key, change<V>{std::move(agg), std::move(old)}, r.timestamp, r.headers});
+        _store->put(r.key, timestamped<V>{*agg, ts});
+        this->context().forward(record<K, change<V>>{r.key, change<V>{std::move(agg), std::move(old)}, ts, r.headers});
     }
 
 private:
     std::string _store_name;
     Add _add;
     Sub _sub;
-    std::optional<key_value_store<K, V>> _store;
+    std::optional<key_value_store<K, timestamped<V>>> _store;
 };
 
 } // namespace operators

@@ -257,5 +257,28 @@ struct value_and_timestamp {
     }
 };
 
+// The plain value of a ValueAndTimestamp layout: reads skip the 8 bytes of
+// timestamp; writes (a test or a processor putting a plain value into an
+// aggregation's store) stamp it 0, which any record's timestamp outranks.
+template<typename V>
+struct value_without_timestamp {
+    using value_type = V;
+    static constexpr std::string_view name = "value_without_timestamp";
+    serde_ref<V> inner;
+
+    std::string serialize(const V& v) const {
+        std::string out;
+        internal::put_int64(out, 0);
+        out += inner.serialize(v);
+        return out;
+    }
+    V deserialize(std::string_view bytes) const {
+        if (bytes.size() < 8) {
+            throw serde_error("value_and_timestamp: expected at least 8 bytes, got " + std::to_string(bytes.size()));
+        }
+        return inner.deserialize(bytes.substr(8));
+    }
+};
+
 } // namespace serdes
 } // namespace eddy

@@ -17,6 +17,7 @@
 #include "runtime/embedded_broker.h"
 #include "runtime/internal/changelog_config.h"
 #include "runtime/internal/client_config.h"
+#include "runtime/internal/global_stream_thread.h"
 #include "runtime/internal/log.h"
 #include "runtime/internal/stream_thread.h"
 #include "runtime/kafka_error.h"
@@ -78,6 +79,8 @@ struct kafka_streams::impl {
     std::function<uncaught_response(const std::exception&)> handler;
     std::vector<std::unique_ptr<stream_thread>> threads;
     std::vector<std::unique_ptr<stream_thread>> retired;
+    // The global tables' thread, when the topology has global tables.
+    std::unique_ptr<runtime::internal::global_stream_thread> global;
 
     impl(topology t, streams_config c) : topo(std::move(t)), config(std::move(c)) {}
 
@@ -260,6 +263,12 @@ struct kafka_streams::impl {
             }
             partitions[topic] = it->second.partitions;
         }
+        for (const auto& g : topo.global_stores()) {
+            if (!existing.contains(g.topic)) {
+                throw config_error(fmt::format("source topic {} of global store {} does not exist on {}; create it first",
+                    g.topic, g.store, bootstrap));
+            }
+        }
         auto internal = topo.internal_topics(settings.application_id);
         // An internal topic takes the partition count of its writer's sources;
         // writers that read internal topics resolve after those.
@@ -366,6 +375,27 @@ void kafka_streams::start() {
     }
     _impl->prepare_topics();
     _impl->set_state(streams_state::rebalancing);
+    if (!_impl->topo.global_stores().empty()) {
+        // The global stores are whole before any stream thread processes.
+        auto global = std::make_unique<runtime::internal::global_stream_thread>(
+            _impl->topo, _impl->settings, [this](std::exception_ptr) {
+                _impl->set_state(streams_state::error);
+                std::scoped_lock lock(_impl->mutex);
+                for (auto& t : _impl->threads) {
+                    t->request_stop();
+                }
+            });
+        try {
+            global->initialize();
+        } catch (...) {
+            _impl->set_state(streams_state::error);
+            throw;
+        }
+        _impl->settings.global_stores = global->stores();
+        global->start();
+        std::scoped_lock lock(_impl->mutex);
+        _impl->global = std::move(global);
+    }
     std::vector<stream_thread*> started;
     {
         std::scoped_lock lock(_impl->mutex);
@@ -410,6 +440,17 @@ bool kafka_streams::close(std::chrono::milliseconds timeout) {
         t->join();
     }
     threads.clear();
+    // After the stream threads: their tasks read the global stores.
+    std::unique_ptr<runtime::internal::global_stream_thread> global;
+    {
+        std::scoped_lock lock(_impl->mutex);
+        global = std::move(_impl->global);
+    }
+    if (global) {
+        global->request_stop();
+        global->join();
+        global.reset();
+    }
     {
         std::scoped_lock lock(_impl->mutex);
         _impl->state = failed ? streams_state::error : streams_state::pending_shutdown;
@@ -442,6 +483,13 @@ void kafka_streams::check_store(const std::string& name) const {
 void kafka_streams::for_each_local_store(
     const std::string& name, const std::function<void(statestore::internal::store_handle&)>& fn) const {
     std::scoped_lock lock(_impl->mutex);
+    if (_impl->global) {
+        // A global store: this instance holds all of it, once.
+        if (auto it = _impl->global->stores()->find(name); it != _impl->global->stores()->end()) {
+            fn(*it->second);
+            return;
+        }
+    }
     for (const auto& t : _impl->threads) {
         t->for_each_store(name, fn);
     }

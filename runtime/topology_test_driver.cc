@@ -47,8 +47,24 @@ topology_test_driver::topology_test_driver(const topology& t, const streams_conf
         storage.state_dir = pattern;
     }
     storage.memory = statestore::internal::make_memory_budget(64ULL << 20);
+    if (auto globals = t.global_stores(); !globals.empty()) {
+        // The global tables' nodes as one task (its stores under "global"),
+        // made first: the other tasks' processors may read its stores.
+        _tasks.push_back(std::make_unique<runtime::internal::stream_task>(t.create_global_task_nodes(),
+            task_id{globals.front().subtopology, 0}, application_id, *_collector, [this] { return _wall_clock_ms; },
+            handler, storage, "global"));
+        auto shared = std::make_shared<std::map<std::string, statestore::internal::store_handle*, std::less<>>>();
+        for (const auto& g : globals) {
+            shared->emplace(g.store, _tasks.back()->stores().at(g.store));
+            _task_of_topic.emplace(g.topic, _tasks.back().get());
+        }
+        storage.global_stores = std::move(shared);
+    }
     for (std::size_t s = 0; s < t.subtopology_count(); ++s) {
         const int id = static_cast<int>(s);
+        if (t.is_global(id)) {
+            continue;
+        }
         _tasks.push_back(std::make_unique<runtime::internal::stream_task>(t, task_id{id, 0}, application_id,
             *_collector, [this] { return _wall_clock_ms; }, handler, storage));
         for (const auto& topic : t.source_topics(id, application_id)) {
@@ -58,7 +74,11 @@ topology_test_driver::topology_test_driver(const topology& t, const streams_conf
 }
 
 topology_test_driver::~topology_test_driver() {
-    _tasks.clear();
+    // Last made, first closed: the global task's stores outlive the tasks
+    // that read them.
+    while (!_tasks.empty()) {
+        _tasks.pop_back();
+    }
     if (!_temporary_state_dir.empty()) {
         std::error_code ignored;
         std::filesystem::remove_all(_temporary_state_dir, ignored);

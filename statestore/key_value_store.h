@@ -35,6 +35,10 @@ template<typename K, typename V>
 std::pair<serde_ref<K>, serde_ref<V>> serdes_of(store_handle& handle) {
     const auto* ks = std::any_cast<serde_ref<K>>(&handle.key_serde());
     const auto* vs = std::any_cast<serde_ref<V>>(&handle.value_serde());
+    if (vs == nullptr) {
+        // A timestamped store asked for its plain values.
+        vs = std::any_cast<serde_ref<V>>(&handle.plain_value_serde());
+    }
     if (ks == nullptr || vs == nullptr) {
         throw_store_type_mismatch(handle.name(), typeid(K).name(), typeid(V).name());
     }

@@ -23,6 +23,7 @@
 #include "operators/window.h"
 #include "operators/window_aggregate.h"
 #include "statestore/stores.h"
+#include "topology/internal/timestamped_store.h"
 #include "topology/kstream.h"
 #include "topology/internal/windowed.h"
 #include "topology/ktable.h"
@@ -119,8 +120,10 @@ private:
     ktable<K, VA> aggregate_with(const std::string& prefix, const materialized<K, VA>& m, const named& n, Make make) const {
         auto& g = *_stream.graph();
         const auto store = dsl::internal::store_name(m, [&] { return g.new_name(prefix + "STATE-STORE-"); });
-        auto name = dsl::internal::add_stateful<K, VA, K, V, K, change<VA>>(
-            g, _stream.node_name(), store, m, n, prefix.c_str(), [make, store] { return make(store); });
+        // Timestamped values (dsl::internal::timestamped_materialized).
+        auto name = dsl::internal::add_stateful<K, timestamped<VA>, K, V, K, change<VA>>(g, _stream.node_name(), store,
+            dsl::internal::timestamped_materialized(store, m), n, prefix.c_str(), [make, store] { return make(store); });
+        dsl::internal::add_plain_view(g, store, m.value_serde());
         return ktable<K, VA>(_stream.graph(), name, store);
     }
 
@@ -163,12 +166,14 @@ public:
     ktable<K, VA> aggregate(I initializer, const materialized<K, VA>& m = {}, const named& n = {}) const {
         auto& g = *_graph;
         const auto store = dsl::internal::store_name(m, [&] { return g.new_name("COGROUPKSTREAM-AGGREGATE-STATE-STORE-"); });
-        auto supplier = m.supplier() ? m.supplier() : stores::persistent_key_value_store(store);
-        auto builder = stores::key_value_store_builder<K, VA>(supplier, m.key_serde(), m.value_serde());
+        // Timestamped values (dsl::internal::timestamped_materialized).
+        const auto tm = dsl::internal::timestamped_materialized(store, m);
+        auto builder = stores::key_value_store_builder<K, timestamped<VA>>(tm.supplier(), tm.key_serde(), tm.value_serde());
         if (!m.logging()) {
             builder = builder.with_logging_disabled();
         }
         g.add_store(builder.spec());
+        dsl::internal::add_plain_view(g, store, m.value_serde());
         const std::function<VA()> init = [initializer]() mutable { return VA(initializer()); };
         std::vector<std::string> aggregators;
         for (const auto& add : _inputs) {
@@ -338,8 +343,11 @@ private:
     ktable<K, VA> aggregate_with(const std::string& prefix, const materialized<K, VA>& m, const named& n, Make make) const {
         auto& g = *_changes.graph();
         const auto store = dsl::internal::store_name(m, [&] { return g.new_name(prefix + "STATE-STORE-"); });
-        auto name = dsl::internal::add_stateful<K, VA, K, change<V>, K, change<VA>>(
-            g, _changes.node_name(), store, m, n, prefix.c_str(), [make, store] { return make(store); });
+        // Timestamped values (dsl::internal::timestamped_materialized).
+        auto name = dsl::internal::add_stateful<K, timestamped<VA>, K, change<V>, K, change<VA>>(g,
+            _changes.node_name(), store, dsl::internal::timestamped_materialized(store, m), n, prefix.c_str(),
+            [make, store] { return make(store); });
+        dsl::internal::add_plain_view(g, store, m.value_serde());
         return ktable<K, VA>(_changes.graph(), name, store);
     }
 

@@ -14,12 +14,15 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "operators/aggregate.h"
 #include "operators/change.h"
 #include "operators/internal/processor_node.h"
 #include "operators/suppress.h"
 #include "operators/table.h"
+#include "operators/table_transform_values.h"
+#include "operators/value_transformer.h"
 #include "operators/window.h"
 #include "statestore/stores.h"
 #include "topology/concepts.h"
@@ -156,6 +159,19 @@ public:
         return ktable<K, V2>(_graph, name, "", _may_delete);
     }
 
+    // Runs the value transformer `supplier()` makes (one per task) on each
+    // change: the new and the old value are both transformed (Kafka Streams'
+    // KTableTransformValues). `stores`: stores declared with
+    // streams_builder::add_state_store that the transformer uses (build()
+    // rejects one that is not declared, naming the node).
+    template<value_transformer_supplier<K, V> S>
+    auto transform_values(S supplier, const named& n = {}, std::vector<std::string> stores = {}) const;
+    // ... materialised in the store `m` names (queryable): the old value of a
+    // change is the one stored, so each change is transformed once.
+    template<value_transformer_supplier<K, V> S, typename VR>
+    ktable<K, VR> transform_values(
+        S supplier, const materialized<K, VR>& m, const named& n = {}, std::vector<std::string> stores = {}) const;
+
     // Regroups the rows by selector(key, value) -> key_value<KR, VR>, for an
     // aggregation that subtracts a row's old value and adds its new one. The
     // rows go through a repartition topic ("<application.id>-<name>-repartition",
@@ -235,6 +251,43 @@ std::string store_name(const materialized<K, V>& m, Gen generated) {
     return m.supplier() ? m.supplier().name() : generated();
 }
 } // namespace dsl::internal
+
+template<typename K, typename V>
+template<value_transformer_supplier<K, V> S>
+auto ktable<K, V>::transform_values(S supplier, const named& n, std::vector<std::string> stores) const {
+    using VR = typename std::invoke_result_t<S&>::element_type::value_out;
+    dsl::internal::graph_node node;
+    node.name = _graph->name_or_new(n.name(), "KTABLE-TRANSFORMVALUES-");
+    node.kind = dsl::internal::node_kind::processor;
+    node.parents = {_node};
+    node.stores = std::move(stores);
+    node.factory = operators::internal::processor_factory<K, change<V>, K, change<VR>>(node.name, [supplier]() mutable {
+        return std::make_unique<operators::table_transform_values_processor<K, V, VR>>(supplier(), std::string());
+    });
+    auto name = node.name;
+    _graph->add(std::move(node));
+    return ktable<K, VR>(_graph, name, "", _may_delete);
+}
+
+template<typename K, typename V>
+template<value_transformer_supplier<K, V> S, typename VR>
+ktable<K, VR> ktable<K, V>::transform_values(
+    S supplier, const materialized<K, VR>& m, const named& n, std::vector<std::string> stores) const {
+    static_assert(std::is_same_v<VR, typename std::invoke_result_t<S&>::element_type::value_out>,
+        "transform_values: the materialized value type must be what the transformer returns");
+    auto& g = *_graph;
+    const auto store = dsl::internal::store_name(m, [&] { return g.new_name("KTABLE-TRANSFORMVALUES-STATE-STORE-"); });
+    auto name = dsl::internal::add_stateful<K, VR, K, change<V>, K, change<VR>>(g, _node, store, m, n,
+        "KTABLE-TRANSFORMVALUES-", [supplier, store]() mutable {
+            return std::make_unique<operators::table_transform_values_processor<K, V, VR>>(supplier(), store);
+        });
+    for (auto& node : g.nodes_for_update()) {
+        if (node.name == name) {
+            node.stores.insert(node.stores.end(), stores.begin(), stores.end());
+        }
+    }
+    return ktable<K, VR>(_graph, name, store, _may_delete);
+}
 
 template<typename K, typename V>
 template<typename M>

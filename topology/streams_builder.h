@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "operators/internal/source_node.h"
+#include "topology/global_ktable.h"
 #include "topology/internal/graph.h"
 #include "statestore/stores.h"
 #include "topology/kgrouped_stream.h"
@@ -55,6 +56,32 @@ public:
             "KTABLE-SOURCE-", [store] { return std::make_unique<operators::table_source_processor<K, V>>(store); },
             m.logging() ? topic : std::string());
         return ktable<K, V>(_graph, name, store, true);
+    }
+
+    // A global table of `topic`: every instance holds all its partitions in
+    // the store `m` names (or one generated), restored to the end of the
+    // topic before any task processes and kept up to date while the app
+    // runs; a tombstone deletes the key. The topic is the store's changelog
+    // (no topic of its own) and no other source may read it. Processors of
+    // every task read the store by name (read only).
+    template<typename K, typename V>
+    global_ktable<K, V> global_table(const std::string& topic, const consumed<K, V>& c = {}, materialized<K, V> m = {}) {
+        const auto store = dsl::internal::store_name(m, [&] { return _graph->new_name(topic + "-STATE-STORE-"); });
+        const auto source = dsl::internal::add_source<K, nullable_t<V>>(
+            *_graph, c.name(), {topic}, c.key_serde(), nullable_serde_of(c.value_serde()), c.handler(), false);
+        for (auto& node : _graph->nodes_for_update()) {
+            if (node.name == source) {
+                node.global = true;
+            }
+        }
+        // The store keeps the topic's bytes: the source's serdes; never
+        // logged (the topic is its changelog).
+        m = m.with_key_serde(c.key_serde()).with_value_serde(c.value_serde()).with_logging_disabled();
+        dsl::internal::add_stateful<K, V, K, nullable_t<V>, K, change<V>>(*_graph, source, store, m, {},
+            "KTABLE-SOURCE-", [store] { return std::make_unique<operators::table_source_processor<K, V>>(store); },
+            topic);
+        _graph->mark_store_global(store);
+        return global_ktable<K, V>(_graph, topic, store);
     }
 
     // Declares a store for the processor API; processors name it in

@@ -69,6 +69,7 @@ std::vector<std::string> find_problems(
     }
     std::unordered_map<std::string, std::size_t> index;
     std::map<std::string, std::string> topic_owner;
+    std::set<std::string> global_sources;
     for (std::size_t i = 0; i < nodes.size(); ++i) {
         const auto& n = nodes[i];
         if (n.name.empty()) {
@@ -87,8 +88,12 @@ std::vector<std::string> find_problems(
                 if (t.empty()) {
                     problems.push_back(fmt::format("source {}: a topic name is empty", n.name));
                 } else if (auto [it, fresh] = topic_owner.emplace(t, n.name); !fresh) {
-                    problems.push_back(fmt::format(
-                        "source {}: topic {} is already read by source {}", n.name, t, it->second));
+                    const bool global = n.global || global_sources.contains(it->second);
+                    problems.push_back(fmt::format("source {}: topic {} is already read by source {}{}", n.name, t,
+                        it->second, global ? "; a global table needs a topic no other source reads" : ""));
+                }
+                if (n.global) {
+                    global_sources.insert(n.name);
                 }
             }
         }
@@ -140,6 +145,14 @@ topology::topology(std::vector<graph_node> nodes, std::vector<statestore::intern
     for (std::size_t i = 0; i < _nodes.size(); ++i) {
         index.emplace(_nodes[i].name, i);
     }
+    // A global store belongs to its global sub-topology alone: processors
+    // elsewhere that name it read it, and are not joined to it.
+    std::set<std::string> global_store_names;
+    for (const auto& s : stores) {
+        if (s.global) {
+            global_store_names.insert(s.name);
+        }
+    }
     disjoint_sets sets(_nodes.size());
     std::map<std::string, std::size_t> store_owner;
     for (std::size_t i = 0; i < _nodes.size(); ++i) {
@@ -147,6 +160,9 @@ topology::topology(std::vector<graph_node> nodes, std::vector<statestore::intern
             sets.unite(i, index.at(p));
         }
         for (const auto& s : _nodes[i].stores) {
+            if (global_store_names.contains(s)) {
+                continue;
+            }
             if (auto [it, fresh] = store_owner.emplace(s, i); !fresh) {
                 sets.unite(i, it->second);
             }
@@ -154,16 +170,35 @@ topology::topology(std::vector<graph_node> nodes, std::vector<statestore::intern
     }
     // Sub-topology ids follow the first-added node of each group, as Kafka
     // Streams numbers them.
+    std::set<std::size_t> global_roots;
+    for (std::size_t i = 0; i < _nodes.size(); ++i) {
+        if (_nodes[i].global) {
+            global_roots.insert(sets.root(i));
+        }
+    }
     std::map<std::size_t, int> id_of_root;
     for (std::size_t i = 0; i < _nodes.size(); ++i) {
         auto [it, fresh] = id_of_root.emplace(sets.root(i), static_cast<int>(_subtopologies.size()));
+        const bool global = global_roots.contains(sets.root(i));
         if (fresh) {
             _subtopologies.emplace_back();
             _source_topics.emplace_back();
             _stores_of.emplace_back();
+            _global.push_back(global);
         }
         _subtopologies[it->second].push_back(i);
-        _stores_of[it->second].insert(_nodes[i].stores.begin(), _nodes[i].stores.end());
+        for (const auto& s : _nodes[i].stores) {
+            if (global == global_store_names.contains(s)) {
+                _stores_of[it->second].insert(s);
+            }
+        }
+        if (global) {
+            if (_nodes[i].kind == node_kind::source) {
+                auto& topics = _global_topics[it->second];
+                topics.insert(topics.end(), _nodes[i].topics.begin(), _nodes[i].topics.end());
+            }
+            continue;
+        }
         if (_nodes[i].kind == node_kind::source) {
             for (const auto& t : _nodes[i].topics) {
                 _source_topics[it->second].emplace_back(t, _nodes[i].internal_topics);
@@ -257,8 +292,35 @@ std::vector<std::string> topology::stores_of(int subtopology) const {
     return {names.begin(), names.end()};
 }
 
-task_nodes topology::create_task_nodes(int subtopology, std::string_view application_id) const {
+std::vector<topology::global_store> topology::global_stores() const {
+    std::vector<global_store> out;
+    for (const auto& [sub, topics] : _global_topics) {
+        for (const auto& name : _stores_of.at(static_cast<std::size_t>(sub))) {
+            const auto& spec = _stores.at(name);
+            out.push_back({name, spec.source_topic.empty() ? topics.at(0) : spec.source_topic, sub});
+        }
+    }
+    return out;
+}
+
+task_nodes topology::create_global_task_nodes() const {
     task_nodes task;
+    for (const auto& [sub, topics] : _global_topics) {
+        add_task_nodes(task, sub, {});
+    }
+    return task;
+}
+
+task_nodes topology::create_task_nodes(int subtopology, std::string_view application_id) const {
+    if (is_global(subtopology)) {
+        throw std::logic_error(fmt::format("sub-topology {} is a global table's and makes no tasks", subtopology));
+    }
+    task_nodes task;
+    add_task_nodes(task, subtopology, application_id);
+    return task;
+}
+
+void topology::add_task_nodes(task_nodes& task, int subtopology, std::string_view application_id) const {
     for (const auto& name : _stores_of.at(static_cast<std::size_t>(subtopology))) {
         const auto& spec = _stores.at(name);
         task.stores.push_back(spec.make());
@@ -283,7 +345,6 @@ task_nodes topology::create_task_nodes(int subtopology, std::string_view applica
         made.emplace(spec.name, instance.get());
         task.nodes.push_back(std::move(instance));
     }
-    return task;
 }
 
 topology_description topology::describe() const {
@@ -319,7 +380,7 @@ topology_description topology::describe() const {
     for (std::size_t s = 0; s < _subtopologies.size(); ++s) {
         auto ids = _subtopologies[s];
         std::sort(ids.begin(), ids.end(), before);
-        topology_description::subtopology sub{static_cast<int>(s), {}};
+        topology_description::subtopology sub{static_cast<int>(s), _global[s], {}};
         for (auto i : ids) {
             const auto& n = _nodes[i];
             std::vector<std::size_t> parents;
@@ -339,7 +400,8 @@ topology_description topology::describe() const {
 std::string topology_description::to_string() const {
     std::string out = "Topologies:\n ";
     for (const auto& sub : _subtopologies) {
-        out += fmt::format("  Sub-topology: {}\n", sub.id);
+        out += sub.global ? fmt::format("  Sub-topology: {} for global store (will not generate tasks)\n", sub.id)
+                          : fmt::format("  Sub-topology: {}\n", sub.id);
         for (const auto& n : sub.nodes) {
             switch (n.kind) {
             case node_kind::source:
@@ -358,7 +420,10 @@ std::string topology_description::to_string() const {
                 break;
             }
         }
-        out += "\n";
+        // Kafka Streams ends a global store's block without a blank line.
+        if (!sub.global) {
+            out += "\n";
+        }
     }
     return out;
 }
@@ -380,7 +445,7 @@ std::string topology_description::to_mermaid() const {
         out += fmt::format("    {}[(\"{}\")]\n", id, topic);
     }
     for (const auto& sub : _subtopologies) {
-        out += fmt::format("    subgraph sub{}[\"Sub-topology: {}\"]\n", sub.id, sub.id);
+        out += fmt::format("    subgraph sub{}[\"Sub-topology: {}{}\"]\n", sub.id, sub.id, sub.global ? " (global store)" : "");
         for (const auto& n : sub.nodes) {
             out += fmt::format("        {}[\"{}\"]\n", node_id.at(n.name), n.name);
         }

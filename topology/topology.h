@@ -38,6 +38,8 @@ public:
     };
     struct subtopology {
         int id = 0;
+        // A global table's: read whole by every instance, no tasks.
+        bool global = false;
         // In Kafka Streams' order: largest downstream size first, then by name.
         std::vector<node> nodes;
     };
@@ -81,7 +83,22 @@ public:
         int reader_subtopology = 0;
     };
 
+    // Every sub-topology, the global ones included (they keep Kafka Streams'
+    // numbering, so task ids match describe()); a global one reads no topic
+    // here and makes no tasks.
     std::size_t subtopology_count() const noexcept { return _subtopologies.size(); }
+    bool is_global(int subtopology) const { return _global.at(static_cast<std::size_t>(subtopology)); }
+
+    // A global table's store and the topic it holds whole.
+    struct global_store {
+        std::string store;
+        std::string topic;
+        int subtopology = 0;
+    };
+    std::vector<global_store> global_stores() const;
+    // The nodes and stores of every global sub-topology, as one task that
+    // the global thread (or the test driver) runs.
+    task_nodes create_global_task_nodes() const;
     // The topics the sub-topology's sources read; internal topics get the
     // application id as prefix.
     std::vector<std::string> source_topics(int subtopology, std::string_view application_id = {}) const;
@@ -111,6 +128,8 @@ public:
     task_nodes create_task_nodes(int subtopology, std::string_view application_id = {}) const;
 
 private:
+    void add_task_nodes(task_nodes& task, int subtopology, std::string_view application_id) const;
+
     std::vector<dsl::internal::graph_node> _nodes;
     // Node indices per sub-topology, in the order they were added (parents
     // before children).
@@ -120,6 +139,10 @@ private:
     std::map<std::string, statestore::internal::store_spec> _stores;
     // Store names per sub-topology.
     std::vector<std::set<std::string>> _stores_of;
+    // Per sub-topology: whether it is a global table's.
+    std::vector<bool> _global;
+    // Per global sub-topology: the topics its source reads.
+    std::map<int, std::vector<std::string>> _global_topics;
 };
 
 } // namespace eddy

@@ -14,6 +14,11 @@ namespace operators::internal {
 
 statestore::internal::store_handle& task_context::store(std::string_view node, std::string_view name) const {
     auto it = stores.find(name);
+    if (it == stores.end() && global_stores) {
+        if (auto global = global_stores->find(name); global != global_stores->end()) {
+            return *global->second;
+        }
+    }
     if (it == stores.end()) {
         throw store_error(fmt::format("node {} asked for store {}, which task {} does not have (declare it with "
                                       "add_state_store and name it where the processor is added)",

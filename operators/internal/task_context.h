@@ -99,6 +99,9 @@ public:
     std::shared_ptr<std::atomic<std::int64_t>> dropped_records = std::make_shared<std::atomic<std::int64_t>>(0);
     // The task's stores by name.
     std::map<std::string, statestore::internal::store_handle*, std::less<>> stores;
+    // The instance's global stores (global tables), shared by every task and
+    // written only by the global thread; null when there are none.
+    std::shared_ptr<const std::map<std::string, statestore::internal::store_handle*, std::less<>>> global_stores;
 
     // The store `node` asked for; store_error naming both when the task has
     // no such store.

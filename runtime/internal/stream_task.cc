@@ -10,17 +10,25 @@ namespace eddy::runtime::internal {
 stream_task::stream_task(const topology& t, task_id id, std::string application_id, record_collector& collector,
     std::function<std::int64_t()> wall_clock_ms,
     std::shared_ptr<deserialization_exception_handler> deserialization_handler, task_storage storage)
-    : _nodes(t.create_task_nodes(id.subtopology, application_id)) {
+    : stream_task(t.create_task_nodes(id.subtopology, application_id), id, application_id, collector,
+          std::move(wall_clock_ms), std::move(deserialization_handler), std::move(storage), id.to_string()) {}
+
+stream_task::stream_task(task_nodes nodes, task_id id, std::string application_id, record_collector& collector,
+    std::function<std::int64_t()> wall_clock_ms,
+    std::shared_ptr<deserialization_exception_handler> deserialization_handler, task_storage storage,
+    const std::string& directory_name)
+    : _nodes(std::move(nodes)) {
     _context.application_id = std::move(application_id);
     _context.id = id;
     _context.collector = &collector;
     _context.wall_clock_ms = std::move(wall_clock_ms);
     _context.deserialization_handler = std::move(deserialization_handler);
+    _context.global_stores = storage.global_stores;
     if (!_nodes.stores.empty()) {
         if (storage.state_dir.empty()) {
             throw std::invalid_argument(fmt::format("task {} keeps stores but has no state directory", id.to_string()));
         }
-        _directory = storage.state_dir / id.to_string();
+        _directory = storage.state_dir / directory_name;
         std::filesystem::create_directories(_directory);
     }
     _storage = storage;

@@ -24,6 +24,8 @@ namespace eddy::runtime::internal {
 struct task_storage {
     std::filesystem::path state_dir;
     std::shared_ptr<statestore::internal::memory_budget> memory;
+    // The instance's global stores, which the task's processors may read.
+    std::shared_ptr<const std::map<std::string, statestore::internal::store_handle*, std::less<>>> global_stores;
 };
 
 // One store's changelog partition in a task.
@@ -44,6 +46,12 @@ public:
     stream_task(const topology& t, task_id id, std::string application_id, record_collector& collector,
         std::function<std::int64_t()> wall_clock_ms,
         std::shared_ptr<deserialization_exception_handler> deserialization_handler, task_storage storage = {});
+    // A task of nodes made elsewhere (the global tables'), its stores under
+    // `state_dir`/`directory_name`.
+    stream_task(task_nodes nodes, task_id id, std::string application_id, record_collector& collector,
+        std::function<std::int64_t()> wall_clock_ms,
+        std::shared_ptr<deserialization_exception_handler> deserialization_handler, task_storage storage,
+        const std::string& directory_name);
     ~stream_task();
     stream_task(const stream_task&) = delete;
     stream_task& operator=(const stream_task&) = delete;

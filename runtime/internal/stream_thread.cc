@@ -306,7 +306,7 @@ struct stream_thread::impl : record_collector {
             if (sub && !tasks.contains(id) && !fresh.contains(id)) {
                 fresh.emplace(id, std::make_unique<stream_task>(*topo, id, settings.application_id, *this,
                                       wall_clock_now_ms, settings.deserialization_handler,
-                                      task_storage{settings.state_dir / settings.application_id, settings.store_memory}));
+                                      task_storage{settings.state_dir / settings.application_id, settings.store_memory, settings.global_stores}));
             }
         }
         std::vector<stream_task*> made;
@@ -785,7 +785,9 @@ stream_thread::stream_thread(int index, const topology& t, const thread_settings
     _impl->batch_consume = !settings.exactly_once && settings.max_task_idle.count() == 0;
     for (std::size_t s = 0; s < t.subtopology_count(); ++s) {
         _impl->has_stores = _impl->has_stores || !t.stores_of(static_cast<int>(s)).empty();
-        _impl->batch_consume = _impl->batch_consume && t.source_topics(static_cast<int>(s)).size() == 1;
+        // A global sub-topology reads nothing here (the global thread does).
+        _impl->batch_consume = _impl->batch_consume
+            && (t.is_global(static_cast<int>(s)) || t.source_topics(static_cast<int>(s)).size() == 1);
     }
 
     auto producer_settings = settings.producer_settings;

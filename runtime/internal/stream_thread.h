@@ -44,6 +44,8 @@ struct thread_settings {
     std::filesystem::path state_dir;
     std::shared_ptr<statestore::internal::memory_budget> store_memory;
     std::shared_ptr<state_restore_listener> restore_listener;
+    // The global thread's stores, which every task's processors may read.
+    std::shared_ptr<const std::map<std::string, statestore::internal::store_handle*, std::less<>>> global_stores;
 };
 
 enum class thread_state { created, starting, rebalancing, running, pending_shutdown, dead };

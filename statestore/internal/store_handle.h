@@ -41,6 +41,12 @@ public:
 
     void set_change_listener(change_listener listener) { _on_change = std::move(listener); }
 
+    // A timestamped store (an aggregation's: value and timestamp) also reads
+    // as a store of plain values through this serde_ref<V>, which skips the
+    // timestamp; empty for other stores.
+    const std::any& plain_value_serde() const noexcept { return _plain_value_serde; }
+    void set_plain_value_serde(std::any serde) { _plain_value_serde = std::move(serde); }
+
     // A store that is the materialisation of a source topic (a table read
     // with streams_builder::table) needs no changelog of its own: it
     // restores from that topic, up to the committed offset.
@@ -68,6 +74,7 @@ private:
     std::any _value_serde;
     change_listener _on_change;
     std::string _source_topic;
+    std::any _plain_value_serde;
 };
 
 // How a topology makes one store for each of its tasks.
@@ -82,6 +89,9 @@ struct store_spec {
     // created compact,delete with this retention plus
     // windowstore.changelog.additional.retention.ms.
     std::int64_t window_retention_ms = -1;
+    // A global table's store: one per instance, holding every partition of
+    // source_topic, which processors of every task may read.
+    bool global = false;
     std::function<std::unique_ptr<store_handle>()> make;
 };
 

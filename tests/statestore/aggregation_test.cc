@@ -71,9 +71,14 @@ TEST(AggregationTest, CountsPerKeyIntoAStoreBackedByAChangelog) {
     EXPECT_EQ(out.read_key_values_to_list(), (count_kvs{{"alice", 1}, {"bob", 1}, {"alice", 2}, {"alice", 3}}));
     EXPECT_EQ((driver.get_key_value_store<std::string, std::int64_t>("clicks-per-user").get("alice")), 3);
 
-    // Every update is logged, keyed and serialised as in the store.
-    auto changelog = driver.create_output_topic<std::string, std::int64_t>("clicker-clicks-per-user-changelog");
-    EXPECT_EQ(changelog.read_key_values_to_list(), (count_kvs{{"alice", 1}, {"bob", 1}, {"alice", 2}, {"alice", 3}}));
+    // Every update is logged, keyed and serialised as in the store (the
+    // value with its timestamp, Kafka Streams' ValueAndTimestamp layout).
+    auto changelog = driver.create_output_topic<std::string, eddy::timestamped<std::int64_t>>(
+        "clicker-clicks-per-user-changelog", eddy::serdes::string{},
+        eddy::serdes::value_and_timestamp<std::int64_t>{eddy::serdes::int64{}});
+    EXPECT_EQ(changelog.read_key_values_to_list(),
+        (std::vector<key_value<std::string, eddy::timestamped<std::int64_t>>>{
+            {"alice", {1, 0}}, {"bob", {1, 0}}, {"alice", {2, 0}}, {"alice", {3, 0}}}));
 }
 
 TEST(AggregationTest, LoggingDisabledWritesNoChangelog) {

@@ -28,6 +28,9 @@ struct graph_node {
     // The topics are internal (a repartition topic): each is named
     // "<application.id>-<topic>" when the topology runs.
     bool internal_topics = false;
+    // A global table's source: its sub-topology is read whole by every
+    // instance's global thread and makes no tasks.
+    bool global = false;
     // The partition count an internal topic a sink writes is created with;
     // 0: the largest partition count of the sink's sub-topology's sources.
     int partitions = 0;
@@ -49,10 +52,28 @@ public:
 
     graph_node& add(graph_node node);
     const std::vector<graph_node>& nodes() const noexcept { return _nodes; }
+    std::vector<graph_node>& nodes_for_update() noexcept { return _nodes; }
     std::vector<graph_node> take_nodes() { return std::move(_nodes); }
 
     // A store the nodes that name it in graph_node::stores use.
     void add_store(statestore::internal::store_spec store) { _stores.push_back(std::move(store)); }
+    // The declared store `name`, or null.
+    statestore::internal::store_spec* find_store(const std::string& name) {
+        for (auto& s : _stores) {
+            if (s.name == name) {
+                return &s;
+            }
+        }
+        return nullptr;
+    }
+    // Marks the store `name` as a global table's.
+    void mark_store_global(const std::string& name) {
+        for (auto& s : _stores) {
+            if (s.name == name) {
+                s.global = true;
+            }
+        }
+    }
     std::vector<statestore::internal::store_spec> take_stores() { return std::move(_stores); }
     // The store added under `name`, or null.
     statestore::internal::store_spec* find_store(const std::string& name) {

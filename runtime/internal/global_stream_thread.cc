@@ -1,0 +1,429 @@
+#include "runtime/internal/global_stream_thread.h"
+
+#include <algorithm>
+#include <chrono>
+#include <vector>
+
+#include <fmt/format.h>
+#include <librdkafka/rdkafka.h>
+
+#include "runtime/internal/client_config.h"
+#include "runtime/internal/log.h"
+#include "runtime/internal/state_restorer.h"
+#include "runtime/internal/stream_task.h"
+#include "runtime/kafka_error.h"
+#include "runtime/streams_config.h"
+
+namespace eddy::runtime::internal {
+namespace {
+
+using clock = std::chrono::steady_clock;
+using message_ptr = std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)>;
+
+// Updates written into a store at once while restoring.
+constexpr std::size_t batch_size = 10'000;
+// A restore that gets no record and no end of partition for this long has
+// lost its broker.
+constexpr auto restore_stall_limit = std::chrono::seconds(60);
+
+std::int64_t wall_clock_now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// The global tables' nodes write nothing: a record sent here (by a
+// dead-letter handler, say) is logged and dropped.
+class no_output_collector final : public record_collector {
+public:
+    void send(const raw_record& r) override {
+        logger()->error("the global thread writes no records, record dropped topic={} partition={}", r.topic,
+            r.partition);
+    }
+};
+
+class partition_list {
+public:
+    partition_list() : _list(rd_kafka_topic_partition_list_new(8)) {}
+    ~partition_list() { rd_kafka_topic_partition_list_destroy(_list); }
+    partition_list(const partition_list&) = delete;
+    partition_list& operator=(const partition_list&) = delete;
+    void add(const std::string& topic, std::int32_t partition, std::int64_t offset) {
+        rd_kafka_topic_partition_list_add(_list, topic.c_str(), partition)->offset = offset;
+    }
+    rd_kafka_topic_partition_list_t* get() const noexcept { return _list; }
+
+private:
+    rd_kafka_topic_partition_list_t* _list;
+};
+
+void fill_raw_record(const rd_kafka_message_t* m, raw_record& r) {
+    r.topic.assign(rd_kafka_topic_name(m->rkt));
+    r.partition = m->partition;
+    r.offset = m->offset;
+    rd_kafka_timestamp_type_t type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
+    r.timestamp = rd_kafka_message_timestamp(m, &type);
+    auto assign = [](std::optional<std::string>& to, const void* bytes, std::size_t size) {
+        if (bytes == nullptr) {
+            to.reset();
+        } else {
+            to.emplace(static_cast<const char*>(bytes), size);
+        }
+    };
+    assign(r.key, m->key, m->key_len);
+    assign(r.value, m->payload, m->len);
+    r.headers = {};
+    rd_kafka_headers_t* hdrs = nullptr;
+    if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        const char* name = nullptr;
+        const void* value = nullptr;
+        std::size_t size = 0;
+        for (std::size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
+             ++i) {
+            r.headers.add(name,
+                value == nullptr ? std::nullopt
+                                 : std::optional<std::string>(std::string(static_cast<const char*>(value), size)));
+        }
+    }
+}
+
+} // namespace
+
+struct global_stream_thread::impl {
+    const topology* topo = nullptr;
+    thread_settings settings;
+    no_output_collector collector;
+    rd_kafka_t* consumer = nullptr;
+    std::unique_ptr<stream_task> task;
+    // Per global topic: its store and the source node that reads it.
+    struct table {
+        statestore::internal::store_handle* store = nullptr;
+        operators::internal::raw_node* source = nullptr;
+    };
+    std::map<std::string, table, std::less<>> tables;
+    // The next offset to read per partition: what the stores hold.
+    changelog_offsets positions;
+    bool unsaved = false;
+    clock::time_point last_checkpoint = clock::now();
+
+    ~impl() { close(); }
+
+    void checkpoint() {
+        task->flush_stores();
+        write_checkpoint(task->directory(), positions);
+        unsaved = false;
+        last_checkpoint = clock::now();
+    }
+
+    void close() {
+        if (task) {
+            task->close();
+            task.reset();
+        }
+        if (consumer != nullptr) {
+            rd_kafka_consumer_close(consumer);
+            rd_kafka_destroy(consumer);
+            consumer = nullptr;
+        }
+    }
+
+    int partition_count(const std::string& topic, const std::string& store) const {
+        rd_kafka_topic_t* rkt = rd_kafka_topic_new(consumer, topic.c_str(), nullptr);
+        const rd_kafka_metadata_t* md = nullptr;
+        auto err = rd_kafka_metadata(consumer, 0, rkt, &md, 10'000);
+        rd_kafka_topic_destroy(rkt);
+        if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            throw kafka_error(err, fmt::format("cannot read the metadata of topic {} (global store {}): {}", topic,
+                                       store, rd_kafka_err2str(err)));
+        }
+        int n = 0;
+        if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            n = md->topics[0].partition_cnt;
+        }
+        rd_kafka_metadata_destroy(md);
+        if (n == 0) {
+            throw config_error(fmt::format(
+                "source topic {} of global store {} does not exist; create it first", topic, store));
+        }
+        return n;
+    }
+
+    // Reads every partition from its start to the end found at the start,
+    // writing the bytes straight into the stores (Kafka Streams' global
+    // restore: the store keeps what the topic has).
+    void restore() {
+        struct pending {
+            std::string topic;
+            std::int32_t partition = 0;
+            statestore::internal::store_handle* store = nullptr;
+            std::int64_t end = 0;
+            std::int64_t restored = 0;
+            bool done = false;
+            std::vector<message_ptr> messages;
+            std::vector<statestore::internal::bytes_update> batch;
+        };
+        std::vector<pending> work;
+        partition_list assignment;
+        const auto saved = read_checkpoint(task->directory());
+        const auto& listener = settings.restore_listener;
+        for (const auto& g : topo->global_stores()) {
+            auto& store = *tables.at(g.topic).store;
+            const int partitions = partition_count(g.topic, g.store);
+            std::vector<std::pair<std::int64_t, std::int64_t>> marks(static_cast<std::size_t>(partitions));
+            bool trusted = store.engine().persistent();
+            bool had_checkpoint = false;
+            for (std::int32_t p = 0; p < partitions; ++p) {
+                auto& [low, high] = marks[static_cast<std::size_t>(p)];
+                auto err = rd_kafka_query_watermark_offsets(consumer, g.topic.c_str(), p, &low, &high, 10'000);
+                if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                    throw kafka_error(err, fmt::format("cannot read the offsets of topic {} partition {} (global "
+                                                       "store {}): {}",
+                                               g.topic, p, g.store, rd_kafka_err2str(err)));
+                }
+                auto it = saved.find({g.topic, p});
+                had_checkpoint = had_checkpoint || it != saved.end();
+                trusted = trusted && it != saved.end() && it->second >= low && it->second <= high;
+            }
+            if (store.engine().persistent() && !trusted) {
+                // A partition without a checkpoint, or with one the topic does
+                // not have: what the store holds cannot be trusted.
+                if (had_checkpoint) {
+                    logger()->warn("global checkpoint outside the topic, store wiped store={} topic={}", g.store,
+                        g.topic);
+                }
+                task->reset_store(store);
+            }
+            for (std::int32_t p = 0; p < partitions; ++p) {
+                const auto [low, high] = marks[static_cast<std::size_t>(p)];
+                const std::int64_t start = trusted ? saved.at({g.topic, p}) : low;
+                logger()->info("global restore store={} topic={} partition={} from={} to={}", g.store, g.topic, p,
+                    start, high);
+                if (listener) {
+                    listener->on_restore_start(g.topic, p, g.store, start, high);
+                }
+                positions[{g.topic, p}] = start;
+                if (start >= high) {
+                    if (listener) {
+                        listener->on_restore_end(g.topic, p, g.store, 0);
+                    }
+                    continue;
+                }
+                work.push_back({g.topic, p, &store, high, 0, false, {}, {}});
+                assignment.add(g.topic, p, start);
+            }
+        }
+        if (!work.empty()) {
+            read_to_end(work, assignment);
+        }
+    }
+
+    template<typename Pending>
+    void read_to_end(std::vector<Pending>& work, const partition_list& assignment) {
+        const auto& listener = settings.restore_listener;
+        if (auto err = rd_kafka_assign(consumer, assignment.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            throw kafka_error(err, fmt::format("cannot assign the global topics: {}", rd_kafka_err2str(err)));
+        }
+        auto flush = [&](Pending& p, std::int64_t last_offset) {
+            if (p.batch.empty()) {
+                return;
+            }
+            p.store->engine().write_batch(p.batch);
+            p.restored += static_cast<std::int64_t>(p.batch.size());
+            p.batch.clear();
+            p.messages.clear();
+            positions[{p.topic, p.partition}] = last_offset + 1;
+            if (listener) {
+                listener->on_batch_restored(p.topic, p.partition, p.store->name(), last_offset, p.restored);
+            }
+        };
+        auto finish = [&](Pending& p, std::int64_t up_to) {
+            p.done = true;
+            positions[{p.topic, p.partition}] = up_to;
+            if (listener) {
+                listener->on_restore_end(p.topic, p.partition, p.store->name(), p.restored);
+            }
+            logger()->info("global restored store={} topic={} partition={} records={} up_to={}", p.store->name(),
+                p.topic, p.partition, p.restored, up_to);
+        };
+        std::size_t remaining = work.size();
+        auto last_progress = clock::now();
+        while (remaining > 0) {
+            message_ptr m(rd_kafka_consumer_poll(consumer, 200), &rd_kafka_message_destroy);
+            const auto now = clock::now();
+            if (m == nullptr) {
+                if (now - last_progress > restore_stall_limit) {
+                    throw kafka_error(RD_KAFKA_RESP_ERR__TIMED_OUT,
+                        fmt::format("restoring the global stores made no progress for {} s",
+                            std::chrono::duration_cast<std::chrono::seconds>(restore_stall_limit).count()));
+                }
+                continue;
+            }
+            Pending* p = nullptr;
+            if (m->rkt != nullptr) {
+                const char* topic = rd_kafka_topic_name(m->rkt);
+                for (auto& w : work) {
+                    if (!w.done && w.partition == m->partition && w.topic == topic) {
+                        p = &w;
+                        break;
+                    }
+                }
+            }
+            if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                if (p != nullptr) {
+                    flush(*p, m->offset - 1);
+                    finish(*p, m->offset);
+                    --remaining;
+                }
+                last_progress = now;
+                continue;
+            }
+            if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                std::string what = rd_kafka_message_errstr(m.get());
+                if (m->err == RD_KAFKA_RESP_ERR__FATAL || m->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
+                    throw kafka_error(m->err, fmt::format("restoring the global stores failed: {}", what));
+                }
+                logger()->warn("global restore consumer error error={}", what);
+                continue;
+            }
+            if (p == nullptr || m->offset >= p->end) {
+                continue;
+            }
+            last_progress = now;
+            std::string_view key = m->key != nullptr ? std::string_view(static_cast<const char*>(m->key), m->key_len)
+                                                     : std::string_view();
+            std::optional<std::string_view> value;
+            if (m->payload != nullptr) {
+                value.emplace(static_cast<const char*>(m->payload), m->len);
+            }
+            p->batch.emplace_back(key, value);
+            const auto offset = m->offset;
+            p->messages.push_back(std::move(m));
+            if (p->batch.size() >= batch_size) {
+                flush(*p, offset);
+            }
+            if (offset + 1 >= p->end) {
+                flush(*p, offset);
+                finish(*p, offset + 1);
+                --remaining;
+            }
+        }
+    }
+
+    // From here on the thread reads on from what the stores hold (records
+    // fetched past a partition's end while restoring were not kept).
+    void assign_positions() {
+        partition_list from;
+        for (const auto& [tp, offset] : positions) {
+            from.add(tp.first, tp.second, offset);
+        }
+        if (auto err = rd_kafka_assign(consumer, from.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            throw kafka_error(err, fmt::format("cannot assign the global topics: {}", rd_kafka_err2str(err)));
+        }
+    }
+};
+
+global_stream_thread::global_stream_thread(
+    const topology& t, const thread_settings& settings, std::function<void(std::exception_ptr)> on_error)
+    : _name(fmt::format("{}-{}-GlobalStreamThread", settings.application_id, settings.process_id))
+    , _impl(std::make_unique<impl>())
+    , _stores(std::make_shared<store_map>())
+    , _on_error(std::move(on_error)) {
+    _impl->topo = &t;
+    _impl->settings = settings;
+}
+
+global_stream_thread::~global_stream_thread() {
+    request_stop();
+    join();
+}
+
+void global_stream_thread::initialize() {
+    auto& me = *_impl;
+    // It assigns partitions itself and commits nothing; librdkafka's poll
+    // still wants a group id, which it never joins.
+    auto settings = me.settings.consumer_settings;
+    settings["group.id"] = me.settings.application_id + "-global";
+    settings["client.id"] = _name + "-consumer";
+    settings["enable.partition.eof"] = "true";
+    settings["enable.auto.commit"] = "false";
+    settings["auto.offset.reset"] = "earliest";
+    settings.erase("partition.assignment.strategy");
+    settings.erase("statistics.interval.ms");
+    me.consumer = make_client(RD_KAFKA_CONSUMER, settings);
+    rd_kafka_poll_set_consumer(me.consumer);
+
+    const auto globals = me.topo->global_stores();
+    me.task = std::make_unique<stream_task>(me.topo->create_global_task_nodes(), task_id{globals.at(0).subtopology, -1},
+        me.settings.application_id, me.collector, wall_clock_now_ms, me.settings.deserialization_handler,
+        task_storage{me.settings.state_dir / me.settings.application_id, me.settings.store_memory, nullptr}, "global");
+    for (const auto& g : globals) {
+        auto* store = me.task->stores().at(g.store);
+        auto* source = me.task->source_of(g.topic);
+        if (source == nullptr) {
+            throw std::logic_error(fmt::format("the global task has no source for topic {}", g.topic));
+        }
+        me.tables[g.topic] = {store, source};
+        _stores->emplace(g.store, store);
+    }
+    const auto start = clock::now();
+    me.restore();
+    me.assign_positions();
+    me.checkpoint();
+    logger()->info("global stores restored thread={} stores={} took_ms={}", _name, globals.size(),
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - start).count());
+}
+
+void global_stream_thread::start() {
+    _thread = std::thread([this] { run(); });
+}
+
+void global_stream_thread::join() {
+    if (_thread.joinable()) {
+        _thread.join();
+    }
+}
+
+void global_stream_thread::run() {
+    auto& me = *_impl;
+    try {
+        raw_record r;
+        while (!_stop.load(std::memory_order_relaxed)) {
+            message_ptr m(rd_kafka_consumer_poll(me.consumer, static_cast<int>(me.settings.poll_timeout.count())),
+                &rd_kafka_message_destroy);
+            if (m != nullptr && m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                fill_raw_record(m.get(), r);
+                if (auto it = me.tables.find(r.topic); it != me.tables.end()) {
+                    me.task->process(*it->second.source, r);
+                    me.positions[{r.topic, r.partition}] = r.offset + 1;
+                    me.unsaved = true;
+                    _processed.fetch_add(1, std::memory_order_relaxed);
+                }
+            } else if (m != nullptr && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                std::string what = rd_kafka_message_errstr(m.get());
+                if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
+                    throw kafka_error(m->err, fmt::format("global consumer failed: {}", what));
+                }
+                logger()->warn("global consumer error thread={} error={}", _name, what);
+            }
+            if (me.unsaved && clock::now() - me.last_checkpoint >= me.settings.commit_interval) {
+                me.checkpoint();
+            }
+        }
+        if (me.unsaved) {
+            me.checkpoint();
+        }
+        logger()->info("global thread stopped thread={} processed={}", _name, _processed.load());
+    } catch (...) {
+        try {
+            throw;
+        } catch (const std::exception& e) {
+            logger()->error("global thread died thread={} error=\"{}\"", _name, e.what());
+        } catch (...) {
+            logger()->error("global thread died thread={}", _name);
+        }
+        if (_on_error) {
+            _on_error(std::current_exception());
+        }
+    }
+}
+
+} // namespace eddy::runtime::internal

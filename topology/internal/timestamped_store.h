@@ -1,0 +1,47 @@
+#pragma once
+
+// The store of a non-windowed aggregation, as Kafka Streams keeps it (a
+// TimestampedKeyValueStore): each value with the timestamp of its latest
+// update, in the ValueAndTimestamp layout (serdes::value_and_timestamp),
+// which is also what its changelog holds. The store reads as plain values
+// too: queries, the test driver and processors asking for K, VA get the
+// value without its timestamp.
+
+#include <any>
+#include <string>
+
+#include "operators/window.h"
+#include "statestore/stores.h"
+#include "topology/internal/graph.h"
+
+namespace eddy::dsl::internal {
+
+// What materialises the timestamped store of an aggregation that `m`
+// describes (name, engine, logging as `m`; values wrapped with timestamps).
+template<typename K, typename VA>
+materialized<K, timestamped<VA>> timestamped_materialized(const std::string& store, const materialized<K, VA>& m) {
+    serde_ref<timestamped<VA>> values;
+    if (m.value_serde()) {
+        values = serdes::value_and_timestamp<VA>{m.value_serde()};
+    }
+    auto out = materialized<K, timestamped<VA>>::as(m.supplier() ? m.supplier() : stores::persistent_key_value_store(store))
+                   .with_key_serde(m.key_serde())
+                   .with_value_serde(values);
+    return m.logging() ? out : out.with_logging_disabled();
+}
+
+// Lets the declared timestamped store `store` also be read as plain VA.
+template<typename VA>
+void add_plain_view(graph& g, const std::string& store, const serde_ref<VA>& value_serde) {
+    auto* spec = g.find_store(store);
+    if (spec == nullptr || !value_serde) {
+        return; // no store (build() says so), or no serde (build() says so)
+    }
+    spec->make = [make = spec->make, plain = serde_ref<VA>(serdes::value_without_timestamp<VA>{value_serde})] {
+        auto handle = make();
+        handle->set_plain_value_serde(std::any(plain));
+        return handle;
+    };
+}
+
+} // namespace eddy::dsl::internal
