@@ -75,15 +75,6 @@ public:
         }
     }
     std::vector<statestore::internal::store_spec> take_stores() { return std::move(_stores); }
-    // The store added under `name`, or null.
-    statestore::internal::store_spec* find_store(const std::string& name) {
-        for (auto& s : _stores) {
-            if (s.name == name) {
-                return &s;
-            }
-        }
-        return nullptr;
-    }
 
 private:
     std::vector<graph_node> _nodes;
