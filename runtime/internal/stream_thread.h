@@ -44,6 +44,8 @@ struct thread_settings {
     std::filesystem::path state_dir;
     std::shared_ptr<statestore::internal::memory_budget> store_memory;
     std::shared_ptr<state_restore_listener> restore_listener;
+    // This thread's share of statestore.cache.max.bytes (0: no record cache).
+    std::uint64_t cache_max_bytes = 0;
 };
 
 enum class thread_state { created, starting, rebalancing, running, pending_shutdown, dead };
