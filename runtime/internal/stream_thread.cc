@@ -895,7 +895,11 @@ void stream_thread::run() {
         }
         // Learn the sink topics' leaders now, so the first commit does not
         // wait for the producer's first metadata round trips.
-        for (const auto& sink : me.topo->sink_topics()) {
+        // The changelogs too: with record caches their first records come
+        // all at once, in the first commit.
+        std::set<std::string> written = me.topo->sink_topics();
+        written.insert(me.changelog_topics.begin(), me.changelog_topics.end());
+        for (const auto& sink : written) {
             rd_kafka_topic_t* rkt = rd_kafka_topic_new(me.producer, sink.c_str(), nullptr);
             const rd_kafka_metadata_t* md = nullptr;
             if (rd_kafka_metadata(me.producer, 0, rkt, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {

@@ -56,13 +56,25 @@ void record_cache::charge(std::uint64_t add, std::uint64_t release) {
     _budget->_used = _budget->_used + add - release;
 }
 
+record_cache::entry* record_cache::find_locked(std::string_view key) {
+    if (_last != nullptr && *_last->key == key) {
+        return _last;
+    }
+    auto it = _entries.find(key);
+    if (it == _entries.end()) {
+        return nullptr;
+    }
+    _last = &it->second;
+    return _last;
+}
+
 std::optional<std::string> record_cache::get(std::string_view key, const bytes_store& engine) {
     std::scoped_lock lock(_mutex);
-    if (auto it = _entries.find(key); it != _entries.end()) {
+    if (auto* e = find_locked(key)) {
         ++_stats.hits;
-        unlink(_lru, it->second, &entry::lru);
-        push_back(_lru, it->second, &entry::lru);
-        return it->second.value;
+        unlink(_lru, *e, &entry::lru);
+        push_back(_lru, *e, &entry::lru);
+        return e->value;
     }
     ++_stats.misses;
     auto value = engine.get(key);
@@ -83,6 +95,7 @@ void record_cache::insert_clean_locked(std::string_view key, const std::string& 
     e.in_engine = true;
     push_back(_lru, e, &entry::lru);
     charge(bytes_of(key, e.value), 0);
+    _last = &e;
 }
 
 void record_cache::put(std::string_view key, std::string_view value) {
@@ -98,9 +111,9 @@ void record_cache::remove(std::string_view key) {
 }
 
 void record_cache::write_locked(std::string_view key, std::optional<std::string_view> value) {
-    auto it = _entries.find(key);
-    if (it == _entries.end()) {
-        it = _entries.try_emplace(std::string(key)).first;
+    entry* found = find_locked(key);
+    if (found == nullptr) {
+        auto it = _entries.try_emplace(std::string(key)).first;
         auto& e = it->second;
         e.key = &it->first;
         if (value) {
@@ -108,8 +121,10 @@ void record_cache::write_locked(std::string_view key, std::optional<std::string_
         }
         charge(bytes_of(key, e.value), 0);
         push_back(_lru, e, &entry::lru);
+        found = &e;
+        _last = found;
     } else {
-        auto& e = it->second;
+        auto& e = *found;
         const auto before = bytes_of(key, e.value);
         if (value) {
             if (e.value) {
@@ -127,7 +142,7 @@ void record_cache::write_locked(std::string_view key, std::optional<std::string_
             unlink(_dirty, e, &entry::dirty_order);
         }
     }
-    auto& e = it->second;
+    auto& e = *found;
     if (!e.dirty) {
         e.dirty = true;
         ++_dirty_count;
@@ -155,6 +170,9 @@ void record_cache::evict_locked() {
 
 void record_cache::erase_locked(entry_map::iterator it) {
     auto& e = it->second;
+    if (_last == &e) {
+        _last = nullptr;
+    }
     unlink(_lru, e, &entry::lru);
     if (e.dirty) {
         unlink(_dirty, e, &entry::dirty_order);
@@ -252,6 +270,9 @@ std::size_t record_cache::flush() {
         } else {
             // A written delete: the key is simply absent now.
             auto it = _entries.find(*e->key);
+            if (_last == e) {
+                _last = nullptr;
+            }
             unlink(_lru, it->second, &entry::lru);
             charge(0, bytes_of(it->first, it->second.value));
             _entries.erase(it);
@@ -266,6 +287,7 @@ std::size_t record_cache::flush() {
 void record_cache::clear() {
     std::scoped_lock lock(_mutex);
     charge(0, _bytes);
+    _last = nullptr;
     _entries.clear();
     _lru = {};
     _dirty = {};

@@ -116,6 +116,9 @@ private:
     static void push_back(list& l, entry& e, links entry::*member);
     static std::uint64_t bytes_of(std::string_view key, const std::optional<std::string>& value);
 
+    // The entry of `key`, or null; the entry found last is checked first
+    // (an aggregation's put follows its get of the same key).
+    entry* find_locked(std::string_view key);
     void write_locked(std::string_view key, std::optional<std::string_view> value);
     void insert_clean_locked(std::string_view key, const std::string& value);
     void evict_locked();
@@ -130,6 +133,7 @@ private:
     list _lru;
     list _dirty;
     std::size_t _dirty_count = 0;
+    entry* _last = nullptr;
     std::uint64_t _bytes = 0;
     cache_stats _stats;
 };
