@@ -377,6 +377,14 @@ TEST_P(StateContractTest, WithTheCacheOffEveryUpdateIsLogged) {
     EXPECT_EQ(changelog_records(a.app + "-counts-changelog", 1), 1000);
 }
 
+TEST(RecordCacheConfigTest, ANegativeCacheSizeIsRefusedAtConstruction) {
+    auto config = config_for(unique("cache-config"));
+    config.set("statestore.cache.max.bytes", "-5");
+    count_app a;
+    EXPECT_THAT([&] { eddy::kafka_streams app(count_topology(a, false), config); },
+        testing::ThrowsMessage<eddy::config_error>(testing::HasSubstr("statestore.cache.max.bytes=-5 must not be negative")));
+}
+
 // Exactly-once with the cache: every key's counts are exactly 1..100 in the
 // committed output, the changelog holds fewer records than updates, and a new
 // instance restores exact counts.
