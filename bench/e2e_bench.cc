@@ -10,7 +10,13 @@
 //   raw-headers the raw loop plus rd_kafka_message_headers per record, as
 //              eddy's runtime does (not run by default);
 //   alos, eos  the pipeline as an eddy topology run by eddy::kafka_streams
-//              at at_least_once and exactly_once_v2.
+//              at at_least_once and exactly_once_v2;
+//   count      another pipeline, count per key: group_by_key().count()
+//              .to_stream().to(out) over --keys distinct keys (10000), its
+//              store in RocksDB behind the record cache (at_least_once);
+//   count-nocache the same with statestore.cache.max.bytes=0.
+// The count variants compare with the raw loop of the same run (which does
+// its filter and map: it writes 10% fewer records than count does).
 //
 // Each run gets fresh topics and a fresh application.id, and its input is
 // produced before it starts, so every run reads the same records from the
@@ -62,6 +68,7 @@
 #include "runtime/embedded_broker.h"
 #include "runtime/kafka_streams.h"
 #include "runtime/streams_config.h"
+#include "serde/serdes.h"
 #include "topology/streams_builder.h"
 
 namespace {
@@ -89,6 +96,7 @@ struct options {
     int value_bytes = 100;
     int commit_interval_ms = 100;
     int stall_seconds = 60;
+    int keys = 10'000;
     bool keep_topics = false;
     // Before each run, wait until others use less than this many cores
     // (0: do not wait).
@@ -106,9 +114,11 @@ constexpr std::string_view usage_text = R"(usage: e2e_bench [flags]
   --seconds S                     latency mode: how long the input is fed (default 10), after
   --input-linger-ms N             latency mode: linger.ms of the paced input producer (default 1)
   --warmup-seconds W              latency mode: W s at the same rate first, left out of the figures (default 2)
-  --only raw,raw-batch,raw-headers,alos,eos
+  --only raw,raw-batch,raw-headers,alos,eos,count,count-nocache
                                   the variants to run (default raw,alos,eos); raw-batch consumes with
-                                  rd_kafka_consume_batch_queue, raw-headers also reads each record's headers
+                                  rd_kafka_consume_batch_queue, raw-headers also reads each record's headers;
+                                  count counts per key (throughput only), count-nocache without the record cache
+  --keys N                        count variants: distinct keys of the input (default 10000)
   --threads 1,2                   threads per variant (num.stream.threads for eddy; consumers for raw)
   --repeat N                      run every variant N times, interleaved (default 1)
   --partitions N                  input and output partitions (default 6)
@@ -194,7 +204,8 @@ options parse(int argc, char** argv) {
         } else if (flag == "--only") {
             o.only = split(value);
             for (const auto& v : o.only) {
-                if (v != "raw" && v != "raw-batch" && v != "raw-headers" && v != "alos" && v != "eos") {
+                if (v != "raw" && v != "raw-batch" && v != "raw-headers" && v != "alos" && v != "eos" && v != "count"
+                    && v != "count-nocache") {
                     usage_error("unknown variant '" + v + "'");
                 }
             }
@@ -218,6 +229,8 @@ options parse(int argc, char** argv) {
             broker_pid = static_cast<int>(to_int(flag, value));
         } else if (flag == "--wait-idle") {
             o.wait_idle = std::stod(value);
+        } else if (flag == "--keys") {
+            o.keys = static_cast<int>(std::max<std::int64_t>(1, to_int(flag, value)));
         } else if (flag == "--stall-seconds") {
             o.stall_seconds = static_cast<int>(std::max<std::int64_t>(1, to_int(flag, value)));
         } else {
@@ -233,6 +246,11 @@ options parse(int argc, char** argv) {
     }
     if (o.only.empty() || o.threads.empty()) {
         usage_error("--only and --threads need at least one entry");
+    }
+    for (const auto& v : o.only) {
+        if (v.starts_with("count") && o.latency) {
+            usage_error("the count variants measure throughput only (--mode throughput)");
+        }
     }
     return o;
 }
@@ -693,8 +711,10 @@ std::int64_t outputs_for(std::int64_t inputs) {
 // A producer of the input, with eddy's producer settings (or `overrides`).
 class input_producer {
 public:
-    input_producer(const bench_broker& broker, std::string topic, int value_bytes, const settings& overrides = {})
-        : _topic(std::move(topic)), _values(value_bytes) {
+    // `keys` > 0: record i has key "k<i % keys>" (the count variants).
+    input_producer(const bench_broker& broker, std::string topic, int value_bytes, const settings& overrides = {},
+        int keys = 0)
+        : _topic(std::move(topic)), _values(value_bytes), _keys(keys) {
         rd_kafka_conf_t* conf = rd_kafka_conf_new();
         rd_kafka_conf_set_opaque(conf, this);
         rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
@@ -708,7 +728,7 @@ public:
 
     void send(std::int64_t i) {
         const auto& value = _values.make(i, steady_us());
-        const auto key = "k" + std::to_string(i);
+        const auto key = "k" + std::to_string(_keys > 0 ? i % _keys : i);
         for (;;) {
             auto err = rd_kafka_producev(_producer.get(), RD_KAFKA_V_TOPIC(_topic.c_str()),
                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key.data(), key.size()),
@@ -747,6 +767,7 @@ public:
 private:
     std::string _topic;
     value_maker _values;
+    int _keys = 0;
     std::atomic<std::int64_t> _failed{0};
     client_ptr _producer;
 };
@@ -760,11 +781,15 @@ private:
 class output_reader {
 public:
     // Latencies are kept for records from `latencies_from` on (-1: none).
+    // `count_keys` > 0: the outputs are counts per key of an input keyed
+    // "k<i % count_keys>": output (k<j>, c) stands for input (c - 1) *
+    // count_keys + j, and every input has one.
     output_reader(const bench_broker& broker, const std::string& topic, int partitions, std::int64_t inputs,
-        std::int64_t latencies_from)
-        : _expected(outputs_for(inputs))
+        std::int64_t latencies_from, int count_keys = 0)
+        : _expected(count_keys > 0 ? inputs : outputs_for(inputs))
         , _seen(static_cast<std::size_t>(inputs), false)
-        , _latencies_from(latencies_from) {
+        , _latencies_from(latencies_from)
+        , _count_keys(count_keys) {
         static std::atomic<int> readers{0};
         auto s = merged(broker.base(), broker.consumer_extras());
         s["group.id"] = "e2e-bench-reader-" + std::to_string(getpid()) + "-" + std::to_string(readers++);
@@ -864,6 +889,10 @@ private:
         if (key != nullptr && m->key_len > 1 && key[0] == 'k') {
             std::from_chars(key + 1, key + m->key_len, i);
         }
+        if (_count_keys > 0) {
+            take_count(now, i, value, m->len);
+            return;
+        }
         bool good = i >= 0 && static_cast<std::size_t>(i) < _seen.size() && value != nullptr && m->len > 17
             && keep(value, m->len);
         for (std::size_t j = 17; good && j < m->len; ++j) {
@@ -893,10 +922,40 @@ private:
         }
     }
 
+    // An output of the count pipeline: key index j, a big-endian int64 count.
+    void take_count(steady::time_point now, std::int64_t j, const char* value, std::size_t size) {
+        if (j < 0 || j >= _count_keys || value == nullptr || size != 8) {
+            ++_malformed;
+            return;
+        }
+        std::int64_t count = 0;
+        for (std::size_t b = 0; b < 8; ++b) {
+            count = static_cast<std::int64_t>((static_cast<std::uint64_t>(count) << 8) | static_cast<unsigned char>(value[b]));
+        }
+        const auto i = (count - 1) * _count_keys + j;
+        if (count < 1 || static_cast<std::size_t>(i) >= _seen.size()) {
+            ++_malformed;
+            return;
+        }
+        if (_seen[static_cast<std::size_t>(i)]) {
+            ++_duplicates;
+            return;
+        }
+        _seen[static_cast<std::size_t>(i)] = true;
+        if (_unique.load(std::memory_order_relaxed) == 0) {
+            _first_arrival = now;
+        }
+        _last_arrival = now;
+        if (_unique.fetch_add(1, std::memory_order_relaxed) + 1 == _expected) {
+            _done.store(true);
+        }
+    }
+
     client_ptr _consumer;
     const std::int64_t _expected;
     std::vector<bool> _seen;
     const std::int64_t _latencies_from;
+    const int _count_keys;
     std::vector<std::int64_t> _latency_us;
     std::atomic<std::int64_t> _unique{0};
     std::int64_t _duplicates = 0;
@@ -919,6 +978,10 @@ struct run_plan {
     int partitions = 6;
     int threads = 1;
     std::chrono::milliseconds commit_interval{100};
+    // The count variants: distinct input keys (0: not a count run), and
+    // statestore.cache.max.bytes (-1: eddy's default).
+    int count_keys = 0;
+    std::int64_t cache_max_bytes = -1;
 };
 
 // A pipeline under test, started and stopped by the harness.
@@ -1280,14 +1343,23 @@ public:
     eddy_pipeline(const bench_broker& broker, const run_plan& plan, bool exactly_once)
         : _threads(plan.threads), _partitions(plan.partitions) {
         eddy::streams_builder builder;
-        builder.stream<std::string, std::string>(plan.input)
-            .filter([](const std::string&, const std::string& v) { return keep(v.data(), v.size()); })
-            .map_values([](const std::string& v) {
-                std::string out(v.size(), '\0');
-                upper_into(v.data(), v.size(), out.data());
-                return out;
-            })
-            .to(plan.output);
+        if (plan.count_keys > 0) {
+            builder.stream<std::string, std::string>(plan.input)
+                .group_by_key()
+                .count(eddy::materialized<std::string, std::int64_t>::as("counts"))
+                .to_stream()
+                .to(plan.output,
+                    eddy::produced<std::string, std::int64_t>::with(eddy::serdes::string{}, eddy::serdes::int64{}));
+        } else {
+            builder.stream<std::string, std::string>(plan.input)
+                .filter([](const std::string&, const std::string& v) { return keep(v.data(), v.size()); })
+                .map_values([](const std::string& v) {
+                    std::string out(v.size(), '\0');
+                    upper_into(v.data(), v.size(), out.data());
+                    return out;
+                })
+                .to(plan.output);
+        }
         eddy::streams_config config{
             {"application.id", plan.application_id},
             {"bootstrap.servers", broker.bootstrap()},
@@ -1295,13 +1367,26 @@ public:
             {"num.stream.threads", std::to_string(plan.threads)},
             {"commit.interval.ms", std::to_string(plan.commit_interval.count())},
         };
+        if (plan.count_keys > 0) {
+            _state_dir = std::filesystem::temp_directory_path() / (plan.application_id + "-state");
+            config.set("state.dir", _state_dir.string());
+        }
+        if (plan.cache_max_bytes >= 0) {
+            config.set("statestore.cache.max.bytes", std::to_string(plan.cache_max_bytes));
+        }
         for (const auto& [k, v] : broker.consumer_extras()) {
             config.set("consumer." + k, v);
         }
         _app = std::make_unique<eddy::kafka_streams>(builder.build(), config);
     }
 
-    ~eddy_pipeline() override { stop(); }
+    ~eddy_pipeline() override {
+        stop();
+        if (!_state_dir.empty()) {
+            std::error_code ignored;
+            std::filesystem::remove_all(_state_dir, ignored);
+        }
+    }
 
     void start() override {
         // Threads take the name of the thread that starts them: name eddy's
@@ -1387,6 +1472,7 @@ private:
     std::atomic<std::int64_t> _first_ns{0};
     bool _stopped = false;
     std::vector<eddy::metric> _final;
+    std::filesystem::path _state_dir;
 };
 
 // --- runs ------------------------------------------------------------------
@@ -1437,6 +1523,10 @@ public:
         plan.partitions = _o.partitions;
         plan.threads = threads;
         plan.commit_interval = std::chrono::milliseconds(_o.commit_interval_ms);
+        if (variant.starts_with("count")) {
+            plan.count_keys = _o.keys;
+            plan.cache_max_bytes = variant == "count-nocache" ? 0 : -1;
+        }
         if (_o.wait_idle > 0) {
             const double waited = wait_for_quiet(_o.wait_idle, std::chrono::minutes(10));
             if (waited > 4) {
@@ -1478,7 +1568,7 @@ private:
         const auto n = _o.records;
         {
             const auto start = steady::now();
-            input_producer producer(_broker, plan.input, _o.value_bytes);
+            input_producer producer(_broker, plan.input, _o.value_bytes, {}, plan.count_keys);
             for (std::int64_t i = 0; i < n; ++i) {
                 producer.send(i);
             }
@@ -1492,7 +1582,7 @@ private:
                 + " input records" + (truncated ? " (it dropped the oldest: too much data for it)" : ""));
         }
         r.inputs = n;
-        output_reader reader(_broker, plan.output, plan.partitions, n, -1);
+        output_reader reader(_broker, plan.output, plan.partitions, n, -1, plan.count_keys);
         auto p = make(plan, variant);
         cpu_monitor cpu;
         p->start();

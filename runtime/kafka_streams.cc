@@ -204,6 +204,13 @@ struct kafka_streams::impl {
         // this instance, however many partitions it owns.
         settings.store_memory = statestore::internal::make_memory_budget(
             static_cast<std::uint64_t>(config.get_int("rocksdb.memory.max.bytes", 128LL << 20)));
+        // The record caches: Kafka Streams' setting and default, split
+        // across the stream threads.
+        const auto cache_bytes = config.get_int("statestore.cache.max.bytes", 10LL << 20);
+        if (cache_bytes < 0) {
+            throw config_error(fmt::format("setting statestore.cache.max.bytes={} must not be negative", cache_bytes));
+        }
+        settings.cache_max_bytes = static_cast<std::uint64_t>(cache_bytes) / static_cast<std::uint64_t>(thread_count);
 
         bootstrap = config.required(streams_config::bootstrap_servers);
         if (bootstrap == "embedded") {

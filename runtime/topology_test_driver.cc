@@ -47,6 +47,11 @@ topology_test_driver::topology_test_driver(const topology& t, const streams_conf
         storage.state_dir = pattern;
     }
     storage.memory = statestore::internal::make_memory_budget(64ULL << 20);
+    const auto cache_bytes = config.get_int("statestore.cache.max.bytes", 10LL << 20);
+    if (cache_bytes < 0) {
+        throw config_error(fmt::format("setting statestore.cache.max.bytes={} must not be negative", cache_bytes));
+    }
+    storage.cache = std::make_shared<statestore::internal::cache_budget>(static_cast<std::uint64_t>(cache_bytes));
     if (auto globals = t.global_stores(); !globals.empty()) {
         // The global tables' nodes as one task (its stores under "global"),
         // made first: the other tasks' processors may read its stores.
@@ -128,6 +133,7 @@ void topology_test_driver::advance_wall_clock_time(std::chrono::milliseconds by)
         task->punctuate_wall_clock(_wall_clock_ms);
     }
     process_pending();
+    commit();
 }
 
 void topology_test_driver::pipe_raw(raw_record r) {
@@ -138,6 +144,15 @@ void topology_test_driver::pipe_raw(raw_record r) {
     r.offset = _next_offset[r.topic]++;
     _pending.push_back(std::move(r));
     process_pending();
+    commit();
+}
+
+void topology_test_driver::commit() {
+    // As Kafka Streams' TopologyTestDriver, a commit after every input: the
+    // record caches write through, so the changelogs show every update.
+    for (auto& task : _tasks) {
+        task->flush_caches();
+    }
 }
 
 void topology_test_driver::process_pending() {

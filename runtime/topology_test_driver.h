@@ -104,6 +104,8 @@ private:
     void require_serdes(const std::string& topic, bool key, bool value) const;
     statestore::internal::store_handle& store_handle(const std::string& name);
     void process_pending();
+    // Flushes the record caches of every task (after each input).
+    void commit();
 
     std::int64_t _wall_clock_ms;
     // Stores live under state.dir, or a temporary directory removed with the

@@ -63,7 +63,7 @@ public:
     const std::string& name() const noexcept { return _handle->name(); }
 
     std::optional<V> get(const K& key) const {
-        auto bytes = _handle->engine().get(_key_serde.serialize(key));
+        auto bytes = _handle->get(_key_serde.serialize(key));
         if (!bytes) {
             return std::nullopt;
         }
@@ -83,7 +83,7 @@ public:
     std::vector<key_value<K, V>> prefix_scan(const K& prefix) const {
         const auto p = _key_serde.serialize(prefix);
         std::vector<key_value<K, V>> out;
-        _handle->engine().scan(p, prefix_end(p), false, [&](std::string_view k, std::string_view v) {
+        _handle->scan(p, prefix_end(p), false, [&](std::string_view k, std::string_view v) {
             if (k.substr(0, p.size()) != p) {
                 return false;
             }
@@ -96,11 +96,11 @@ public:
     // `visit` returns false to stop.
     void for_each(const std::optional<K>& from, const std::optional<K>& to,
         const std::function<bool(const K&, const V&)>& visit, bool reverse = false) const {
-        _handle->engine().scan(bound(from), bound(to), reverse, [&](std::string_view k, std::string_view v) {
+        _handle->scan(bound(from), bound(to), reverse, [&](std::string_view k, std::string_view v) {
             return visit(_key_serde.deserialize(k), _value_serde.deserialize(v));
         });
     }
-    std::uint64_t approximate_num_entries() const { return _handle->engine().approximate_num_entries(); }
+    std::uint64_t approximate_num_entries() const { return _handle->approximate_num_entries(); }
 
 protected:
     // The smallest key after every key starting with `p` (none when `p` is
@@ -121,7 +121,7 @@ protected:
     std::vector<key_value<K, V>> collect(
         const std::optional<std::string>& from, const std::optional<std::string>& to, bool reverse) const {
         std::vector<key_value<K, V>> out;
-        _handle->engine().scan(from, to, reverse, [&](std::string_view k, std::string_view v) {
+        _handle->scan(from, to, reverse, [&](std::string_view k, std::string_view v) {
             out.push_back({_key_serde.deserialize(k), _value_serde.deserialize(v)});
             return true;
         });

@@ -64,7 +64,7 @@ public:
     }
     std::uint64_t approximate_num_entries() const {
         std::uint64_t n = 0;
-        _visit([&](statestore::internal::store_handle& h) { n += h.engine().approximate_num_entries(); });
+        _visit([&](statestore::internal::store_handle& h) { n += h.approximate_num_entries(); });
         return n;
     }
 

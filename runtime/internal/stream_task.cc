@@ -32,8 +32,12 @@ stream_task::stream_task(task_nodes nodes, task_id id, std::string application_i
         std::filesystem::create_directories(_directory);
     }
     _storage = storage;
+    const bool caching = storage.cache && storage.cache->max_bytes() > 0;
     for (auto& store : _nodes.stores) {
         store->engine().open(_directory, storage.memory);
+        if (caching) {
+            store->enable_cache(storage.cache);
+        }
         _context.stores.emplace(store->name(), store.get());
         if (!store->source_topic().empty()) {
             _changelogs.push_back({store->source_topic(), id.partition, store.get(), true});
@@ -79,12 +83,16 @@ void stream_task::close() {
     for (auto& node : _nodes.nodes) {
         node->close();
     }
+    // What a cache still holds dirty was not committed: it goes with the
+    // task (a clean close flushed it in its last commit).
     for (auto& store : _nodes.stores) {
+        store->drop_cache();
         store->engine().close();
     }
 }
 
 void stream_task::reset_store(statestore::internal::store_handle& store) {
+    store.drop_cache();
     store.engine().wipe(_directory);
     store.engine().open(_directory, _storage.memory);
 }
@@ -93,6 +101,14 @@ void stream_task::flush_stores() {
     for (auto& store : _nodes.stores) {
         store->engine().flush();
     }
+}
+
+std::size_t stream_task::flush_caches() {
+    std::size_t n = 0;
+    for (auto& store : _nodes.stores) {
+        n += store->flush_cache();
+    }
+    return n;
 }
 
 void stream_task::process(const raw_record& r) {

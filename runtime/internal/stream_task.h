@@ -20,12 +20,14 @@
 namespace eddy::runtime::internal {
 
 // Where a task keeps its stores: under `state_dir`/<task id>, persistent
-// stores sharing `memory`.
+// stores sharing `memory`; with a `cache`, every store gets a record cache
+// drawing on it (the budget of the thread that runs the task).
 struct task_storage {
     std::filesystem::path state_dir;
     std::shared_ptr<statestore::internal::memory_budget> memory;
     // The instance's global stores, which the task's processors may read.
     std::shared_ptr<const std::map<std::string, statestore::internal::store_handle*, std::less<>>> global_stores;
+    std::shared_ptr<statestore::internal::cache_budget> cache;
 };
 
 // One store's changelog partition in a task.
@@ -83,6 +85,9 @@ public:
     std::int64_t dropped_records() const noexcept { return _context.dropped_records->load(); }
     // Makes the persistent stores' writes durable (before a checkpoint).
     void flush_stores();
+    // Writes what the stores' record caches hold dirty to the stores and
+    // their changelogs (before every commit); returns how many entries.
+    std::size_t flush_caches();
     // Empties a store (deletes its files and opens it again), before a full
     // restore.
     void reset_store(statestore::internal::store_handle& store);

@@ -148,6 +148,8 @@ struct stream_thread::impl : record_collector {
     changelog_offsets changelog_written;
     std::unique_ptr<state_restorer> restorer;
     bool has_stores = false;
+    // What the record caches of this thread's stores share.
+    std::shared_ptr<statestore::internal::cache_budget> cache;
     // Every sub-topology reads one topic and the guarantee is at-least-once:
     // no partition is ever paused, resumed or rewound, so the thread may
     // consume in batches (librdkafka 2.0.2's batch call can skip offsets
@@ -306,7 +308,7 @@ struct stream_thread::impl : record_collector {
             if (sub && !tasks.contains(id) && !fresh.contains(id)) {
                 fresh.emplace(id, std::make_unique<stream_task>(*topo, id, settings.application_id, *this,
                                       wall_clock_now_ms, settings.deserialization_handler,
-                                      task_storage{settings.state_dir / settings.application_id, settings.store_memory, settings.global_stores}));
+                                      task_storage{settings.state_dir / settings.application_id, settings.store_memory, settings.global_stores, cache}));
             }
         }
         std::vector<stream_task*> made;
@@ -601,6 +603,17 @@ struct stream_thread::impl : record_collector {
 
     // Commits what was processed; `final` when partitions are about to go.
     void commit(bool final) {
+        // The record caches write what they collapsed to the stores and the
+        // changelogs first: under exactly-once into the open transaction,
+        // under at-least-once before the producer flush, so the changelog
+        // and the checkpoints hold what the committed output implies.
+        if (has_stores && cache) {
+            for (auto& [id, t] : tasks) {
+                if (t.task->flush_caches() > 0) {
+                    dirty = true;
+                }
+            }
+        }
         if (!dirty && !transaction_open) {
             last_commit = clock::now();
             return;
@@ -779,6 +792,7 @@ stream_thread::stream_thread(int index, const topology& t, const thread_settings
     _impl->self = this;
     _impl->topo = &t;
     _impl->settings = settings;
+    _impl->cache = std::make_shared<statestore::internal::cache_budget>(settings.cache_max_bytes);
     for (const auto& log : t.changelog_topics(settings.application_id)) {
         _impl->changelog_topics.insert(log.name);
     }
@@ -883,7 +897,11 @@ void stream_thread::run() {
         }
         // Learn the sink topics' leaders now, so the first commit does not
         // wait for the producer's first metadata round trips.
-        for (const auto& sink : me.topo->sink_topics()) {
+        // The changelogs too: with record caches their first records come
+        // all at once, in the first commit.
+        std::set<std::string> written = me.topo->sink_topics();
+        written.insert(me.changelog_topics.begin(), me.changelog_topics.end());
+        for (const auto& sink : written) {
             rd_kafka_topic_t* rkt = rd_kafka_topic_new(me.producer, sink.c_str(), nullptr);
             const rd_kafka_metadata_t* md = nullptr;
             if (rd_kafka_metadata(me.producer, 0, rkt, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {

@@ -46,6 +46,8 @@ struct thread_settings {
     std::shared_ptr<state_restore_listener> restore_listener;
     // The global thread's stores, which every task's processors may read.
     std::shared_ptr<const std::map<std::string, statestore::internal::store_handle*, std::less<>>> global_stores;
+    // This thread's share of statestore.cache.max.bytes (0: no record cache).
+    std::uint64_t cache_max_bytes = 0;
 };
 
 enum class thread_state { created, starting, rebalancing, running, pending_shutdown, dead };

@@ -1,9 +1,12 @@
 #pragma once
 
-// One store of one task: its engine, and the changelogging layer in front of
-// it. Typed views (key_value_store<K, V>) write through the handle, which
-// tells the task of every change so that it lands in the changelog topic in
-// the same commit as the task's output.
+// One store of one task: its engine, the changelogging layer in front of it,
+// and, when the task enables it, the record cache in front of both. Typed
+// views (key_value_store<K, V>) read and write through the handle, which
+// tells the task of every change that reaches the engine so that it lands in
+// the changelog topic in the same commit as the task's output. With a cache,
+// a change reaches the engine (and the changelog) when the cache is flushed
+// before a commit or evicts the key.
 
 #include <any>
 #include <cstdint>
@@ -13,8 +16,10 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "statestore/internal/bytes_store.h"
+#include "statestore/internal/record_cache.h"
 
 namespace eddy::statestore::internal {
 
@@ -53,13 +58,56 @@ public:
     const std::string& source_topic() const noexcept { return _source_topic; }
     void set_source_topic(std::string topic) { _source_topic = std::move(topic); }
 
+    // Puts a record cache in front of the engine, sharing `budget` with the
+    // other caches of the calling (stream) thread.
+    void enable_cache(std::shared_ptr<cache_budget> budget) {
+        _cache = std::make_unique<record_cache>(
+            std::move(budget), [this](const std::vector<bytes_update>& updates) { write_through(updates); });
+    }
+    // The cache, or null when caching is off.
+    record_cache* cache() noexcept { return _cache.get(); }
+    const record_cache* cache() const noexcept { return _cache.get(); }
+    // Writes the cache's dirty entries to the engine and the changelog;
+    // returns how many.
+    std::size_t flush_cache() { return _cache ? _cache->flush() : 0; }
+    // Forgets what the cache holds, written or not (the store is wiped,
+    // rebuilt or closed).
+    void drop_cache() {
+        if (_cache) {
+            _cache->clear();
+        }
+    }
+
+    std::optional<std::string> get(std::string_view key) const {
+        return _cache ? _cache->get(key, *_engine) : _engine->get(key);
+    }
+    void scan(const std::optional<std::string>& from, const std::optional<std::string>& to, bool reverse,
+        const bytes_visitor& visit) const {
+        if (_cache) {
+            _cache->scan(from, to, reverse, visit, *_engine);
+        } else {
+            _engine->scan(from, to, reverse, visit);
+        }
+    }
+    std::uint64_t approximate_num_entries() const {
+        return _cache ? _cache->approximate_num_entries(*_engine) : _engine->approximate_num_entries();
+    }
+
     void put(std::string_view key, std::string_view value) {
+        if (_cache) {
+            _cache->put(key, value);
+            return;
+        }
         _engine->put(key, value);
         if (_on_change) {
             _on_change(key, value);
         }
     }
     void remove(std::string_view key) {
+        if (_cache) {
+            _cache->remove(key);
+            return;
+        }
         _engine->remove(key);
         if (_on_change) {
             _on_change(key, std::nullopt);
@@ -67,6 +115,17 @@ public:
     }
 
 private:
+    // What the cache flushes or evicts: one engine batch, then the
+    // changelog, in the cache's order.
+    void write_through(const std::vector<bytes_update>& updates) {
+        _engine->write_batch(updates);
+        if (_on_change) {
+            for (const auto& [key, value] : updates) {
+                _on_change(key, value);
+            }
+        }
+    }
+
     std::string _name;
     std::unique_ptr<bytes_store> _engine;
     bool _logging;
@@ -75,6 +134,8 @@ private:
     change_listener _on_change;
     std::string _source_topic;
     std::any _plain_value_serde;
+    // A const read may fill it (the pointer's constness does not reach it).
+    std::unique_ptr<record_cache> _cache;
 };
 
 // How a topology makes one store for each of its tasks.

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -137,6 +138,64 @@ TEST(TopologyTestDriverTest, OutputBytesAreTheSinkSerdesBytes) {
     eddy::topology_test_driver driver(builder.build());
     driver.create_input_topic<std::string, std::string>("in").pipe_input("k", std::string(258, 'x'));
     EXPECT_EQ(driver.read_raw("out").value, std::optional<std::string>(std::string("\0\0\0\0\0\0\x01\x02", 8)));
+}
+
+} // namespace
+
+namespace {
+
+// Each word of a line counts for the line's key: one input updates its key
+// once per word.
+eddy::topology words_per_user() {
+    eddy::streams_builder builder;
+    builder.stream<std::string, std::string>("lines")
+        .flat_map_values([](const std::string& line) {
+            std::vector<std::string> words;
+            std::size_t start = 0;
+            while (start < line.size()) {
+                auto end = line.find(' ', start);
+                end = end == std::string::npos ? line.size() : end;
+                words.push_back(line.substr(start, end - start));
+                start = end + 1;
+            }
+            return words;
+        })
+        .group_by_key()
+        .count(eddy::materialized<std::string, std::int64_t>::as("words"))
+        .to_stream()
+        .to("counts", eddy::produced<std::string, std::int64_t>::with(eddy::serdes::string{}, eddy::serdes::int64{}));
+    return builder.build();
+}
+
+using kv_si = eddy::key_value<std::string, std::int64_t>;
+
+// The driver commits after every input: the record cache collapses the
+// updates one input makes, and the changelog shows each input's result.
+TEST(TopologyTestDriverTest, TheRecordCacheFlushesAfterEveryInput) {
+    eddy::topology_test_driver driver(words_per_user(), {{"application.id", "app"}});
+    auto in = driver.create_input_topic<std::string, std::string>("lines");
+    auto out = driver.create_output_topic<std::string, std::int64_t>("counts");
+    auto changelog = driver.create_output_topic<std::string, std::int64_t>("app-words-changelog");
+    in.pipe_input("alice", "a b c");
+    in.pipe_input("bob", "x");
+    in.pipe_input("alice", "d");
+    EXPECT_THAT(out.read_key_values_to_list(),
+        ElementsAre(kv_si{"alice", 1}, kv_si{"alice", 2}, kv_si{"alice", 3}, kv_si{"bob", 1}, kv_si{"alice", 4}));
+    EXPECT_THAT(changelog.read_key_values_to_list(), ElementsAre(kv_si{"alice", 3}, kv_si{"bob", 1}, kv_si{"alice", 4}));
+    EXPECT_EQ((driver.get_key_value_store<std::string, std::int64_t>("words").get("alice")), 4);
+}
+
+TEST(TopologyTestDriverTest, ACacheOfZeroBytesLogsEveryUpdate) {
+    eddy::topology_test_driver driver(words_per_user(), {{"application.id", "app"}, {"statestore.cache.max.bytes", "0"}});
+    auto in = driver.create_input_topic<std::string, std::string>("lines");
+    auto changelog = driver.create_output_topic<std::string, std::int64_t>("app-words-changelog");
+    in.pipe_input("alice", "a b c");
+    EXPECT_THAT(changelog.read_key_values_to_list(), ElementsAre(kv_si{"alice", 1}, kv_si{"alice", 2}, kv_si{"alice", 3}));
+}
+
+TEST(TopologyTestDriverTest, ANegativeCacheSizeIsRejected) {
+    EXPECT_THAT([] { eddy::topology_test_driver driver(words_per_user(), {{"statestore.cache.max.bytes", "-1"}}); },
+        testing::ThrowsMessage<eddy::config_error>(HasSubstr("statestore.cache.max.bytes=-1 must not be negative")));
 }
 
 } // namespace
