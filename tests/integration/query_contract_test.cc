@@ -16,6 +16,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,6 +26,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/internal/instance_directory.h"
 #include "runtime/kafka_streams.h"
 #include "runtime/query_server.h"
 #include "serde/serdes.h"
@@ -250,6 +252,68 @@ TEST(QueryContractTest, EveryKeyIsAnsweredExactlyFromEitherInstanceAfterASecondJ
     }
     auto instances = nlohmann::json::parse(http_get(two.server.port(), "/instances").body);
     EXPECT_EQ(instances["instances"].size(), 2U);
+
+    // Instance 2's server goes away while it still owns keys: asking
+    // instance 1 for one of them is a 502 naming the owner.
+    std::string owned_by_two;
+    for (const auto& [user, n] : expected) {
+        if (one.app->query_metadata_for_key<std::string>("counts", user).active_host->to_string()
+            == two.server.address()) {
+            owned_by_two = user;
+        }
+    }
+    two.server.stop();
+    auto unreachable = http_get(one.server.port(), "/stores/counts/keys/" + owned_by_two);
+    EXPECT_EQ(unreachable.status, 502);
+    EXPECT_THAT(unreachable.body, testing::HasSubstr("the owning instance " + two.server.address() + " did not answer"));
+
+    // Instance 2 leaves cleanly: its tombstone takes it out of the
+    // metadata, instance 1 takes its partitions back and answers every key.
+    ASSERT_TRUE(two.app->close(30s));
+    ASSERT_TRUE(wait_for(
+        [&] {
+            return one.app->all_metadata().size() == 1
+                && owned_partitions(*one.app, one.server.address()) == partitions;
+        },
+        60s));
+    for (const auto& [user, n] : expected) {
+        auto a = http_get(one.server.port(), "/stores/counts/keys/" + user);
+        ASSERT_EQ(a.status, 200) << user << " " << a.body;
+        EXPECT_EQ(nlohmann::json::parse(a.body)["value"], n) << user;
+    }
+}
+
+// The directory's rule for a partition several entries claim: the latest
+// publication wins, so a SIGKILLed instance's stale entry (it could not
+// publish a tombstone) loses to the new owner's claim at once; entries not
+// refreshed within the expiry are dropped.
+TEST(InstanceDirectoryTest, TheLatestClaimOfATaskWinsAndStaleEntriesExpire) {
+    using eddy::runtime::internal::instance_entry;
+    using eddy::runtime::internal::resolve_owners;
+    const std::vector<instance_entry> entries = {
+        {"dead:1", {"0_0", "0_1", "0_2"}, 1'000}, // killed; its last word
+        {"new:2", {"0_0", "0_1"}, 2'000},         // took two of its tasks
+        {"old:3", {"0_3"}, 1'500},
+    };
+    auto owners = resolve_owners(entries, 3'000, 60'000);
+    EXPECT_EQ(owners["new:2"], (std::set<std::string>{"0_0", "0_1"}));
+    EXPECT_EQ(owners["dead:1"], (std::set<std::string>{"0_2"}));
+    EXPECT_EQ(owners["old:3"], (std::set<std::string>{"0_3"}));
+    // Later, past the dead one's expiry: it is gone, its unclaimed task too.
+    owners = resolve_owners(entries, 61'500, 60'000);
+    EXPECT_FALSE(owners.contains("dead:1"));
+    EXPECT_EQ(owners.size(), 2U);
+    EXPECT_EQ(owners["old:3"], (std::set<std::string>{"0_3"}));
+    // Same time: the greater server name, so every instance agrees.
+    owners = resolve_owners({{"a:1", {"0_0"}, 5}, {"b:1", {"0_0"}, 5}}, 5, 60'000);
+    EXPECT_EQ(owners["b:1"], (std::set<std::string>{"0_0"}));
+    EXPECT_TRUE(owners["a:1"].empty());
+    // Round trip of an entry as published.
+    auto e = eddy::runtime::internal::decode_instance(
+        "h:9", eddy::runtime::internal::encode_instance({"h:9", {"1_2", "0_0"}, 42}));
+    EXPECT_EQ(e.tasks, (std::set<std::string>{"0_0", "1_2"}));
+    EXPECT_EQ(e.time_ms, 42);
+    EXPECT_THROW(eddy::runtime::internal::decode_instance("h:9", "not json"), std::runtime_error);
 }
 
 TEST(QueryContractTest, BadStoresKeysAndParametersGetAClearError) {
