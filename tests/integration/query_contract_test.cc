@@ -5,11 +5,6 @@
 // instance, is exact (forwarded to the owner where needed), and
 // query_metadata_for_key names the instance holding the key.
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
@@ -31,11 +26,13 @@
 #include "runtime/query_server.h"
 #include "serde/serdes.h"
 #include "tests/integration/broker_fixture.h"
+#include "tests/integration/http_get.h"
 #include "tests/integration/kafka_test_util.h"
 #include "topology/streams_builder.h"
 
 namespace {
 
+using eddy::test::http_get;
 using eddy::test::produce;
 using eddy::test::unique;
 
@@ -59,40 +56,6 @@ public:
     ~temp_dir() { std::filesystem::remove_all(path); }
     std::filesystem::path path;
 };
-
-struct http_answer {
-    int status = 0;
-    std::string body;
-};
-
-// A plain HTTP/1.1 GET on loopback, independent of the server under test.
-http_answer http_get(std::uint16_t port, const std::string& target) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-        ::close(fd);
-        return {};
-    }
-    const std::string req = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-    (void)::write(fd, req.data(), req.size());
-    std::string resp;
-    char buf[4096];
-    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) {
-        resp.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(fd);
-    http_answer a;
-    if (resp.size() > 12) {
-        a.status = std::stoi(resp.substr(9, 3));
-    }
-    if (auto at = resp.find("\r\n\r\n"); at != std::string::npos) {
-        a.body = resp.substr(at + 4);
-    }
-    return a;
-}
 
 eddy::topology count_topology(const std::string& in) {
     eddy::streams_builder builder;
