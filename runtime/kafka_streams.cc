@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstdio>
 #include <filesystem>
 #include <mutex>
 #include <random>
@@ -18,6 +19,7 @@
 #include "runtime/internal/changelog_config.h"
 #include "runtime/internal/client_config.h"
 #include "runtime/internal/global_stream_thread.h"
+#include "runtime/internal/instance_directory.h"
 #include "runtime/internal/log.h"
 #include "runtime/internal/stream_thread.h"
 #include "runtime/kafka_error.h"
@@ -81,6 +83,11 @@ struct kafka_streams::impl {
     std::vector<std::unique_ptr<stream_thread>> retired;
     // The global tables' thread, when the topology has global tables.
     std::unique_ptr<runtime::internal::global_stream_thread> global;
+    // application.server: this instance's address, published with its
+    // tasks to <application.id>-instances (docs/adr/0008).
+    std::optional<host_info> server;
+    std::unique_ptr<runtime::internal::instance_directory> directory;
+    std::map<std::string, int> topic_partitions;
 
     impl(topology t, streams_config c) : topo(std::move(t)), config(std::move(c)) {}
 
@@ -212,6 +219,12 @@ struct kafka_streams::impl {
         }
         settings.cache_max_bytes = static_cast<std::uint64_t>(cache_bytes) / static_cast<std::uint64_t>(thread_count);
 
+        if (auto s = config.get("application.server"); s && !s->empty()) {
+            server = host_info::parse(*s);
+            if (!server) {
+                throw config_error(fmt::format("setting application.server={} is not host:port", *s));
+            }
+        }
         bootstrap = config.required(streams_config::bootstrap_servers);
         if (bootstrap == "embedded") {
             broker = std::make_unique<embedded_broker>(static_cast<int>(config.get_int("embedded.brokers", 1)));
@@ -339,6 +352,10 @@ struct kafka_streams::impl {
         if (auto dlq = config.get(streams_config::dead_letter_topic); dlq && !dlq->empty() && !existing.contains(*dlq)) {
             to_create.push_back({*dlq, 1, replication_factor(), {}});
         }
+        if (server && !existing.contains(instances_topic())) {
+            to_create.push_back({instances_topic(), 1, replication_factor(), {{"cleanup.policy", "compact"}}});
+        }
+        topic_partitions = partitions;
         if (auto* mock = broker ? broker.get() : embedded_broker::find(bootstrap)) {
             // The mock cluster ignores CreateTopics: create through its own API.
             for (const auto& t : to_create) {
@@ -360,6 +377,8 @@ struct kafka_streams::impl {
             }
         }
     }
+
+    std::string instances_topic() const { return settings.application_id + "-instances"; }
 
     int replication_factor() const { return static_cast<int>(config.get_int("replication.factor", 1)); }
 };
@@ -415,6 +434,26 @@ void kafka_streams::start() {
     for (auto* t : started) {
         t->start();
     }
+    if (_impl->server) {
+        runtime::internal::instance_directory::options o;
+        o.topic = _impl->instances_topic();
+        o.server = _impl->server->to_string();
+        o.consumer_settings = _impl->settings.consumer_settings;
+        o.producer_settings = _impl->settings.producer_settings;
+        auto* me = _impl.get();
+        // A task shows once created, i.e. after its stores restored.
+        _impl->directory = std::make_unique<runtime::internal::instance_directory>(std::move(o), [me] {
+            std::set<std::string> tasks;
+            std::scoped_lock lock(me->mutex);
+            for (const auto& t : me->threads) {
+                for (const auto& [task, n] : t->task_processed()) {
+                    tasks.insert(task);
+                }
+            }
+            return tasks;
+        });
+        _impl->directory->start();
+    }
 }
 
 bool kafka_streams::close(std::chrono::milliseconds timeout) {
@@ -429,6 +468,10 @@ bool kafka_streams::close(std::chrono::milliseconds timeout) {
         }
     }
     const bool failed = state() == streams_state::error;
+    if (_impl->directory) {
+        // The tombstone first: the others stop sending queries here.
+        _impl->directory->stop();
+    }
     _impl->set_state(streams_state::pending_shutdown);
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     std::vector<std::unique_ptr<stream_thread>> threads;
@@ -553,6 +596,83 @@ std::vector<metric> kafka_streams::metrics() const {
         }
     }
     return out;
+}
+
+std::optional<host_info> kafka_streams::application_server() const {
+    return _impl->server;
+}
+
+namespace {
+
+std::string need_server_message(std::string_view what) {
+    return fmt::format("{} needs application.server (host:port) set and the app started", what);
+}
+
+} // namespace
+
+key_query_metadata kafka_streams::query_metadata_for_serialized_key(const std::string& name, std::string_view key) const {
+    check_store(name);
+    if (!_impl->directory) {
+        throw config_error(need_server_message("query_metadata_for_key"));
+    }
+    const auto& topo = _impl->topo;
+    for (std::size_t s = 0; s < topo.subtopology_count(); ++s) {
+        const auto stores = topo.stores_of(static_cast<int>(s));
+        if (std::find(stores.begin(), stores.end(), name) == stores.end()) {
+            continue;
+        }
+        const auto sources = topo.source_topics(static_cast<int>(s), _impl->settings.application_id);
+        const int count = _impl->topic_partitions.at(sources.at(0));
+        key_query_metadata out;
+        // The producers' partitioner (murmur2, as Java's); it reads only the key.
+        out.partition = rd_kafka_msg_partitioner_murmur2(nullptr, key.data(), key.size(), count, nullptr, nullptr);
+        const auto task = fmt::format("{}_{}", s, out.partition);
+        for (const auto& [server, tasks] : _impl->directory->owners()) {
+            if (tasks.contains(task)) {
+                out.active_host = host_info::parse(server);
+            }
+        }
+        return out;
+    }
+    throw store_error(fmt::format("the topology has no store {}", name));
+}
+
+std::vector<streams_metadata> kafka_streams::all_metadata() const {
+    if (!_impl->directory) {
+        throw config_error(need_server_message("all_metadata"));
+    }
+    const auto& topo = _impl->topo;
+    std::vector<streams_metadata> out;
+    for (const auto& [server, tasks] : _impl->directory->owners()) {
+        auto host = host_info::parse(server);
+        if (!host) {
+            continue;
+        }
+        streams_metadata m{*host, {}, {}, tasks};
+        for (const auto& task : tasks) {
+            int sub = -1;
+            int partition = -1;
+            if (std::sscanf(task.c_str(), "%d_%d", &sub, &partition) != 2 || sub < 0
+                || static_cast<std::size_t>(sub) >= topo.subtopology_count()) {
+                continue;
+            }
+            for (const auto& store : topo.stores_of(sub)) {
+                m.state_store_names.insert(store);
+            }
+            for (const auto& topic : topo.source_topics(sub, _impl->settings.application_id)) {
+                m.topic_partitions.emplace(topic, partition);
+            }
+        }
+        out.push_back(std::move(m));
+    }
+    return out;
+}
+
+std::vector<streams_metadata> kafka_streams::all_metadata_for_store(const std::string& name) const {
+    check_store(name);
+    auto all = all_metadata();
+    std::erase_if(all, [&](const streams_metadata& m) { return !m.state_store_names.contains(name); });
+    return all;
 }
 
 } // namespace eddy

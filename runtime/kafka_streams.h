@@ -25,12 +25,15 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "runtime/queryable_session_store.h"
 #include "runtime/queryable_window_store.h"
 #include "runtime/state_restore_listener.h"
+#include "runtime/streams_metadata.h"
 #include "statestore/queryable_store.h"
 #include "runtime/streams_config.h"
 #include "topology/topology.h"
@@ -102,6 +105,29 @@ public:
     // task can be closed.
     void for_each_local_store(
         const std::string& name, const std::function<void(statestore::internal::store_handle&)>& fn) const;
+
+    // Which instance owns `key` of store `name` and its partition (the
+    // partitioner of eddy's producers, murmur2 as Java's, over the partition
+    // count of the store's sub-topology), from the instances' published
+    // application.server and tasks (docs/adr/0008). config_error without
+    // application.server; store_error for an unknown store.
+    template<typename K>
+        requires has_default_serde<K>
+    key_query_metadata query_metadata_for_key(const std::string& name, const K& key) const {
+        return query_metadata_for_key(name, key, serde_ref<K>(typename default_serde<K>::type{}));
+    }
+    template<typename K>
+    key_query_metadata query_metadata_for_key(const std::string& name, const K& key, const serde_ref<K>& key_serde) const {
+        return query_metadata_for_serialized_key(name, key_serde.serialize(key));
+    }
+    key_query_metadata query_metadata_for_serialized_key(const std::string& name, std::string_view key) const;
+    // Every live instance of the application (this one included), or those
+    // holding partitions of store `name`, in host order; config_error
+    // without application.server.
+    std::vector<streams_metadata> all_metadata() const;
+    std::vector<streams_metadata> all_metadata_for_store(const std::string& name) const;
+    // This instance's application.server, when set.
+    std::optional<host_info> application_server() const;
 
     // Told of every store restore (start, batches, end); set before start().
     void set_global_state_restore_listener(std::shared_ptr<state_restore_listener> listener);

@@ -6,6 +6,7 @@
 // kafka_error / config_error), which main prints to stderr as "eddy: <what>"
 // and turns into exit status 1.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -63,5 +64,18 @@ struct describe_options {
     bool mermaid = false;
 };
 int run_describe(const describe_options& options);
+
+// eddy query: a store's key, key range or windows from a query_server.
+struct query_options {
+    std::string server; // host:port; --server, else EDDY_QUERY_SERVER
+    std::string store;
+    std::optional<std::string> key;
+    std::string from; // a key (range) or a time in ms (windows); empty: open
+    std::string to;
+    bool windows = false;
+    bool instances = false;
+    int timeout_ms = 10'000;
+};
+int run_query(const query_options& options);
 
 } // namespace eddy::tools

@@ -3,14 +3,18 @@
 // seeds a few task events (and one unreadable record) unless --no-demo,
 // prints the audit trail and the dead letters as they arrive until
 // SIGINT/SIGTERM or --run-for seconds, then alice's tasks as the task
-// table's stores answer.
+// table's stores answer. With --http-port P (0: any free port) it serves
+// the task table (todo.tasks, by task id) and its owner index
+// (todo.tasks-by-owner) with a query_server on 127.0.0.1:P, and prints
+// "query server: http://127.0.0.1:<port>".
 //
-//   todo [--bootstrap-servers embedded|HOST:PORT] [--no-demo] [--run-for S]
+//   todo [--bootstrap-servers embedded|HOST:PORT] [--no-demo] [--run-for S] [--http-port P]
 
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -25,6 +29,7 @@
 #include "runtime/admin.h"
 #include "runtime/embedded_broker.h"
 #include "runtime/kafka_streams.h"
+#include "runtime/query_server.h"
 #include "serde/protobuf.h"
 #include "serde/serdes.h"
 
@@ -108,6 +113,7 @@ int main(int argc, char** argv) {
     std::string bootstrap = "embedded";
     bool demo = true;
     std::optional<int> run_for;
+    std::optional<int> http_port;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         if (a == "--bootstrap-servers" && i + 1 < argc) {
@@ -116,8 +122,11 @@ int main(int argc, char** argv) {
             demo = false;
         } else if (a == "--run-for" && i + 1 < argc) {
             run_for = std::stoi(argv[++i]);
+        } else if (a == "--http-port" && i + 1 < argc) {
+            http_port = std::stoi(argv[++i]);
         } else {
-            std::fprintf(stderr, "usage: todo [--bootstrap-servers embedded|HOST:PORT] [--no-demo] [--run-for SECONDS]\n");
+            std::fprintf(stderr, "usage: todo [--bootstrap-servers embedded|HOST:PORT] [--no-demo] [--run-for SECONDS] "
+                                 "[--http-port PORT]\n");
             return 2;
         }
     }
@@ -131,9 +140,20 @@ int main(int argc, char** argv) {
         eddy::todo::add_audit(events, topics);
         const eddy::todo::task_table_names tables;
         eddy::todo::add_task_table(builder, events, tables);
-        eddy::kafka_streams app(builder.build(), {{"application.id", "todo-backbone"},
-                                                     {"bootstrap.servers", bootstrap},
-                                                     {"commit.interval.ms", "200"}});
+        eddy::streams_config config{{"application.id", "todo-backbone"},
+            {"bootstrap.servers", bootstrap},
+            {"commit.interval.ms", "200"}};
+        std::unique_ptr<eddy::query_server> server;
+        if (http_port) {
+            server = std::make_unique<eddy::query_server>("127.0.0.1", static_cast<std::uint16_t>(*http_port));
+            config.set("application.server", server->address());
+        }
+        eddy::kafka_streams app(builder.build(), config);
+        if (server) {
+            server->attach(app)
+                .serve_store<std::string, eddy::todo::Task>(tables.tasks_store)
+                .serve_store<std::string, std::string>(tables.owner_index_store);
+        }
         if (auto* broker = app.embedded()) {
             broker->create_topic(topics.task_events, 3);
             broker->create_topic(topics.audit, 3);
@@ -149,6 +169,9 @@ int main(int argc, char** argv) {
         app.start();
         fmt::print("todo backbone running; bootstrap.servers={}\n", app.bootstrap_servers());
         fmt::print("try: kcat -b {} -C -t {} -e\n", app.bootstrap_servers(), topics.audit);
+        if (server) {
+            fmt::print("query server: http://{}\n", server->address());
+        }
         std::fflush(stdout);
         if (demo) {
             seed(app.bootstrap_servers(), topics.task_events);
@@ -197,6 +220,9 @@ int main(int argc, char** argv) {
                 fmt::print("task   | {} | {} | {} | owner {} | version {}\n", t.task_id(),
                     t.status() == eddy::todo::TASK_DONE ? "done" : "open", t.title(), t.owner_id(), t.version());
             }
+        }
+        if (server) {
+            server->stop();
         }
         app.close(std::chrono::seconds(30));
         fmt::print("todo backbone stopped\n");

@@ -3,20 +3,28 @@
 // counts the records of each user instead (key "k<i>" belongs to user
 // "u<i mod 50>"; a repartition, then a count store) and writes each new
 // count as an int64. Runs until SIGTERM/SIGINT (clean close) or SIGKILL.
-// Prints "running" once its threads run.
+// Prints "running" once its threads run. With --http-port P (0: any free
+// port) it serves the count store with a query_server on 127.0.0.1 (its
+// application.server) and prints "http=127.0.0.1:<port>"; with --bootstrap
+// embedded it makes its own broker, creates --in (--partitions, default 2)
+// and --out on it and prints "bootstrap=<address>".
 //
 //   stream_app --bootstrap 127.0.0.1:9092 --app-id a --in in --out out
 //              [--guarantee exactly_once_v2] [--threads 2] [--process-id p1]
 //              [--commit-interval-ms 100] [--topology count --state-dir DIR]
+//              [--http-port 0] [--partitions 2]
 
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <string>
 #include <thread>
 
+#include "runtime/embedded_broker.h"
 #include "runtime/kafka_streams.h"
+#include "runtime/query_server.h"
 #include "topology/streams_builder.h"
 
 namespace {
@@ -68,7 +76,25 @@ int main(int argc, char** argv) {
     std::signal(SIGTERM, on_signal);
     std::signal(SIGINT, on_signal);
     try {
+        std::unique_ptr<eddy::query_server> server;
+        if (!arg("--http-port").empty()) {
+            server = std::make_unique<eddy::query_server>("127.0.0.1", static_cast<std::uint16_t>(std::stoi(arg("--http-port"))));
+            config.set("application.server", server->address());
+        }
         eddy::kafka_streams app(builder.build(), config);
+        if (auto* broker = app.embedded()) {
+            broker->create_topic(arg("--in"), std::stoi(arg("--partitions", "2")), 1);
+            broker->create_topic(arg("--out"), 1, 1);
+            std::printf("bootstrap=%s\n", app.bootstrap_servers().c_str());
+        }
+        if (server) {
+            server->attach(app);
+            if (arg("--topology") == "count") {
+                server->serve_store<std::string, std::int64_t>("counts");
+            }
+            std::printf("http=%s\n", server->address().c_str());
+        }
+        std::fflush(stdout);
         app.start();
         bool announced = false;
         while (stop == 0) {
@@ -82,6 +108,9 @@ int main(int argc, char** argv) {
                 return 2;
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        if (server) {
+            server->stop();
         }
         app.close(std::chrono::seconds(30));
     } catch (const std::exception& e) {

@@ -6,12 +6,29 @@ set -euo pipefail
 todo=$1
 out=$(mktemp)
 trap 'rm -f "$out"; kill "$pid" 2>/dev/null || true' EXIT
-"$todo" >"$out" 2>/dev/null &
+"$todo" --http-port 0 >"$out" 2>/dev/null &
 pid=$!
 for _ in $(seq 1 300); do
   [[ $(grep -c '^audit  |' "$out" || true) -ge 5 && $(grep -c '^dlq    |' "$out" || true) -ge 1 ]] && break
   sleep 0.1
 done
+# The task table over HTTP (bash's /dev/tcp: no client needed).
+http_get() {
+  local hostport=${server#http://}
+  exec 3<>"/dev/tcp/${hostport%:*}/${hostport#*:}"
+  printf 'GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' "$1" "$hostport" >&3
+  cat <&3
+  exec 3<&-
+}
+server=$(sed -n 's/^query server: //p' "$out")
+task_json=
+for _ in $(seq 1 100); do
+  [[ -n $server ]] || server=$(sed -n 's/^query server: //p' "$out")
+  [[ -n $server ]] && { task_json=$(http_get /stores/todo.tasks/keys/t-1) || true; }
+  [[ $task_json == *'"version":3'* ]] && break
+  sleep 0.1
+done
+missing_json=$(http_get /stores/todo.tasks/keys/t-2) || true
 kill -TERM "$pid"
 rc=0
 wait "$pid" || rc=$?
@@ -30,4 +47,8 @@ grep -q '^dlq    | t-3 | offset 2 of todo.task-events | protobuf<eddy.todo.TaskE
 grep -q '^task   | t-1 | done | Buy oat milk | owner alice | version 3$' "$out" || fail "task table t-1"
 grep -q '^task   | t-2 ' "$out" && fail "a deleted task is still in the table"
 grep -q '^todo backbone stopped$' "$out" || fail "no clean stop"
-echo "todo app: 5 audit records, 1 dead letter, the task table, clean stop"
+[[ $task_json == *'HTTP/1.0 200 OK'* && $task_json == *'"key":"t-1","value":{"taskId":"t-1","ownerId":"alice","title":"Buy oat milk"'* ]] \
+  || fail "GET /stores/todo.tasks/keys/t-1 answered: $task_json"
+[[ $missing_json == *'HTTP/1.0 404'* && $missing_json == *'key t-2 not found in store todo.tasks'* ]] \
+  || fail "GET /stores/todo.tasks/keys/t-2 answered: $missing_json"
+echo "todo app: 5 audit records, 1 dead letter, the task table (also over HTTP), clean stop"

@@ -1,0 +1,90 @@
+#pragma once
+
+// What query_server needs of a served store, with its types erased: key
+// parsing from URL text by the key type, and values rendered as JSON
+// (strings, integers and doubles as JSON scalars, Protobuf messages through
+// Protobuf's JSON mapping, Hana structs through serde/json.h, uuids as their
+// text). Kept free of Beast, which only query_server.cc compiles.
+
+#include <charconv>
+#include <concepts>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include <fmt/format.h>
+
+#include "serde/json.h"
+#include "serde/protobuf.h"
+#include "serde/serde.h"
+#include "serde/uuid.h"
+
+namespace eddy::runtime::internal {
+
+template<typename T>
+inline constexpr bool always_false = false;
+
+// A key of type K from the text of a URL path segment or parameter (already
+// percent-decoded); serde_error naming the type when it does not parse.
+template<typename K>
+K parse_key_text(std::string_view text) {
+    if constexpr (std::same_as<K, std::string>) {
+        return std::string(text);
+    } else if constexpr (std::same_as<K, uuid>) {
+        return uuid::parse(text);
+    } else if constexpr (std::integral<K> && !std::same_as<K, bool>) {
+        K value{};
+        auto [end, err] = std::from_chars(text.data(), text.data() + text.size(), value);
+        if (text.empty() || err != std::errc{} || end != text.data() + text.size()) {
+            throw serde_error(fmt::format("'{}' is not a {}-bit {} integer", text, sizeof(K) * 8,
+                std::is_signed_v<K> ? "signed" : "unsigned"));
+        }
+        return value;
+    } else {
+        static_assert(always_false<K>, "query_server parses keys of type std::string, integers and eddy::uuid");
+    }
+}
+
+// The value as JSON text.
+template<typename V>
+std::string to_json_text(const V& value) {
+    if constexpr (std::derived_from<V, google::protobuf::Message>) {
+        return serdes::to_json(value);
+    } else if constexpr (std::same_as<V, uuid>) {
+        std::string out;
+        serdes::internal::write_string(out, value.to_string(), serdes::internal::json_path{});
+        return out;
+    } else {
+        std::string out;
+        serdes::internal::write_json(out, value, serdes::internal::json_path{});
+        return out;
+    }
+}
+
+// One served store, its types erased. Every function reads the local
+// partitions only; query_server decides where a key's query goes.
+struct served_store {
+    bool windowed = false;
+    // The key text parsed and serialised with the store's key serde (what
+    // query_metadata_for_key partitions); serde_error when it does not parse.
+    std::function<std::string(std::string_view)> key_bytes;
+    // The key text parsed, as JSON.
+    std::function<std::string(std::string_view)> key_json;
+    // The key's value as JSON; std::nullopt when the local stores lack it.
+    std::function<std::optional<std::string>(std::string_view)> get;
+    // [{"key":..,"value":..}, ...] for from <= key <= to (either open), in key order.
+    std::function<std::string(const std::optional<std::string>&, const std::optional<std::string>&)> range;
+    // [{"window":{"start":..,"end":..},"value":..}, ...] of the key's windows starting in [from, to].
+    std::function<std::string(std::string_view, std::int64_t, std::int64_t)> windows;
+    // [{"key":..,"window":..,"value":..}, ...] of every key's windows starting in [from, to].
+    std::function<std::string(std::int64_t, std::int64_t)> all_windows;
+};
+
+inline std::string window_json(std::int64_t start, std::int64_t end) {
+    return fmt::format("{{\"start\":{},\"end\":{}}}", start, end);
+}
+
+} // namespace eddy::runtime::internal

@@ -1,0 +1,336 @@
+// Interactive queries across instances (compiled for the embedded broker
+// and, with EDDY_TEST_KAFKA, for a real Kafka): instance 1 counts per key,
+// instance 2 joins and takes part of the partitions, restoring its stores
+// before it processes; then every key's count, asked over HTTP of either
+// instance, is exact (forwarded to the owner where needed), and
+// query_metadata_for_key names the instance holding the key.
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "runtime/internal/instance_directory.h"
+#include "runtime/kafka_streams.h"
+#include "runtime/query_server.h"
+#include "serde/serdes.h"
+#include "tests/integration/broker_fixture.h"
+#include "tests/integration/http_get.h"
+#include "tests/integration/kafka_test_util.h"
+#include "topology/streams_builder.h"
+
+namespace {
+
+using eddy::test::http_get;
+using eddy::test::produce;
+using eddy::test::unique;
+
+class counting_listener final : public eddy::state_restore_listener {
+public:
+    void on_restore_end(const std::string&, std::int32_t, const std::string&, std::int64_t total) override {
+        restored += total;
+    }
+    std::atomic<std::int64_t> restored = 0;
+};
+
+class temp_dir {
+public:
+    temp_dir() {
+        std::string pattern = (std::filesystem::temp_directory_path() / "eddy-query-test-XXXXXX").string();
+        if (::mkdtemp(pattern.data()) == nullptr) {
+            throw std::runtime_error("mkdtemp failed");
+        }
+        path = pattern;
+    }
+    ~temp_dir() { std::filesystem::remove_all(path); }
+    std::filesystem::path path;
+};
+
+eddy::topology count_topology(const std::string& in) {
+    eddy::streams_builder builder;
+    auto grouped = builder.stream<std::string, std::string>(in).group_by_key();
+    grouped.count(eddy::materialized<std::string, std::int64_t>::as("counts"));
+    grouped.windowed_by(eddy::time_windows::of_size_with_no_grace(std::chrono::hours(1)))
+        .count(eddy::materialized<std::string, std::int64_t>::as("counts-per-hour"));
+    return builder.build();
+}
+
+// One instance: its query server, bound first so that application.server
+// can name its port, then the app.
+struct instance {
+    instance(const std::string& app_id, const std::string& in, const std::filesystem::path& dir,
+        std::shared_ptr<eddy::state_restore_listener> listener = nullptr)
+        : server("127.0.0.1", 0) {
+        auto config = config_for(app_id);
+        config.set("state.dir", dir.string());
+        config.set("application.server", server.address());
+        app = std::make_unique<eddy::kafka_streams>(count_topology(in), config);
+        if (listener) {
+            app->set_global_state_restore_listener(listener);
+        }
+        server.attach(*app)
+            .serve_store<std::string, std::int64_t>("counts")
+            .serve_window_store<std::string, std::int64_t>("counts-per-hour");
+    }
+    ~instance() {
+        server.stop();
+        app->close(std::chrono::seconds(30));
+    }
+    std::int64_t processed() const {
+        std::int64_t n = 0;
+        for (const auto& m : app->metrics()) {
+            if (m.name == "records-processed-total") {
+                n += static_cast<std::int64_t>(m.value);
+            }
+        }
+        return n;
+    }
+    eddy::query_server server;
+    std::unique_ptr<eddy::kafka_streams> app;
+};
+
+std::size_t owned_partitions(const eddy::kafka_streams& app, const std::string& host) {
+    for (const auto& m : app.all_metadata_for_store("counts")) {
+        if (m.host.to_string() == host) {
+            return m.tasks.size();
+        }
+    }
+    return 0;
+}
+
+TEST(QueryContractTest, EveryKeyIsAnsweredExactlyFromEitherInstanceAfterASecondJoins) {
+    const auto in = unique("query-clicks");
+    const auto app_id = unique("query-counter");
+    constexpr int partitions = 4;
+    constexpr int keys = 24;
+    broker().create_topic(in, partitions);
+    // user-i clicks i+1 times.
+    std::vector<std::pair<std::optional<std::string>, std::optional<std::string>>> clicks;
+    std::map<std::string, std::int64_t> expected;
+    for (int i = 0; i < keys; ++i) {
+        const auto user = "user-" + std::to_string(i);
+        for (int c = 0; c <= i; ++c) {
+            clicks.emplace_back(user, "/page");
+        }
+        expected[user] = i + 1;
+    }
+    produce(broker().bootstrap_servers(), in, clicks);
+
+    temp_dir dir1;
+    temp_dir dir2;
+    instance one(app_id, in, dir1.path);
+    one.app->start();
+    auto counts1 = one.app->store<std::string, std::int64_t>("counts");
+    ASSERT_TRUE(wait_for([&] { return counts1.all().size() == static_cast<std::size_t>(keys)
+                                   && counts1.get("user-23") == 24; },
+        60s));
+    ASSERT_TRUE(wait_for([&] { return owned_partitions(*one.app, one.server.address()) == partitions; }, 30s));
+    ASSERT_EQ(one.processed(), static_cast<std::int64_t>(clicks.size()));
+    // Everything committed: a rebalance that finds instance 1's assignment
+    // lost (the embedded broker does that when a member joins) must not
+    // count anything twice (at-least-once would).
+    ASSERT_TRUE(wait_for(
+        [&] { return eddy::test::uncommitted(broker().bootstrap_servers(), app_id, in, partitions) == 0; }, 30s));
+
+    // Instance 2 joins: it takes part of the partitions and restores their
+    // stores from the changelogs, with nothing new to process.
+    auto listener = std::make_shared<counting_listener>();
+    instance two(app_id, in, dir2.path, listener);
+    two.app->start();
+    ASSERT_TRUE(wait_for(
+        [&] {
+            const auto a = owned_partitions(*one.app, one.server.address());
+            const auto b = owned_partitions(*one.app, two.server.address());
+            return a > 0 && b > 0 && a + b == partitions && owned_partitions(*two.app, one.server.address()) == a
+                && owned_partitions(*two.app, two.server.address()) == b;
+        },
+        90s))
+        << "the partitions did not split between the instances";
+    EXPECT_GT(listener->restored.load(), 0);
+    EXPECT_EQ(two.processed(), 0) << "instance 2's counts must come from restored stores, not from processing";
+    EXPECT_EQ(one.app->all_metadata().size(), 2U);
+    auto counts2 = two.app->store<std::string, std::int64_t>("counts");
+    int on_two = 0;
+    for (const auto& [user, n] : expected) {
+        auto where1 = one.app->query_metadata_for_key<std::string>("counts", user);
+        auto where2 = two.app->query_metadata_for_key<std::string>("counts", user);
+        ASSERT_TRUE(where1.available()) << user;
+        ASSERT_TRUE(where2.available()) << user;
+        EXPECT_EQ(where1.active_host, where2.active_host) << user;
+        EXPECT_EQ(where1.partition, where2.partition) << user;
+        const bool two_owns = where1.active_host->to_string() == two.server.address();
+        on_two += two_owns ? 1 : 0;
+        // The named instance holds the key; the other does not.
+        EXPECT_EQ((two_owns ? counts2 : counts1).get(user), n) << user;
+        EXPECT_EQ((two_owns ? counts1 : counts2).get(user), std::nullopt) << user;
+        for (auto* server : {&one.server, &two.server}) {
+            auto a = http_get(server->port(), "/stores/counts/keys/" + user);
+            ASSERT_EQ(a.status, 200) << user << " " << a.body;
+            auto j = nlohmann::json::parse(a.body);
+            EXPECT_EQ(j["key"], user);
+            EXPECT_EQ(j["value"], n) << user;
+            EXPECT_EQ(j["host"], where1.active_host->to_string()) << user;
+            // The windows of the key, from its owner too.
+            auto w = http_get(server->port(), "/stores/counts-per-hour/keys/" + user + "/windows?from=0");
+            ASSERT_EQ(w.status, 200) << w.body;
+            std::int64_t in_windows = 0;
+            const auto windows = nlohmann::json::parse(w.body);
+            for (const auto& e : windows["windows"]) {
+                EXPECT_EQ(e["window"]["end"].get<std::int64_t>() - e["window"]["start"].get<std::int64_t>(), 3'600'000);
+                in_windows += e["value"].get<std::int64_t>();
+            }
+            EXPECT_EQ(in_windows, n) << user << " " << w.body;
+        }
+    }
+    EXPECT_GT(on_two, 0);
+    EXPECT_LT(on_two, keys);
+
+    // Ranges answer from the local partitions; together they are the whole.
+    auto r1 = nlohmann::json::parse(http_get(one.server.port(), "/stores/counts").body);
+    auto r2 = nlohmann::json::parse(http_get(two.server.port(), "/stores/counts").body);
+    EXPECT_EQ(r1["scope"], "local");
+    std::map<std::string, std::int64_t> merged;
+    for (const auto* r : {&r1, &r2}) {
+        for (const auto& e : (*r)["entries"]) {
+            merged[e["key"].get<std::string>()] = e["value"].get<std::int64_t>();
+        }
+    }
+    EXPECT_EQ(merged, expected);
+    EXPECT_EQ(r1["entries"].size() + r2["entries"].size(), static_cast<std::size_t>(keys));
+    auto bounded = nlohmann::json::parse(http_get(one.server.port(), "/stores/counts?from=user-10&to=user-12").body);
+    for (const auto& e : bounded["entries"]) {
+        const auto k = e["key"].get<std::string>();
+        EXPECT_TRUE(k >= "user-10" && k <= "user-12") << k;
+    }
+    auto instances = nlohmann::json::parse(http_get(two.server.port(), "/instances").body);
+    EXPECT_EQ(instances["instances"].size(), 2U);
+
+    // Instance 2's server goes away while it still owns keys: asking
+    // instance 1 for one of them is a 502 naming the owner.
+    std::string owned_by_two;
+    for (const auto& [user, n] : expected) {
+        if (one.app->query_metadata_for_key<std::string>("counts", user).active_host->to_string()
+            == two.server.address()) {
+            owned_by_two = user;
+        }
+    }
+    two.server.stop();
+    auto unreachable = http_get(one.server.port(), "/stores/counts/keys/" + owned_by_two);
+    EXPECT_EQ(unreachable.status, 502);
+    EXPECT_THAT(unreachable.body, testing::HasSubstr("the owning instance " + two.server.address() + " did not answer"));
+
+    // Instance 2 leaves cleanly: its tombstone takes it out of the
+    // metadata, instance 1 takes its partitions back and answers every key.
+    ASSERT_TRUE(two.app->close(30s));
+    ASSERT_TRUE(wait_for(
+        [&] {
+            return one.app->all_metadata().size() == 1
+                && owned_partitions(*one.app, one.server.address()) == partitions;
+        },
+        60s));
+    for (const auto& [user, n] : expected) {
+        auto a = http_get(one.server.port(), "/stores/counts/keys/" + user);
+        ASSERT_EQ(a.status, 200) << user << " " << a.body;
+        EXPECT_EQ(nlohmann::json::parse(a.body)["value"], n) << user;
+    }
+}
+
+// The directory's rule for a partition several entries claim: the latest
+// publication wins, so a SIGKILLed instance's stale entry (it could not
+// publish a tombstone) loses to the new owner's claim at once; entries not
+// refreshed within the expiry are dropped.
+TEST(InstanceDirectoryTest, TheLatestClaimOfATaskWinsAndStaleEntriesExpire) {
+    using eddy::runtime::internal::instance_entry;
+    using eddy::runtime::internal::resolve_owners;
+    const std::vector<instance_entry> entries = {
+        {"dead:1", {"0_0", "0_1", "0_2"}, 1'000}, // killed; its last word
+        {"new:2", {"0_0", "0_1"}, 2'000},         // took two of its tasks
+        {"old:3", {"0_3"}, 1'500},
+    };
+    auto owners = resolve_owners(entries, 3'000, 60'000);
+    EXPECT_EQ(owners["new:2"], (std::set<std::string>{"0_0", "0_1"}));
+    EXPECT_EQ(owners["dead:1"], (std::set<std::string>{"0_2"}));
+    EXPECT_EQ(owners["old:3"], (std::set<std::string>{"0_3"}));
+    // Later, past the dead one's expiry: it is gone, its unclaimed task too.
+    owners = resolve_owners(entries, 61'500, 60'000);
+    EXPECT_FALSE(owners.contains("dead:1"));
+    EXPECT_EQ(owners.size(), 2U);
+    EXPECT_EQ(owners["old:3"], (std::set<std::string>{"0_3"}));
+    // Same time: the greater server name, so every instance agrees.
+    owners = resolve_owners({{"a:1", {"0_0"}, 5}, {"b:1", {"0_0"}, 5}}, 5, 60'000);
+    EXPECT_EQ(owners["b:1"], (std::set<std::string>{"0_0"}));
+    EXPECT_TRUE(owners["a:1"].empty());
+    // Round trip of an entry as published.
+    auto e = eddy::runtime::internal::decode_instance(
+        "h:9", eddy::runtime::internal::encode_instance({"h:9", {"1_2", "0_0"}, 42}));
+    EXPECT_EQ(e.tasks, (std::set<std::string>{"0_0", "1_2"}));
+    EXPECT_EQ(e.time_ms, 42);
+    EXPECT_THROW(eddy::runtime::internal::decode_instance("h:9", "not json"), std::runtime_error);
+}
+
+TEST(QueryContractTest, BadStoresKeysAndParametersGetAClearError) {
+    const auto in = unique("query-errors");
+    broker().create_topic(in, 2);
+    temp_dir dir;
+    instance one(unique("query-errors"), in, dir.path);
+    one.app->start();
+    auto a = http_get(one.server.port(), "/stores/nope/keys/x");
+    EXPECT_EQ(a.status, 404);
+    EXPECT_THAT(a.body, testing::HasSubstr("no store named nope is served here (served: counts, counts-per-hour)"));
+    a = http_get(one.server.port(), "/stores/counts/keys/nobody");
+    ASSERT_TRUE(wait_for([&] { return (a = http_get(one.server.port(), "/stores/counts/keys/nobody")).status == 404; },
+        30s))
+        << a.body;
+    EXPECT_THAT(a.body, testing::HasSubstr("key nobody not found in store counts"));
+    a = http_get(one.server.port(), "/stores/counts/keys/x/windows");
+    EXPECT_EQ(a.status, 400);
+    EXPECT_THAT(a.body, testing::HasSubstr("store counts is not a window store"));
+    a = http_get(one.server.port(), "/stores/counts-per-hour/keys/x/windows?from=yesterday");
+    EXPECT_EQ(a.status, 400);
+    EXPECT_THAT(a.body, testing::HasSubstr("from and to must be times in milliseconds"));
+    a = http_get(one.server.port(), "/stores/counts/keys/bad%zz");
+    EXPECT_EQ(a.status, 400);
+    a = http_get(one.server.port(), "/elsewhere");
+    EXPECT_EQ(a.status, 404);
+    EXPECT_THAT(a.body, testing::HasSubstr("no endpoint /elsewhere"));
+    EXPECT_THAT(([&] { (void)one.app->query_metadata_for_key<std::string>("nope", "x"); }),
+        testing::ThrowsMessage<eddy::store_error>(testing::HasSubstr("the topology has no store nope")));
+}
+
+TEST(QueryContractTest, KeysParseByTheirType) {
+    using eddy::runtime::internal::parse_key_text;
+    EXPECT_EQ(parse_key_text<std::int64_t>("-42"), -42);
+    EXPECT_THAT(([] { (void)parse_key_text<std::int32_t>("12x"); }),
+        testing::ThrowsMessage<eddy::serde_error>(testing::HasSubstr("'12x' is not a 32-bit signed integer")));
+    EXPECT_THROW((void)parse_key_text<std::int32_t>("99999999999"), eddy::serde_error);
+    EXPECT_THROW((void)parse_key_text<eddy::uuid>("not-a-uuid"), eddy::serde_error);
+    EXPECT_EQ(parse_key_text<eddy::uuid>("123e4567-e89b-12d3-a456-426614174000").to_string(),
+        "123e4567-e89b-12d3-a456-426614174000");
+    EXPECT_EQ(eddy::runtime::internal::to_json_text(std::string("a\"b")), "\"a\\\"b\"");
+    EXPECT_EQ(eddy::runtime::internal::to_json_text(std::int64_t{7}), "7");
+}
+
+TEST(QueryContractTest, MetadataNeedsApplicationServer) {
+    const auto in = unique("query-noserver");
+    broker().create_topic(in, 1);
+    eddy::kafka_streams app(count_topology(in), config_for(unique("query-noserver")));
+    EXPECT_THAT(([&] { (void)app.all_metadata(); }),
+        testing::ThrowsMessage<eddy::config_error>(testing::HasSubstr("needs application.server")));
+    auto config = config_for(unique("query-badserver"));
+    config.set("application.server", "localhost");
+    EXPECT_THAT(([&] { eddy::kafka_streams bad(count_topology(in), config); }),
+        testing::ThrowsMessage<eddy::config_error>(testing::HasSubstr("application.server=localhost is not host:port")));
+}
+
+} // namespace

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# `eddy query` against a running app: stream_app counts clicks per user on
+# its own embedded broker and serves its count store with a query_server;
+# `eddy produce` feeds it, and `eddy query` reads a key's count, a key range
+# and the instances as JSON, and fails with the server's message on an
+# unknown key or store, and with a clear one when no server answers.
+#
+#   eddy_query_test.sh path/to/eddy path/to/stream_app
+set -euo pipefail
+eddy=$1
+stream_app=$2
+work=$(mktemp -d)
+app_pid=
+cleanup() {
+  [[ -z $app_pid ]] || kill "$app_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+checks=0
+fail() {
+  echo "FAIL: $*"
+  for f in "$work"/last.out "$work"/last.err "$work"/app.err; do
+    [[ -s $f ]] && { echo "--- $(basename "$f"):"; tail -20 "$f"; }
+  done
+  exit 1
+}
+ok() { checks=$((checks + 1)); }
+run() {
+  rc=0
+  timeout 30 "$eddy" "$@" >"$work/last.out" 2>"$work/last.err" || rc=$?
+  ((rc != 124)) || fail "eddy $* did not finish within 30 s"
+}
+expect_status() { [[ $rc == "$1" ]] || fail "eddy ${*:2}: exit status $rc, expected $1"; ok; }
+expect_stdout_has() { grep -qF -- "$1" "$work/last.out" || fail "stdout lacks: $1"; ok; }
+expect_stderr_has() { grep -qF -- "$1" "$work/last.err" || fail "stderr lacks: $1"; ok; }
+
+# --- the app ------------------------------------------------------------------
+"$stream_app" --bootstrap embedded --app-id query-cli --in clicks --out click-counts --topology count \
+  --state-dir "$work/state" --http-port 0 >"$work/app.out" 2>"$work/app.err" &
+app_pid=$!
+for _ in $(seq 300); do
+  grep -q '^running$' "$work/app.out" && break
+  kill -0 "$app_pid" 2>/dev/null || fail "stream_app exited"
+  sleep 0.1
+done
+grep -q '^running$' "$work/app.out" || fail "stream_app did not start"
+bootstrap=$(sed -n 's/^bootstrap=//p' "$work/app.out")
+server=$(sed -n 's/^http=//p' "$work/app.out")
+[[ -n $bootstrap && -n $server ]] || fail "stream_app printed no addresses"
+
+# k1 and k51 belong to u1, k2 to u2 (user u<i mod 50>).
+printf 'k1:a\nk51:b\nk2:c\n' | timeout 30 "$eddy" produce clicks -b "$bootstrap" >/dev/null 2>"$work/last.err" \
+  || fail "eddy produce failed"
+
+# --- a key, once counted --------------------------------------------------------
+for _ in $(seq 300); do
+  run query counts u1 --server "$server"
+  ((rc == 0)) && grep -qF '"value":2' "$work/last.out" && break
+  sleep 0.1
+done
+expect_status 0 query counts u1
+expect_stdout_has '{"store":"counts","key":"u1","value":2,"host":"'"$server"'"}'
+EDDY_QUERY_SERVER=$server run query counts u2
+expect_status 0 query counts u2
+expect_stdout_has '"key":"u2","value":1'
+
+# --- a range, the instances -----------------------------------------------------
+run query counts --server "$server"
+expect_status 0 query counts
+expect_stdout_has '"scope":"local"'
+expect_stdout_has '"entries":[{"key":"u1","value":2},{"key":"u2","value":1}]'
+run query counts --from u2 --to u3 --server "$server"
+expect_stdout_has '"entries":[{"key":"u2","value":1}]'
+run query --instances --server "$server"
+expect_status 0 query --instances
+expect_stdout_has '"host":"'"$server"'"'
+expect_stdout_has '"stores":["counts"]'
+
+# --- errors ---------------------------------------------------------------------
+run query counts nobody --server "$server"
+expect_status 1 query counts nobody
+expect_stderr_has 'eddy: key nobody not found in store counts (HTTP 404)'
+run query nope x --server "$server"
+expect_status 1 query nope x
+expect_stderr_has 'eddy: no store named nope is served here (served: counts) (HTTP 404)'
+run query counts u1 --windows --server "$server"
+expect_status 1 query counts u1 --windows
+expect_stderr_has 'store counts is not a window store'
+run query counts u1 --server 127.0.0.1:1
+expect_status 1 query --server 127.0.0.1:1
+expect_stderr_has 'eddy: cannot reach the query server at 127.0.0.1:1'
+run query counts u1 --server nonsense
+expect_status 1 query --server nonsense
+expect_stderr_has 'eddy: --server nonsense: expected host:port'
+env -u EDDY_QUERY_SERVER "$eddy" query counts u1 >"$work/last.out" 2>"$work/last.err" && rc=0 || rc=$?
+expect_status 1 query without a server
+expect_stderr_has 'no query server: pass --server host:port or set EDDY_QUERY_SERVER'
+
+kill -TERM "$app_pid"
+wait "$app_pid" || fail "stream_app did not stop cleanly"
+app_pid=
+echo "eddy query: $checks checks passed"
