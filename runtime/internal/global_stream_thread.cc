@@ -354,7 +354,7 @@ void global_stream_thread::initialize() {
     const auto globals = me.topo->global_stores();
     me.task = std::make_unique<stream_task>(me.topo->create_global_task_nodes(), task_id{globals.at(0).subtopology, -1},
         me.settings.application_id, me.collector, wall_clock_now_ms, me.settings.deserialization_handler,
-        task_storage{me.settings.state_dir / me.settings.application_id, me.settings.store_memory, nullptr}, "global");
+        task_storage{me.settings.state_dir / me.settings.application_id, me.settings.store_memory, nullptr, nullptr}, "global");
     for (const auto& g : globals) {
         auto* store = me.task->stores().at(g.store);
         auto* source = me.task->source_of(g.topic);
