@@ -20,6 +20,7 @@
 #include "runtime/internal/client_config.h"
 #include "runtime/internal/global_stream_thread.h"
 #include "runtime/internal/instance_directory.h"
+#include "runtime/internal/standby_thread.h"
 #include "runtime/internal/log.h"
 #include "runtime/internal/stream_thread.h"
 #include "runtime/kafka_error.h"
@@ -87,6 +88,11 @@ struct kafka_streams::impl {
     // tasks to <application.id>-instances (docs/adr/0008).
     std::optional<host_info> server;
     std::unique_ptr<runtime::internal::instance_directory> directory;
+    // num.standby.replicas: the standby thread keeps copies of other
+    // instances' stores (docs/adr/0010); it needs the directory, which then
+    // runs without application.server too.
+    int standby_replicas = 0;
+    std::shared_ptr<runtime::internal::standby_thread> standby;
     std::map<std::string, int> topic_partitions;
 
     impl(topology t, streams_config c) : topo(std::move(t)), config(std::move(c)) {}
@@ -219,6 +225,10 @@ struct kafka_streams::impl {
         }
         settings.cache_max_bytes = static_cast<std::uint64_t>(cache_bytes) / static_cast<std::uint64_t>(thread_count);
 
+        standby_replicas = static_cast<int>(config.get_int("num.standby.replicas", 0));
+        if (standby_replicas < 0) {
+            throw config_error(fmt::format("setting num.standby.replicas={} must not be negative", standby_replicas));
+        }
         if (auto s = config.get("application.server"); s && !s->empty()) {
             server = host_info::parse(*s);
             if (!server) {
@@ -231,6 +241,8 @@ struct kafka_streams::impl {
             bootstrap = broker->bootstrap_servers();
         }
         config.set(streams_config::bootstrap_servers, bootstrap);
+        settings.commit_offsets_after_transaction =
+            settings.exactly_once && (broker != nullptr || embedded_broker::find(bootstrap) != nullptr);
 
         bool multi_input = false;
         for (std::size_t s = 0; s < topo.subtopology_count(); ++s) {
@@ -352,7 +364,7 @@ struct kafka_streams::impl {
         if (auto dlq = config.get(streams_config::dead_letter_topic); dlq && !dlq->empty() && !existing.contains(*dlq)) {
             to_create.push_back({*dlq, 1, replication_factor(), {}});
         }
-        if (server && !existing.contains(instances_topic())) {
+        if (uses_directory() && !existing.contains(instances_topic())) {
             to_create.push_back({instances_topic(), 1, replication_factor(), {{"cleanup.policy", "compact"}}});
         }
         topic_partitions = partitions;
@@ -379,6 +391,13 @@ struct kafka_streams::impl {
     }
 
     std::string instances_topic() const { return settings.application_id + "-instances"; }
+    bool uses_directory() const { return server.has_value() || standby_replicas > 0; }
+    // This instance's key in the directory: its application.server, or
+    // (standbys without queries) a name that is not host:port, which the
+    // query metadata leaves out.
+    std::string directory_key() const {
+        return server ? server->to_string() : "process:" + settings.process_id;
+    }
 
     int replication_factor() const { return static_cast<int>(config.get_int("replication.factor", 1)); }
 };
@@ -422,6 +441,26 @@ void kafka_streams::start() {
         std::scoped_lock lock(_impl->mutex);
         _impl->global = std::move(global);
     }
+    if (_impl->standby_replicas > 0) {
+        runtime::internal::standby_thread::options o;
+        o.replicas = _impl->standby_replicas;
+        o.self = _impl->directory_key();
+        for (std::size_t s = 0; s < _impl->topo.subtopology_count(); ++s) {
+            const auto sources = _impl->topo.source_topics(static_cast<int>(s), _impl->settings.application_id);
+            if (!sources.empty()) {
+                if (auto it = _impl->topic_partitions.find(sources.front()); it != _impl->topic_partitions.end()) {
+                    o.partitions[static_cast<int>(s)] = it->second;
+                }
+            }
+        }
+        auto* me = _impl.get();
+        _impl->standby = std::make_shared<runtime::internal::standby_thread>(
+            _impl->topo, _impl->settings, std::move(o), [me] {
+                return me->directory ? me->directory->owners() : std::map<std::string, std::set<std::string>>{};
+            });
+        // Every stream thread hands its tasks' stores over through it.
+        _impl->settings.handover = _impl->standby;
+    }
     std::vector<stream_thread*> started;
     {
         std::scoped_lock lock(_impl->mutex);
@@ -434,25 +473,31 @@ void kafka_streams::start() {
     for (auto* t : started) {
         t->start();
     }
-    if (_impl->server) {
+    if (_impl->uses_directory()) {
         runtime::internal::instance_directory::options o;
         o.topic = _impl->instances_topic();
-        o.server = _impl->server->to_string();
+        o.server = _impl->directory_key();
         o.consumer_settings = _impl->settings.consumer_settings;
         o.producer_settings = _impl->settings.producer_settings;
         auto* me = _impl.get();
         // A task shows once created, i.e. after its stores restored.
         _impl->directory = std::make_unique<runtime::internal::instance_directory>(std::move(o), [me] {
-            std::set<std::string> tasks;
+            runtime::internal::local_tasks tasks;
+            if (me->standby) {
+                tasks.standby = me->standby->tasks();
+            }
             std::scoped_lock lock(me->mutex);
             for (const auto& t : me->threads) {
                 for (const auto& [task, n] : t->task_processed()) {
-                    tasks.insert(task);
+                    tasks.active.insert(task);
                 }
             }
             return tasks;
         });
         _impl->directory->start();
+    }
+    if (_impl->standby) {
+        _impl->standby->start();
     }
 }
 
@@ -471,6 +516,11 @@ bool kafka_streams::close(std::chrono::milliseconds timeout) {
     if (_impl->directory) {
         // The tombstone first: the others stop sending queries here.
         _impl->directory->stop();
+    }
+    if (_impl->standby) {
+        // Its copies checkpoint and close; the stream threads' hand-overs
+        // find nothing to wait for from here on.
+        _impl->standby->stop();
     }
     _impl->set_state(streams_state::pending_shutdown);
     const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -569,6 +619,19 @@ embedded_broker* kafka_streams::embedded() const {
 std::vector<metric> kafka_streams::metrics() const {
     std::vector<metric> out;
     std::scoped_lock lock(_impl->mutex);
+    if (_impl->standby) {
+        // Standby replicas: the copies kept, what they were given, and each
+        // copy's changelog position.
+        const auto positions = _impl->standby->positions();
+        out.push_back({"standby-tasks", {}, static_cast<double>(positions.size())});
+        out.push_back({"standby-records-restored-total", {}, static_cast<double>(_impl->standby->records_restored())});
+        for (const auto& [task, offsets] : positions) {
+            for (const auto& [tp, offset] : offsets) {
+                out.push_back({"standby-changelog-offset",
+                    {{"task", task}, {"partition", fmt::format("{}-{}", tp.first, tp.second)}}, static_cast<double>(offset)});
+            }
+        }
+    }
     for (const auto& t : _impl->threads) {
         const auto& c = t->counters();
         std::map<std::string, std::string> tags{{"thread", t->name()}};
@@ -612,7 +675,7 @@ std::string need_server_message(std::string_view what) {
 
 key_query_metadata kafka_streams::query_metadata_for_serialized_key(const std::string& name, std::string_view key) const {
     check_store(name);
-    if (!_impl->directory) {
+    if (!_impl->directory || !_impl->server) {
         throw config_error(need_server_message("query_metadata_for_key"));
     }
     const auto& topo = _impl->topo;
@@ -632,23 +695,24 @@ key_query_metadata kafka_streams::query_metadata_for_serialized_key(const std::s
                 out.active_host = host_info::parse(server);
             }
         }
+        for (const auto& [server, tasks] : _impl->directory->standbys()) {
+            if (auto host = host_info::parse(server); host && tasks.contains(task)) {
+                out.standby_hosts.push_back(*host);
+            }
+        }
         return out;
     }
     throw store_error(fmt::format("the topology has no store {}", name));
 }
 
 std::vector<streams_metadata> kafka_streams::all_metadata() const {
-    if (!_impl->directory) {
+    if (!_impl->directory || !_impl->server) {
         throw config_error(need_server_message("all_metadata"));
     }
     const auto& topo = _impl->topo;
-    std::vector<streams_metadata> out;
-    for (const auto& [server, tasks] : _impl->directory->owners()) {
-        auto host = host_info::parse(server);
-        if (!host) {
-            continue;
-        }
-        streams_metadata m{*host, {}, {}, tasks};
+    // Each task's stores and source partitions, added to `stores` and `partitions`.
+    auto describe = [&](const std::set<std::string>& tasks, std::set<std::string>& stores,
+                        std::set<std::pair<std::string, int>>& partitions) {
         for (const auto& task : tasks) {
             int sub = -1;
             int partition = -1;
@@ -657,11 +721,25 @@ std::vector<streams_metadata> kafka_streams::all_metadata() const {
                 continue;
             }
             for (const auto& store : topo.stores_of(sub)) {
-                m.state_store_names.insert(store);
+                stores.insert(store);
             }
             for (const auto& topic : topo.source_topics(sub, _impl->settings.application_id)) {
-                m.topic_partitions.emplace(topic, partition);
+                partitions.emplace(topic, partition);
             }
+        }
+    };
+    const auto standbys = _impl->directory->standbys();
+    std::vector<streams_metadata> out;
+    for (const auto& [server, tasks] : _impl->directory->owners()) {
+        auto host = host_info::parse(server);
+        if (!host) {
+            continue;
+        }
+        streams_metadata m{*host, {}, {}, tasks, {}, {}, {}};
+        describe(tasks, m.state_store_names, m.topic_partitions);
+        if (auto it = standbys.find(server); it != standbys.end()) {
+            m.standby_tasks = it->second;
+            describe(it->second, m.standby_state_store_names, m.standby_topic_partitions);
         }
         out.push_back(std::move(m));
     }

@@ -383,7 +383,8 @@ struct query_server::impl {
             for (const auto& [topic, p] : m.topic_partitions) {
                 parts.push_back({{"topic", topic}, {"partition", p}});
             }
-            out.push_back({{"host", m.host.to_string()}, {"stores", m.state_store_names}, {"partitions", parts}});
+            out.push_back({{"host", m.host.to_string()}, {"stores", m.state_store_names}, {"partitions", parts},
+                {"tasks", m.tasks}, {"standby_tasks", m.standby_tasks}});
         }
         return {http::status::ok, nlohmann::json{{"instances", out}}.dump()};
     }

@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace eddy {
 
@@ -36,6 +37,9 @@ struct host_info {
 // a rebalance, or before the instances have published).
 struct key_query_metadata {
     std::optional<host_info> active_host;
+    // The instances keeping standby copies of the key's partition
+    // (num.standby.replicas), as they last published.
+    std::vector<host_info> standby_hosts;
     int partition = -1;
 
     bool available() const noexcept { return active_host.has_value(); }
@@ -49,6 +53,10 @@ struct streams_metadata {
     std::set<std::pair<std::string, int>> topic_partitions;
     // The tasks ("<sub-topology>_<partition>") it owns.
     std::set<std::string> tasks;
+    // What it keeps standby copies of (num.standby.replicas).
+    std::set<std::string> standby_tasks;
+    std::set<std::string> standby_state_store_names;
+    std::set<std::pair<std::string, int>> standby_topic_partitions;
 };
 
 } // namespace eddy

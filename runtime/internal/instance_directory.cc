@@ -1,5 +1,6 @@
 #include "runtime/internal/instance_directory.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
@@ -42,8 +43,49 @@ std::map<std::string, std::set<std::string>> resolve_owners(
     return out;
 }
 
+std::map<std::string, std::set<std::string>> resolve_standbys(
+    const std::vector<instance_entry>& entries, std::int64_t now_ms, std::int64_t expiry_ms) {
+    std::map<std::string, std::set<std::string>> out;
+    for (const auto& e : entries) {
+        if (e.time_ms >= now_ms - expiry_ms) {
+            out[e.server] = e.standbys;
+        }
+    }
+    return out;
+}
+
+std::set<std::string> standby_assignment(
+    const std::map<std::string, std::set<std::string>>& owners, const std::string& self, int replicas) {
+    std::vector<std::string> ring;
+    for (const auto& [server, tasks] : owners) {
+        ring.push_back(server);
+    }
+    if (std::find(ring.begin(), ring.end(), self) == ring.end()) {
+        ring.insert(std::upper_bound(ring.begin(), ring.end(), self), self);
+    }
+    const auto n = ring.size();
+    const auto copies = std::min<std::size_t>(static_cast<std::size_t>(std::max(replicas, 0)), n - 1);
+    std::set<std::string> out;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (ring[i] == self) {
+            continue;
+        }
+        for (std::size_t step = 1; step <= copies; ++step) {
+            if (ring[(i + step) % n] == self) {
+                const auto& tasks = owners.at(ring[i]);
+                out.insert(tasks.begin(), tasks.end());
+                break;
+            }
+        }
+    }
+    return out;
+}
+
 std::string encode_instance(const instance_entry& e) {
     nlohmann::json j{{"server", e.server}, {"tasks", e.tasks}, {"time", e.time_ms}};
+    if (!e.standbys.empty()) {
+        j["standbys"] = e.standbys;
+    }
     return j.dump();
 }
 
@@ -54,14 +96,17 @@ instance_entry decode_instance(std::string_view server, std::string_view value) 
         e.server = std::string(server);
         e.tasks = j.at("tasks").get<std::set<std::string>>();
         e.time_ms = j.at("time").get<std::int64_t>();
+        if (auto it = j.find("standbys"); it != j.end()) {
+            e.standbys = it->get<std::set<std::string>>();
+        }
         return e;
     } catch (const nlohmann::json::exception& ex) {
         throw std::runtime_error(fmt::format("not an instance entry: {}", ex.what()));
     }
 }
 
-instance_directory::instance_directory(options o, std::function<std::set<std::string>()> local_tasks)
-    : _options(std::move(o)), _local_tasks(std::move(local_tasks)) {
+instance_directory::instance_directory(options o, std::function<local_tasks()> local)
+    : _options(std::move(o)), _local_tasks(std::move(local)) {
     auto consumer = _options.consumer_settings;
     // It assigns the one partition itself and commits nothing; librdkafka's
     // poll still wants a group id, which it never joins.
@@ -123,19 +168,25 @@ void instance_directory::stop(bool tombstone) {
     logger()->info("instance directory stopped server={} tombstone={}", _options.server, tombstone);
 }
 
-std::map<std::string, std::set<std::string>> instance_directory::owners() const {
-    std::vector<instance_entry> entries;
-    {
-        std::scoped_lock lock(_mutex);
-        for (const auto& [server, e] : _entries) {
-            entries.push_back(e);
-        }
+std::vector<instance_entry> instance_directory::entries() const {
+    std::vector<instance_entry> out;
+    std::scoped_lock lock(_mutex);
+    for (const auto& [server, e] : _entries) {
+        out.push_back(e);
     }
-    return resolve_owners(entries, wall_ms(), _options.expiry.count());
+    return out;
 }
 
-void instance_directory::publish(const std::set<std::string>& tasks) {
-    instance_entry e{_options.server, tasks, wall_ms()};
+std::map<std::string, std::set<std::string>> instance_directory::owners() const {
+    return resolve_owners(entries(), wall_ms(), _options.expiry.count());
+}
+
+std::map<std::string, std::set<std::string>> instance_directory::standbys() const {
+    return resolve_standbys(entries(), wall_ms(), _options.expiry.count());
+}
+
+void instance_directory::publish(const local_tasks& tasks) {
+    instance_entry e{_options.server, tasks.active, wall_ms(), tasks.standby};
     const auto value = encode_instance(e);
     auto err = rd_kafka_producev(_producer, RD_KAFKA_V_TOPIC(_options.topic.c_str()), RD_KAFKA_V_PARTITION(0),
         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(_options.server.data(), _options.server.size()),
@@ -145,7 +196,8 @@ void instance_directory::publish(const std::set<std::string>& tasks) {
         logger()->warn("instance publication not sent server={} error={}", _options.server, rd_kafka_err2str(err));
         return;
     }
-    logger()->info("instance published server={} tasks={}", _options.server, tasks.size());
+    logger()->info("instance published server={} tasks={} standbys={}", _options.server, tasks.active.size(),
+        tasks.standby.size());
     _published = tasks;
     _ever_published = true;
     _last_publish = std::chrono::steady_clock::now();

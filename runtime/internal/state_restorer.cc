@@ -94,6 +94,21 @@ rd_kafka_t* state_restorer::consumer() {
 
 changelog_offsets state_restorer::restore(
     const std::vector<stream_task*>& tasks, const changelog_offsets& committed, std::int64_t* restored_records) {
+    return run(tasks, committed, nullptr, restored_records);
+}
+
+std::int64_t state_restorer::catch_up(const std::vector<stream_task*>& tasks, changelog_offsets& positions) {
+    std::int64_t written = 0;
+    for (const auto& [tp, offset] : run(tasks, {}, &positions, &written)) {
+        positions[tp] = offset;
+    }
+    return written;
+}
+
+changelog_offsets state_restorer::run(const std::vector<stream_task*>& tasks, const changelog_offsets& committed,
+    const changelog_offsets* positions, std::int64_t* restored_records) {
+    const bool standby = positions != nullptr;
+    const auto level = standby ? spdlog::level::debug : spdlog::level::info;
     changelog_offsets result;
     auto* c = consumer();
 
@@ -114,6 +129,9 @@ changelog_offsets state_restorer::restore(
         auto& task = *each;
         const auto checkpoint = read_checkpoint(task.directory());
         for (const auto& log : task.changelogs()) {
+            if (standby && log.source) {
+                continue;
+            }
             std::int64_t low = 0;
             std::int64_t high = 0;
             auto err = rd_kafka_query_watermark_offsets(c, log.topic.c_str(), log.partition, &low, &high, 10'000);
@@ -131,7 +149,14 @@ changelog_offsets state_restorer::restore(
             auto& store = *log.store;
             std::int64_t start = low;
             auto saved = checkpoint.find({log.topic, log.partition});
-            if (store.engine().persistent() && saved != checkpoint.end() && saved->second >= low && saved->second <= high) {
+            const auto* last_round = standby ? positions : nullptr;
+            auto resumed = last_round ? last_round->find({log.topic, log.partition}) : changelog_offsets::const_iterator{};
+            if (last_round && resumed != last_round->end() && resumed->second >= low && resumed->second <= high) {
+                // A standby's next round: the store holds what the last one
+                // wrote, whatever its engine.
+                start = resumed->second;
+            } else if (store.engine().persistent() && saved != checkpoint.end() && saved->second >= low
+                && saved->second <= high) {
                 start = saved->second;
             } else if (store.engine().persistent()) {
                 // No checkpoint, or one the log does not have (ahead of it, or
@@ -143,8 +168,8 @@ changelog_offsets state_restorer::restore(
                 }
                 task.reset_store(store);
             }
-            logger()->info("restore task={} store={} changelog={}-{} from={} to={}", task.id().to_string(), store.name(),
-                log.topic, log.partition, start, high);
+            logger()->log(level, "restore task={} store={} changelog={}-{} from={} to={} standby={}",
+                task.id().to_string(), store.name(), log.topic, log.partition, start, high, standby);
             if (_listener) {
                 _listener->on_restore_start(log.topic, log.partition, store.name(), start, high);
             }
@@ -193,8 +218,8 @@ changelog_offsets state_restorer::restore(
         if (_listener) {
             _listener->on_restore_end(p.log->topic, p.log->partition, p.log->store->name(), p.restored);
         }
-        logger()->info("restored task={} store={} records={} up_to={}", p.task->id().to_string(), p.log->store->name(),
-            p.restored, up_to);
+        logger()->log(level, "restored task={} store={} records={} up_to={} standby={}", p.task->id().to_string(),
+            p.log->store->name(), p.restored, up_to, standby);
     };
     try {
         while (remaining > 0) {

@@ -53,8 +53,18 @@ public:
     changelog_offsets restore(const std::vector<stream_task*>& tasks, const changelog_offsets& committed = {},
         std::int64_t* restored_records = nullptr);
 
+    // One round of a standby: brings the stores of `tasks` up to the current
+    // end of their changelog partitions, each from where `positions` says
+    // the previous round ended (one it does not name: from the checkpoint,
+    // as restore()), and moves `positions` on. Source-topic changelogs are
+    // left alone (the active task's committed offset bounds them). Returns
+    // the records written.
+    std::int64_t catch_up(const std::vector<stream_task*>& tasks, changelog_offsets& positions);
+
 private:
     rd_kafka_t* consumer();
+    changelog_offsets run(const std::vector<stream_task*>& tasks, const changelog_offsets& committed,
+        const changelog_offsets* positions, std::int64_t* restored_records);
 
     std::map<std::string, std::string> _settings;
     std::shared_ptr<state_restore_listener> _listener;

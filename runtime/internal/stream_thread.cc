@@ -160,6 +160,7 @@ struct stream_thread::impl : record_collector {
     clock::time_point last_housekeeping = clock::now();
     static constexpr std::int64_t latency_sample_every = 16;
     bool transaction_open = false;
+    bool offsets_after_transaction_pending = false;
     bool dirty = false; // processed something since the last commit
     std::optional<kafka_error> delivery_error;
     // An exception caught in a librdkafka callback, rethrown by the loop.
@@ -306,6 +307,10 @@ struct stream_thread::impl : record_collector {
             auto sub = topo->subtopology_of(parts->elems[i].topic, settings.application_id);
             task_id id{sub.value_or(-1), parts->elems[i].partition};
             if (sub && !tasks.contains(id) && !fresh.contains(id)) {
+                if (settings.handover) {
+                    // A standby copy of its stores closes first.
+                    settings.handover->acquire(id);
+                }
                 fresh.emplace(id, std::make_unique<stream_task>(*topo, id, settings.application_id, *this,
                                       wall_clock_now_ms, settings.deserialization_handler,
                                       task_storage{settings.state_dir / settings.application_id, settings.store_memory, settings.global_stores, cache}));
@@ -453,6 +458,9 @@ struct stream_thread::impl : record_collector {
                 std::scoped_lock tasks_lock(tasks_mutex);
                 t.task->close();
                 tasks.erase(id);
+                if (settings.handover) {
+                    settings.handover->release(id);
+                }
                 std::scoped_lock lock(stats_mutex);
                 processed_by_task.erase(id.to_string());
                 logger()->info("task closed thread={} task={} lost={}", self->name(), id.to_string(), lost);
@@ -601,6 +609,20 @@ struct stream_thread::impl : record_collector {
         }
     }
 
+    // The embedded broker keeps no transaction's offsets: they are
+    // committed through the consumer as well (thread_settings).
+    void commit_offsets_after_transaction(partition_list& pl) {
+        offsets_after_transaction_pending = false;
+        if (pl.list->cnt == 0) {
+            return;
+        }
+        if (auto err = rd_kafka_commit(consumer, pl.list, 0); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            offsets_after_transaction_pending = true;
+            logger()->warn("offset commit after the transaction failed thread={} error={}", self->name(),
+                rd_kafka_err2str(err));
+        }
+    }
+
     // Commits what was processed; `final` when partitions are about to go.
     void commit(bool final) {
         // The record caches write what they collapsed to the stores and the
@@ -615,6 +637,13 @@ struct stream_thread::impl : record_collector {
             }
         }
         if (!dirty && !transaction_open) {
+            if (offsets_after_transaction_pending) {
+                // The embedded broker's copy of the last transaction's
+                // offsets failed (a rebalance): again, until it is kept.
+                partition_list pl;
+                fill_offsets(pl);
+                commit_offsets_after_transaction(pl);
+            }
             last_commit = clock::now();
             return;
         }
@@ -639,6 +668,9 @@ struct stream_thread::impl : record_collector {
             }
             check_delivery();
             transaction_open = false;
+            if (settings.commit_offsets_after_transaction) {
+                commit_offsets_after_transaction(pl);
+            }
         } else {
             auto err = rd_kafka_flush(producer, static_cast<int>(settings.transaction_timeout.count()));
             if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -767,6 +799,9 @@ struct stream_thread::impl : record_collector {
                 std::scoped_lock lock(tasks_mutex);
                 for (auto& [id, t] : tasks) {
                     t.task->close();
+                    if (settings.handover) {
+                        settings.handover->release(id);
+                    }
                 }
                 tasks.clear();
             }

@@ -27,6 +27,18 @@
 
 namespace eddy::runtime::internal {
 
+// Hands a task's stores between the standby thread and the stream threads
+// of one instance, so that they are open in one place at a time.
+class task_handover {
+public:
+    virtual ~task_handover() = default;
+    // Before a stream thread opens the stores of task `id`: closes a standby
+    // copy of them first, and keeps it closed until release().
+    virtual void acquire(const task_id& id) = 0;
+    // After the stream thread closed them.
+    virtual void release(const task_id& id) = 0;
+};
+
 // The settings a thread runs with, resolved once by kafka_streams::start().
 struct thread_settings {
     std::string application_id;
@@ -48,6 +60,13 @@ struct thread_settings {
     std::shared_ptr<const std::map<std::string, statestore::internal::store_handle*, std::less<>>> global_stores;
     // This thread's share of statestore.cache.max.bytes (0: no record cache).
     std::uint64_t cache_max_bytes = 0;
+    // The standby thread, with num.standby.replicas > 0.
+    std::shared_ptr<task_handover> handover;
+    // On the embedded broker: librdkafka's mock cluster accepts a
+    // transaction's offsets (TxnOffsetCommit) but keeps none of them, so
+    // under exactly-once the offsets are committed again through the
+    // consumer once the transaction is committed.
+    bool commit_offsets_after_transaction = false;
 };
 
 enum class thread_state { created, starting, rebalancing, running, pending_shutdown, dead };

@@ -137,6 +137,23 @@ std::int64_t uncommitted(const std::string& bootstrap, const std::string& group,
     return total;
 }
 
+std::vector<std::int64_t> end_offsets(const std::string& bootstrap, const std::string& topic, int partitions) {
+    auto* rk = client(RD_KAFKA_CONSUMER, {{"bootstrap.servers", bootstrap}, {"group.id", unique("end-offsets")}});
+    std::vector<std::int64_t> out;
+    for (int p = 0; p < partitions; ++p) {
+        std::int64_t low = 0;
+        std::int64_t high = 0;
+        if (auto err = rd_kafka_query_watermark_offsets(rk, topic.c_str(), p, &low, &high, 10'000);
+            err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            rd_kafka_destroy(rk);
+            throw std::runtime_error(std::string("watermarks of ") + topic + ": " + rd_kafka_err2str(err));
+        }
+        out.push_back(high);
+    }
+    rd_kafka_destroy(rk);
+    return out;
+}
+
 std::string run(const std::string& command) {
     std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
     if (!pipe) {

@@ -42,6 +42,9 @@ std::vector<kafka_record> consume_until(const std::string& bootstrap, const std:
 std::int64_t uncommitted(const std::string& bootstrap, const std::string& group, const std::string& topic,
     int partitions);
 
+// The high watermark of each of the topic's `partitions` partitions.
+std::vector<std::int64_t> end_offsets(const std::string& bootstrap, const std::string& topic, int partitions);
+
 // Runs a shell command; returns its standard output.
 std::string run(const std::string& command);
 

@@ -254,9 +254,9 @@ TEST(InstanceDirectoryTest, TheLatestClaimOfATaskWinsAndStaleEntriesExpire) {
     using eddy::runtime::internal::instance_entry;
     using eddy::runtime::internal::resolve_owners;
     const std::vector<instance_entry> entries = {
-        {"dead:1", {"0_0", "0_1", "0_2"}, 1'000}, // killed; its last word
-        {"new:2", {"0_0", "0_1"}, 2'000},         // took two of its tasks
-        {"old:3", {"0_3"}, 1'500},
+        {"dead:1", {"0_0", "0_1", "0_2"}, 1'000, {}}, // killed; its last word
+        {"new:2", {"0_0", "0_1"}, 2'000, {}},         // took two of its tasks
+        {"old:3", {"0_3"}, 1'500, {}},
     };
     auto owners = resolve_owners(entries, 3'000, 60'000);
     EXPECT_EQ(owners["new:2"], (std::set<std::string>{"0_0", "0_1"}));
@@ -268,12 +268,12 @@ TEST(InstanceDirectoryTest, TheLatestClaimOfATaskWinsAndStaleEntriesExpire) {
     EXPECT_EQ(owners.size(), 2U);
     EXPECT_EQ(owners["old:3"], (std::set<std::string>{"0_3"}));
     // Same time: the greater server name, so every instance agrees.
-    owners = resolve_owners({{"a:1", {"0_0"}, 5}, {"b:1", {"0_0"}, 5}}, 5, 60'000);
+    owners = resolve_owners({{"a:1", {"0_0"}, 5, {}}, {"b:1", {"0_0"}, 5, {}}}, 5, 60'000);
     EXPECT_EQ(owners["b:1"], (std::set<std::string>{"0_0"}));
     EXPECT_TRUE(owners["a:1"].empty());
     // Round trip of an entry as published.
     auto e = eddy::runtime::internal::decode_instance(
-        "h:9", eddy::runtime::internal::encode_instance({"h:9", {"1_2", "0_0"}, 42}));
+        "h:9", eddy::runtime::internal::encode_instance({"h:9", {"1_2", "0_0"}, 42, {}}));
     EXPECT_EQ(e.tasks, (std::set<std::string>{"0_0", "1_2"}));
     EXPECT_EQ(e.time_ms, 42);
     EXPECT_THROW(eddy::runtime::internal::decode_instance("h:9", "not json"), std::runtime_error);
