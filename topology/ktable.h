@@ -11,6 +11,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -21,6 +22,7 @@
 #include "operators/internal/processor_node.h"
 #include "operators/suppress.h"
 #include "operators/table.h"
+#include "operators/table_materialize.h"
 #include "operators/table_transform_values.h"
 #include "operators/value_transformer.h"
 #include "operators/window.h"
@@ -71,7 +73,8 @@ public:
 
     const std::string& node_name() const noexcept { return _node; }
     // The store that holds the table, for queries; empty when the table is
-    // not materialised (a filter or map_values of another table).
+    // not materialised (a filter or map_values of another table without a
+    // materialized).
     const std::string& queryable_store_name() const noexcept { return _store; }
     const std::shared_ptr<dsl::internal::graph>& graph() const noexcept { return _graph; }
 
@@ -140,6 +143,20 @@ public:
     ktable filter_not(P predicate, const named& n = {}) const {
         return add_filter(std::move(predicate), true, n, "KTABLE-FILTER-");
     }
+    // ... kept in the store `m` names (queryable; logged to
+    // "<application.id>-<store>-changelog" unless logging is disabled): a row
+    // that stops passing is deleted from it, and a delete goes downstream
+    // only when the store held the key.
+    //
+    //   auto adults = users.filter(is_adult, eddy::materialized<std::string, user>::as("adults"));
+    template<key_value_predicate<K, V> P>
+    ktable filter(P predicate, const materialized<K, V>& m, const named& n = {}) const {
+        return add_materialized_filter(std::move(predicate), false, m, n);
+    }
+    template<key_value_predicate<K, V> P>
+    ktable filter_not(P predicate, const materialized<K, V>& m, const named& n = {}) const {
+        return add_materialized_filter(std::move(predicate), true, m, n);
+    }
 
     // f(value) or f(key, value) -> V2 for every row.
     template<typename F>
@@ -158,6 +175,12 @@ public:
         });
         return ktable<K, V2>(_graph, name, "", _may_delete);
     }
+    // ... kept in the store `m` names (queryable; logged unless logging is
+    // disabled): the old value of a change is the stored one, so each change
+    // is mapped once.
+    template<typename F, typename VR>
+        requires value_mapper<F, V> || key_value_to_value_mapper<F, K, V>
+    ktable<K, VR> map_values(F f, const materialized<K, VR>& m, const named& n = {}) const;
 
     // Runs the value transformer `supplier()` makes (one per task) on each
     // change: the new and the old value are both transformed (Kafka Streams'
@@ -206,6 +229,9 @@ private:
         });
         return ktable(_graph, name, "", true);
     }
+
+    template<typename P>
+    ktable add_materialized_filter(P predicate, bool negate, const materialized<K, V>& m, const named& n) const;
 
     std::shared_ptr<dsl::internal::graph> _graph;
     std::string _node;
@@ -286,6 +312,49 @@ ktable<K, VR> ktable<K, V>::transform_values(
             node.stores.insert(node.stores.end(), stores.begin(), stores.end());
         }
     }
+    return ktable<K, VR>(_graph, name, store, _may_delete);
+}
+
+template<typename K, typename V>
+template<typename P>
+ktable<K, V> ktable<K, V>::add_materialized_filter(
+    P predicate, bool negate, const materialized<K, V>& m, const named& n) const {
+    auto& g = *_graph;
+    const auto store = dsl::internal::store_name(m, [&] { return g.new_name("KTABLE-FILTER-STATE-STORE-"); });
+    auto keep = [predicate, negate](const K& k, const V& v) mutable -> std::optional<V> {
+        if (static_cast<bool>(predicate(k, v)) != negate) {
+            return v;
+        }
+        return std::nullopt;
+    };
+    auto name = dsl::internal::add_stateful<K, V, K, change<V>, K, change<V>>(
+        g, _node, store, m, n, "KTABLE-FILTER-", [keep, store] {
+            return std::make_unique<operators::table_materialize_processor<K, V, V, decltype(keep)>>(keep, store);
+        });
+    return ktable(_graph, name, store, true);
+}
+
+template<typename K, typename V>
+template<typename F, typename VR>
+    requires value_mapper<F, V> || key_value_to_value_mapper<F, K, V>
+ktable<K, VR> ktable<K, V>::map_values(F f, const materialized<K, VR>& m, const named& n) const {
+    auto kv = [f](const K& k, const V& v) mutable {
+        if constexpr (std::is_invocable_v<F&, const V&>) {
+            return f(v);
+        } else {
+            return f(k, v);
+        }
+    };
+    using V2 = std::decay_t<std::invoke_result_t<decltype(kv)&, const K&, const V&>>;
+    static_assert(std::is_same_v<VR, V2>, "map_values: the materialized value type must be what the mapper returns");
+    auto& g = *_graph;
+    const auto store = dsl::internal::store_name(m, [&] { return g.new_name("KTABLE-MAPVALUES-STATE-STORE-"); });
+    // Every row maps to a row (even an empty optional is a value).
+    auto row = [kv](const K& k, const V& v) mutable { return std::optional<VR>(std::in_place, kv(k, v)); };
+    auto name = dsl::internal::add_stateful<K, VR, K, change<V>, K, change<VR>>(
+        g, _node, store, m, n, "KTABLE-MAPVALUES-", [row, store] {
+            return std::make_unique<operators::table_materialize_processor<K, V, VR, decltype(row)>>(row, store);
+        });
     return ktable<K, VR>(_graph, name, store, _may_delete);
 }
 

@@ -55,7 +55,16 @@ std::vector<std::string> find_problems(
         if (s.name.empty()) {
             problems.push_back("a store has an empty name");
         } else if (!declared.insert(s.name).second) {
-            problems.push_back(fmt::format("store {}: declared twice; store names must be unique", s.name));
+            // Name the nodes that use it: a DSL operation's store is declared
+            // by the operation, so its node is what the user renames.
+            std::vector<std::string> users;
+            for (const auto& n : nodes) {
+                if (std::find(n.stores.begin(), n.stores.end(), s.name) != n.stores.end()) {
+                    users.push_back(fmt::format("{} {}", kind_name(n.kind), n.name));
+                }
+            }
+            problems.push_back(fmt::format("store {}: declared twice; store names must be unique{}", s.name,
+                users.empty() ? std::string() : fmt::format(" (used by {})", fmt::join(users, ", "))));
         }
     }
     for (const auto& n : nodes) {
