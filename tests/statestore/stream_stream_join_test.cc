@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <ostream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -91,6 +92,7 @@ protected:
         return out;
     }
     eddy::topology_test_driver& driver() { return *_driver; }
+    void run_left_join();
 
     std::unique_ptr<eddy::topology_test_driver> _driver;
 };
@@ -203,6 +205,199 @@ TEST_F(StreamStreamJoinTest, TestRightNonJoinedRecordsAreNeverEmittedByTheRightP
     EXPECT_THAT(emitted(), ::testing::IsEmpty());
     left(2, "dummy", 402);
     EXPECT_EQ(emitted(), (vector<kvt>{{2, "dummy+dummy", 402}}));
+}
+
+// KStreamKStreamLeftJoinTest.testLeftJoinedRecordsWithZeroAfterAreEmitted:
+// after(0): a left record's window ends at its own time, so each newer
+// record closes the previous ones.
+TEST_F(StreamStreamJoinTest, TestLeftJoinedRecordsWithZeroAfterAreEmitted) {
+    start(join_type::left, eddy::join_windows::of_time_difference_with_no_grace(100ms).after(0ms));
+    for (int k = 0; k < 4; ++k) {
+        left(k, "A" + std::to_string(k), 1000 + k);
+    }
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "A0+null", 1000}, {1, "A1+null", 1001}, {2, "A2+null", 1002}}));
+    for (int k = 0; k < 4; ++k) {
+        right(k, "a" + std::to_string(k), 999);
+    }
+    EXPECT_EQ(emitted(),
+        (vector<kvt>{{0, "A0+a0", 1000}, {1, "A1+a1", 1001}, {2, "A2+a2", 1002}, {3, "A3+a3", 1003}}));
+    for (int k = 0; k < 4; ++k) {
+        right(k, "b" + std::to_string(k), 1000);
+    }
+    EXPECT_EQ(emitted(),
+        (vector<kvt>{{0, "A0+b0", 1000}, {1, "A1+b1", 1001}, {2, "A2+b2", 1002}, {3, "A3+b3", 1003}}));
+    for (int k = 0; k < 4; ++k) {
+        right(k, "c" + std::to_string(k), 1001);
+    }
+    EXPECT_EQ(emitted(), (vector<kvt>{{1, "A1+c1", 1001}, {2, "A2+c2", 1002}, {3, "A3+c3", 1003}}));
+    for (int k = 0; k < 4; ++k) {
+        right(k, "d" + std::to_string(k), 1002);
+    }
+    EXPECT_EQ(emitted(), (vector<kvt>{{2, "A2+d2", 1002}, {3, "A3+d3", 1003}}));
+    for (int k = 0; k < 4; ++k) {
+        right(k, "e" + std::to_string(k), 1003);
+    }
+    EXPECT_EQ(emitted(), (vector<kvt>{{3, "A3+e3", 1003}}));
+    for (int k = 0; k < 4; ++k) {
+        right(k, "f" + std::to_string(k), 1100);
+    }
+    EXPECT_THAT(emitted(), ::testing::IsEmpty());
+}
+
+// KStreamKStreamLeftJoinTest.runLeftJoin, shared by testLeftJoinWithDefaultSuppliers
+// and testLeftJoinWithInMemoryCustomSuppliers: every record at time 0, all
+// matched, so the record that closes the windows emits nothing unmatched.
+void StreamStreamJoinTest::run_left_join() {
+    // Two window stores and the shared outer store.
+    EXPECT_EQ(driver().store_names().size(), 3U);
+    left(0, "A0", 0);
+    left(1, "A1", 0);
+    EXPECT_THAT(emitted(), ::testing::IsEmpty());
+    right(0, "a0", 0);
+    right(1, "a1", 0);
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "A0+a0", 0}, {1, "A1+a1", 0}}));
+    for (int k = 0; k < 3; ++k) {
+        left(k, "B" + std::to_string(k), 0);
+    }
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "B0+a0", 0}, {1, "B1+a1", 0}}));
+    for (int k = 0; k < 4; ++k) {
+        right(k, "b" + std::to_string(k), 0);
+    }
+    EXPECT_EQ(emitted(),
+        (vector<kvt>{{0, "A0+b0", 0}, {0, "B0+b0", 0}, {1, "A1+b1", 0}, {1, "B1+b1", 0}, {2, "B2+b2", 0}}));
+    for (int k = 0; k < 4; ++k) {
+        left(k, "C" + std::to_string(k), 0);
+    }
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "C0+a0", 0}, {0, "C0+b0", 0}, {1, "C1+a1", 0}, {1, "C1+b1", 0},
+                             {2, "C2+b2", 0}, {3, "C3+b3", 0}}));
+    left(0, "dummy", 1000);
+    EXPECT_THAT(emitted(), ::testing::IsEmpty());
+}
+
+TEST_F(StreamStreamJoinTest, TestLeftJoinWithDefaultSuppliers) {
+    start(join_type::left, eddy::join_windows::of_time_difference_with_no_grace(100ms));
+    run_left_join();
+    EXPECT_EQ(driver().store_names(),
+        (std::set<std::string>{"KSTREAM-JOINTHIS-0000000004-store", "KSTREAM-OUTEROTHER-0000000005-store",
+            "KSTREAM-OUTERSHARED-0000000004-store"}));
+}
+
+TEST_F(StreamStreamJoinTest, TestLeftJoinWithInMemoryCustomSuppliers) {
+    start(join_type::left, eddy::join_windows::of_time_difference_and_grace(100ms, 0ms),
+        int_string_string().with_store_name("in-memory-join-store").with_in_memory_stores());
+    run_left_join();
+    EXPECT_EQ(driver().store_names(),
+        (std::set<std::string>{"in-memory-join-store-this-join-store", "in-memory-join-store-outer-other-join-store",
+            "in-memory-join-store-left-shared-join-store"}));
+}
+
+// KStreamKStreamLeftJoinTest.testOrdering: the unmatched record whose window
+// closed comes out before the match that closes it.
+TEST_F(StreamStreamJoinTest, TestOrdering) {
+    start(join_type::left, eddy::join_windows::of_time_difference_with_no_grace(100ms));
+    left(0, "A0", 0);
+    left(1, "A1", 100);
+    EXPECT_THAT(emitted(), ::testing::IsEmpty());
+    right(1, "a1", 110);
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "A0+null", 0}, {1, "A1+a1", 110}}));
+}
+
+// KStreamKStreamLeftJoinTest.testGracePeriod: a right record after the
+// window ended (but within grace) does not join; the unmatched left records
+// come out once stream time passes window end + grace.
+TEST_F(StreamStreamJoinTest, TestGracePeriod) {
+    start(join_type::left, eddy::join_windows::of_time_difference_and_grace(100ms, 10ms));
+    left(0, "A0", 0);
+    left(1, "A1", 0);
+    EXPECT_THAT(emitted(), ::testing::IsEmpty());
+    for (int k = 0; k < 4; ++k) {
+        right(k, "a" + std::to_string(k), 101);
+    }
+    EXPECT_THAT(emitted(), ::testing::IsEmpty());
+    right(0, "dummy", 1201);
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "A0+null", 0}, {1, "A1+null", 0}}));
+}
+
+// KStreamKStreamLeftJoinTest.testWindowing, with its testUpperWindowBound and
+// testLowerWindowBound: records at the edges of the 100 ms windows; the
+// late left records of the lower bound are emitted unmatched at once.
+TEST_F(StreamStreamJoinTest, TestLeftJoinWindowing) {
+    start(join_type::left, eddy::join_windows::of_time_difference_with_no_grace(100ms));
+    left(0, "A0", 0);
+    left(1, "A1", 0);
+    EXPECT_THAT(emitted(), ::testing::IsEmpty());
+    for (int k = 0; k < 4; ++k) {
+        right(k, "a" + std::to_string(k), 0);
+    }
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "A0+a0", 0}, {1, "A1+a1", 0}}));
+
+    // testUpperWindowBound
+    for (int k = 0; k < 4; ++k) {
+        right(k, "b" + std::to_string(k), 1000 + k);
+    }
+    EXPECT_THAT(emitted(), ::testing::IsEmpty());
+    for (int k = 0; k < 4; ++k) {
+        left(k, "B" + std::to_string(k), 1100);
+    }
+    EXPECT_EQ(emitted(),
+        (vector<kvt>{{0, "B0+b0", 1100}, {1, "B1+b1", 1100}, {2, "B2+b2", 1100}, {3, "B3+b3", 1100}}));
+    for (int k = 0; k < 4; ++k) {
+        left(k, "C" + std::to_string(k), 1101);
+    }
+    EXPECT_EQ(emitted(), (vector<kvt>{{1, "C1+b1", 1101}, {2, "C2+b2", 1101}, {3, "C3+b3", 1101}}));
+    for (int k = 0; k < 4; ++k) {
+        left(k, "D" + std::to_string(k), 1102);
+    }
+    EXPECT_EQ(emitted(), (vector<kvt>{{2, "D2+b2", 1102}, {3, "D3+b3", 1102}}));
+    for (int k = 0; k < 4; ++k) {
+        left(k, "E" + std::to_string(k), 1103);
+    }
+    EXPECT_EQ(emitted(), (vector<kvt>{{3, "E3+b3", 1103}}));
+    for (int k = 0; k < 4; ++k) {
+        left(k, "F" + std::to_string(k), 1104);
+    }
+    EXPECT_THAT(emitted(), ::testing::IsEmpty());
+    left(0, "dummy", 1405);
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "C0+null", 1101}, {0, "D0+null", 1102}, {1, "D1+null", 1102},
+                             {0, "E0+null", 1103}, {1, "E1+null", 1103}, {2, "E2+null", 1103}, {0, "F0+null", 1104},
+                             {1, "F1+null", 1104}, {2, "F2+null", 1104}, {3, "F3+null", 1104}}));
+
+    // testLowerWindowBound
+    for (int k = 0; k < 4; ++k) {
+        left(k, "G" + std::to_string(k), 899);
+    }
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "G0+null", 899}, {1, "G1+null", 899}, {2, "G2+null", 899}, {3, "G3+null", 899}}));
+    for (int k = 0; k < 4; ++k) {
+        left(k, "H" + std::to_string(k), 900);
+    }
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "H0+b0", 1000}, {1, "H1+null", 900}, {2, "H2+null", 900}, {3, "H3+null", 900}}));
+    for (int k = 0; k < 4; ++k) {
+        left(k, "I" + std::to_string(k), 901);
+    }
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "I0+b0", 1000}, {1, "I1+b1", 1001}, {2, "I2+null", 901}, {3, "I3+null", 901}}));
+    for (int k = 0; k < 4; ++k) {
+        left(k, "J" + std::to_string(k), 902);
+    }
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "J0+b0", 1000}, {1, "J1+b1", 1001}, {2, "J2+b2", 1002}, {3, "J3+null", 902}}));
+    for (int k = 0; k < 4; ++k) {
+        left(k, "K" + std::to_string(k), 903);
+    }
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "K0+b0", 1000}, {1, "K1+b1", 1001}, {2, "K2+b2", 1002}, {3, "K3+b3", 1003}}));
+    left(0, "dummy", 1203);
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "dummy+null", 1203}}));
+}
+
+// KStreamKStreamLeftJoinTest.shouldNotEmitLeftJoinResultForAsymmetricWindow:
+// before(0): a left record joins only right records at or after it.
+TEST_F(StreamStreamJoinTest, ShouldNotEmitLeftJoinResultForAsymmetricWindow) {
+    start(join_type::left, eddy::join_windows::of_time_difference_with_no_grace(100ms).before(0ms));
+    left(0, "A0", 0);
+    left(1, "A1", 1);
+    EXPECT_THAT(emitted(), ::testing::IsEmpty());
+    right(0, "a0", 100);
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "A0+a0", 100}}));
+    right(1, "a1", 102);
+    EXPECT_EQ(emitted(), (vector<kvt>{{1, "A1+null", 1}}));
 }
 
 } // namespace
