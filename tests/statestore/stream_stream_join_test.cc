@@ -33,37 +33,45 @@ struct kvt {
 enum class join_type { inner, left, outer };
 
 // MockValueJoiner.TOSTRING_JOINER: "left+right", a missing side "null".
-std::string str(const std::optional<std::string>& v) { return v ? *v : "null"; }
+std::string show(const std::string& v) { return v; }
+std::string show(std::int64_t v) { return std::to_string(v); }
+template<typename T>
+std::string show(const std::optional<T>& v) {
+    return v ? show(*v) : "null";
+}
 
-using joined_t = eddy::stream_joined<std::int32_t, std::string, std::string>;
+template<typename V2>
+using joined_of = eddy::stream_joined<std::int32_t, std::string, V2>;
+using joined_t = joined_of<std::string>;
 
 joined_t int_string_string() {
     return joined_t::with(eddy::serdes::int32{}, eddy::serdes::string{}, eddy::serdes::string{});
 }
+joined_of<std::int64_t> int_string_long() {
+    return joined_of<std::int64_t>::with(eddy::serdes::int32{}, eddy::serdes::string{}, eddy::serdes::int64{});
+}
 
-// topic1 joined with topic2 (both Integer keys, String values), written to
-// "output".
-eddy::topology join_topology(join_type type, const eddy::join_windows& windows, const joined_t& joined = int_string_string()) {
+// topic1 (Integer keys, String values) joined with topic2 (Integer keys, V2
+// values), written to "output".
+template<typename V2>
+eddy::topology join_topology(join_type type, const eddy::join_windows& windows, const joined_of<V2>& joined) {
     eddy::streams_builder builder;
     auto s1 = builder.stream<std::int32_t, std::string>("topic1");
-    auto s2 = builder.stream<std::int32_t, std::string>("topic2");
+    auto s2 = builder.stream<std::int32_t, V2>("topic2");
     switch (type) {
     case join_type::inner:
-        s1.join(s2, [](const std::string& a, const std::string& b) { return a + "+" + b; }, windows, joined)
+        s1.join(s2, [](const std::string& a, const V2& b) { return a + "+" + show(b); }, windows, joined)
             .to("output");
         break;
     case join_type::left:
         s1.left_join(
-              s2, [](const std::string& a, const std::optional<std::string>& b) { return a + "+" + str(b); }, windows,
-              joined)
+              s2, [](const std::string& a, const std::optional<V2>& b) { return a + "+" + show(b); }, windows, joined)
             .to("output");
         break;
     case join_type::outer:
         s1.outer_join(
               s2,
-              [](const std::optional<std::string>& a, const std::optional<std::string>& b) {
-                  return str(a) + "+" + str(b);
-              },
+              [](const std::optional<std::string>& a, const std::optional<V2>& b) { return show(a) + "+" + show(b); },
               windows, joined)
             .to("output");
         break;
@@ -76,8 +84,16 @@ protected:
     void start(join_type type, const eddy::join_windows& windows, const joined_t& joined = int_string_string()) {
         _driver = std::make_unique<eddy::topology_test_driver>(join_topology(type, windows, joined));
     }
-    void left(std::int32_t key, const std::string& value, std::int64_t ts) {
-        _driver->create_input_topic<std::int32_t, std::string>("topic1").pipe_input(key, value, ts);
+    // topic2 with Long values, as KStreamKStreamOuterJoinTest's.
+    void start_long(join_type type, const eddy::join_windows& windows,
+        const joined_of<std::int64_t>& joined = int_string_long()) {
+        _driver = std::make_unique<eddy::topology_test_driver>(join_topology(type, windows, joined));
+    }
+    void right_long(std::int32_t key, std::int64_t value, std::int64_t ts, eddy::headers hs = {}) {
+        _driver->create_input_topic<std::int32_t, std::int64_t>("topic2").pipe_input(key, value, ts, std::move(hs));
+    }
+    void left(std::int32_t key, const std::string& value, std::int64_t ts, eddy::headers hs = {}) {
+        _driver->create_input_topic<std::int32_t, std::string>("topic1").pipe_input(key, value, ts, std::move(hs));
     }
     void right(std::int32_t key, const std::string& value, std::int64_t ts) {
         _driver->create_input_topic<std::int32_t, std::string>("topic2").pipe_input(key, value, ts);
@@ -398,6 +414,293 @@ TEST_F(StreamStreamJoinTest, ShouldNotEmitLeftJoinResultForAsymmetricWindow) {
     EXPECT_EQ(emitted(), (vector<kvt>{{0, "A0+a0", 100}}));
     right(1, "a1", 102);
     EXPECT_EQ(emitted(), (vector<kvt>{{1, "A1+null", 1}}));
+}
+
+// KStreamKStreamJoinTest.testOuterJoin: 100 ms windows with 24 h of grace,
+// every record at time 0: all matched at once, nothing unmatched yet.
+TEST_F(StreamStreamJoinTest, TestOuterJoin) {
+    start(join_type::outer, eddy::join_windows::of_time_difference_and_grace(100ms, 24h));
+    left(0, "A0", 0);
+    left(1, "A1", 0);
+    EXPECT_THAT(emitted(), ::testing::IsEmpty());
+    right(0, "a0", 0);
+    right(1, "a1", 0);
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "A0+a0", 0}, {1, "A1+a1", 0}}));
+    for (int k = 0; k < 4; ++k) {
+        left(k, "B" + std::to_string(k), 0);
+    }
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "B0+a0", 0}, {1, "B1+a1", 0}}));
+    for (int k = 0; k < 4; ++k) {
+        right(k, "b" + std::to_string(k), 0);
+    }
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "A0+b0", 0}, {0, "B0+b0", 0}, {1, "A1+b1", 0}, {1, "B1+b1", 0},
+                             {2, "B2+b2", 0}, {3, "B3+b3", 0}}));
+    for (int k = 0; k < 4; ++k) {
+        left(k, "C" + std::to_string(k), 0);
+    }
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "C0+a0", 0}, {0, "C0+b0", 0}, {1, "C1+a1", 0}, {1, "C1+b1", 0},
+                             {2, "C2+b2", 0}, {3, "C3+b3", 0}}));
+    right(0, "c0", 0);
+    right(1, "c1", 0);
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "A0+c0", 0}, {0, "B0+c0", 0}, {0, "C0+c0", 0}, {1, "A1+c1", 0},
+                             {1, "B1+c1", 0}, {1, "C1+c1", 0}}));
+}
+
+// KStreamKStreamOuterJoinTest.testOuterJoinDuplicates: unmatched records of
+// both sides at one time come out right side first (the outer store's
+// order), each duplicate once.
+TEST_F(StreamStreamJoinTest, TestOuterJoinDuplicates) {
+    start_long(join_type::outer, eddy::join_windows::of_time_difference_and_grace(100ms, 10ms));
+    left(0, "A0", 0);
+    left(0, "A0-0", 0);
+    right_long(1, 11, 0);
+    right_long(1, 12, 0);
+    right_long(1, 10, 111);
+    right_long(3, 100, 211);
+    EXPECT_EQ(emitted(), (vector<kvt>{{1, "null+11", 0}, {1, "null+12", 0}, {0, "A0+null", 0}, {0, "A0-0+null", 0}}));
+    left(2, "A2", 200);
+    left(2, "A2-0", 200);
+    right_long(2, 13, 201);
+    right_long(2, 14, 201);
+    EXPECT_EQ(emitted(), (vector<kvt>{{2, "A2+13", 201}, {2, "A2-0+13", 201}, {2, "A2+14", 201}, {2, "A2-0+14", 201}}));
+    right_long(3, 100, 1500);
+    EXPECT_EQ(emitted(), (vector<kvt>{{1, "null+10", 111}, {3, "null+100", 211}}));
+}
+
+// KStreamKStreamOuterJoinTest.testRightExpiredNonJoinedRecordsAreEmittedByTheLeftProcessor
+TEST_F(StreamStreamJoinTest, TestRightExpiredNonJoinedRecordsAreEmittedByTheLeftProcessor) {
+    start_long(join_type::outer, eddy::join_windows::of_time_difference_with_no_grace(100ms));
+    right_long(0, 10, 1);
+    right_long(1, 11, 2);
+    right_long(0, 12, 3);
+    EXPECT_THAT(emitted(), ::testing::IsEmpty());
+    left(1, "A1", 3);
+    EXPECT_EQ(emitted(), (vector<kvt>{{1, "A1+11", 3}}));
+    left(2, "dummy", 401);
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "null+10", 1}, {0, "null+12", 3}}));
+    right_long(2, 100, 402);
+    EXPECT_EQ(emitted(), (vector<kvt>{{2, "dummy+100", 402}}));
+}
+
+// KStreamKStreamOuterJoinTest.testRightExpiredNonJoinedRecordsAreEmittedByTheRightProcessor
+TEST_F(StreamStreamJoinTest, TestRightExpiredNonJoinedRecordsAreEmittedByTheRightProcessor) {
+    start_long(join_type::outer, eddy::join_windows::of_time_difference_and_grace(100ms, 0ms));
+    right_long(0, 10, 1);
+    right_long(1, 11, 2);
+    right_long(0, 12, 3);
+    EXPECT_THAT(emitted(), ::testing::IsEmpty());
+    left(1, "A1", 3);
+    EXPECT_EQ(emitted(), (vector<kvt>{{1, "A1+11", 3}}));
+    right_long(2, 100, 401);
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "null+10", 1}, {0, "null+12", 3}}));
+    left(2, "dummy", 402);
+    EXPECT_EQ(emitted(), (vector<kvt>{{2, "dummy+100", 402}}));
+}
+
+// KStreamKStreamOuterJoinTest.testLeftExpiredNonJoinedRecordsAreEmittedByTheRightProcessor
+TEST_F(StreamStreamJoinTest, TestOuterLeftExpiredNonJoinedRecordsAreEmittedByTheRightProcessor) {
+    start_long(join_type::outer, eddy::join_windows::of_time_difference_and_grace(100ms, 0ms));
+    left(0, "A0", 1);
+    left(1, "A1", 2);
+    left(0, "A0-0", 3);
+    EXPECT_THAT(emitted(), ::testing::IsEmpty());
+    right_long(1, 11, 3);
+    EXPECT_EQ(emitted(), (vector<kvt>{{1, "A1+11", 3}}));
+    right_long(2, 100, 401);
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "A0+null", 1}, {0, "A0-0+null", 3}}));
+    left(2, "dummy", 402);
+    EXPECT_EQ(emitted(), (vector<kvt>{{2, "dummy+100", 402}}));
+}
+
+// KStreamKStreamOuterJoinTest.testOrdering
+TEST_F(StreamStreamJoinTest, TestOuterOrdering) {
+    start_long(join_type::outer, eddy::join_windows::of_time_difference_with_no_grace(100ms));
+    left(0, "A0", 0);
+    left(1, "A1", 100);
+    EXPECT_THAT(emitted(), ::testing::IsEmpty());
+    right_long(1, 11, 110);
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "A0+null", 0}, {1, "A1+11", 110}}));
+}
+
+// KStreamKStreamOuterJoinTest.testGracePeriod: records of both sides after
+// the window ended but within grace do not join; stream time past end +
+// grace emits both unmatched records.
+TEST_F(StreamStreamJoinTest, TestOuterGracePeriod) {
+    start_long(join_type::outer, eddy::join_windows::of_time_difference_and_grace(100ms, 10ms));
+    left(0, "A0", 0);
+    right_long(1, 11, 0);
+    EXPECT_THAT(emitted(), ::testing::IsEmpty());
+    left(1, "A1", 101);
+    right_long(0, 10, 101);
+    EXPECT_THAT(emitted(), ::testing::IsEmpty());
+    right_long(0, 100, 112);
+    EXPECT_EQ(emitted(), (vector<kvt>{{1, "null+11", 0}, {0, "A0+null", 0}}));
+}
+
+// KStreamKStreamOuterJoinTest.testEmitAllNonJoinedResultsForAsymmetricWindow:
+// before 5, after 20: a right record stays open 5 ms, a left one 20 ms.
+TEST_F(StreamStreamJoinTest, TestEmitAllNonJoinedResultsForAsymmetricWindow) {
+    start_long(join_type::outer, eddy::join_windows::of_time_difference_with_no_grace(5ms).after(20ms));
+    left(0, "A0", 29);
+    left(1, "A1", 30);
+    right_long(2, 12, 31);
+    right_long(3, 13, 36);
+    EXPECT_THAT(emitted(), ::testing::IsEmpty());
+    right_long(4, 14, 37);
+    EXPECT_EQ(emitted(), (vector<kvt>{{2, "null+12", 31}}));
+    right_long(5, 15, 50);
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "A0+null", 29}, {3, "null+13", 36}, {4, "null+14", 37}}));
+}
+
+// KStreamKStreamOuterJoinTest.testOuterJoinWithDefaultSuppliers (runOuterJoin)
+TEST_F(StreamStreamJoinTest, TestOuterJoinWithDefaultSuppliers) {
+    start_long(join_type::outer, eddy::join_windows::of_time_difference_with_no_grace(100ms));
+    EXPECT_EQ(driver().store_names(),
+        (std::set<std::string>{"KSTREAM-OUTERTHIS-0000000004-store", "KSTREAM-OUTEROTHER-0000000005-store",
+            "KSTREAM-OUTERSHARED-0000000004-store"}));
+    left(0, "A0", 0);
+    left(1, "A1", 0);
+    EXPECT_THAT(emitted(), ::testing::IsEmpty());
+    right_long(0, 10, 0);
+    right_long(1, 11, 0);
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "A0+10", 0}, {1, "A1+11", 0}}));
+    for (int k = 0; k < 3; ++k) {
+        left(k, "B" + std::to_string(k), 0);
+    }
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "B0+10", 0}, {1, "B1+11", 0}}));
+    for (int k = 0; k < 4; ++k) {
+        right_long(k, k + 20, 0);
+    }
+    EXPECT_EQ(emitted(),
+        (vector<kvt>{{0, "A0+20", 0}, {0, "B0+20", 0}, {1, "A1+21", 0}, {1, "B1+21", 0}, {2, "B2+22", 0}}));
+    for (int k = 0; k < 4; ++k) {
+        left(k, "C" + std::to_string(k), 0);
+    }
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "C0+10", 0}, {0, "C0+20", 0}, {1, "C1+11", 0}, {1, "C1+21", 0},
+                             {2, "C2+22", 0}, {3, "C3+23", 0}}));
+    left(0, "dummy", 400);
+    EXPECT_THAT(emitted(), ::testing::IsEmpty());
+}
+
+// KStreamKStreamOuterJoinTest.testWindowing, with its testUpperWindowBound and
+// testLowerWindowBound.
+TEST_F(StreamStreamJoinTest, TestOuterJoinWindowing) {
+    start_long(join_type::outer, eddy::join_windows::of_time_difference_with_no_grace(100ms));
+    left(0, "A0", 0);
+    left(1, "A1", 0);
+    EXPECT_THAT(emitted(), ::testing::IsEmpty());
+    for (int k = 0; k < 4; ++k) {
+        right_long(k, k + 10, 0);
+    }
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "A0+10", 0}, {1, "A1+11", 0}}));
+
+    // testUpperWindowBound
+    for (int k = 0; k < 4; ++k) {
+        right_long(k, k + 20, 1000 + k);
+    }
+    EXPECT_EQ(emitted(), (vector<kvt>{{2, "null+12", 0}, {3, "null+13", 0}}));
+    for (int k = 0; k < 4; ++k) {
+        left(k, "B" + std::to_string(k), 1100);
+    }
+    EXPECT_EQ(emitted(),
+        (vector<kvt>{{0, "B0+20", 1100}, {1, "B1+21", 1100}, {2, "B2+22", 1100}, {3, "B3+23", 1100}}));
+    for (int k = 0; k < 4; ++k) {
+        left(k, "C" + std::to_string(k), 1101);
+    }
+    EXPECT_EQ(emitted(), (vector<kvt>{{1, "C1+21", 1101}, {2, "C2+22", 1101}, {3, "C3+23", 1101}}));
+    for (int k = 0; k < 4; ++k) {
+        left(k, "D" + std::to_string(k), 1102);
+    }
+    EXPECT_EQ(emitted(), (vector<kvt>{{2, "D2+22", 1102}, {3, "D3+23", 1102}}));
+    for (int k = 0; k < 4; ++k) {
+        left(k, "E" + std::to_string(k), 1103);
+    }
+    EXPECT_EQ(emitted(), (vector<kvt>{{3, "E3+23", 1103}}));
+    for (int k = 0; k < 4; ++k) {
+        left(k, "F" + std::to_string(k), 1104);
+    }
+    EXPECT_THAT(emitted(), ::testing::IsEmpty());
+    left(0, "dummy", 1405);
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "C0+null", 1101}, {0, "D0+null", 1102}, {1, "D1+null", 1102},
+                             {0, "E0+null", 1103}, {1, "E1+null", 1103}, {2, "E2+null", 1103}, {0, "F0+null", 1104},
+                             {1, "F1+null", 1104}, {2, "F2+null", 1104}, {3, "F3+null", 1104}}));
+
+    // testLowerWindowBound
+    for (int k = 0; k < 4; ++k) {
+        left(k, "G" + std::to_string(k), 899);
+    }
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "G0+null", 899}, {1, "G1+null", 899}, {2, "G2+null", 899}, {3, "G3+null", 899}}));
+    for (int k = 0; k < 4; ++k) {
+        left(k, "H" + std::to_string(k), 900);
+    }
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "H0+20", 1000}, {1, "H1+null", 900}, {2, "H2+null", 900}, {3, "H3+null", 900}}));
+    for (int k = 0; k < 4; ++k) {
+        left(k, "I" + std::to_string(k), 901);
+    }
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "I0+20", 1000}, {1, "I1+21", 1001}, {2, "I2+null", 901}, {3, "I3+null", 901}}));
+    for (int k = 0; k < 4; ++k) {
+        left(k, "J" + std::to_string(k), 902);
+    }
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "J0+20", 1000}, {1, "J1+21", 1001}, {2, "J2+22", 1002}, {3, "J3+null", 902}}));
+    for (int k = 0; k < 4; ++k) {
+        left(k, "K" + std::to_string(k), 903);
+    }
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "K0+20", 1000}, {1, "K1+21", 1001}, {2, "K2+22", 1002}, {3, "K3+23", 1003}}));
+    left(0, "dummy", 1103);
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "dummy+null", 1103}}));
+}
+
+// KStreamKStreamOuterJoinTest.testShouldNotEmitLeftJoinResultForAsymmetricBeforeWindow
+TEST_F(StreamStreamJoinTest, TestShouldNotEmitLeftJoinResultForAsymmetricBeforeWindow) {
+    start_long(join_type::outer, eddy::join_windows::of_time_difference_with_no_grace(100ms).before(0ms));
+    left(0, "A0", 0);
+    left(1, "A1", 1);
+    EXPECT_THAT(emitted(), ::testing::IsEmpty());
+    right_long(0, 10, 100);
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "A0+10", 100}}));
+    right_long(1, 11, 102);
+    EXPECT_EQ(emitted(), (vector<kvt>{{1, "A1+null", 1}}));
+    right_long(2, 12, 103);
+    EXPECT_EQ(emitted(), (vector<kvt>{{1, "null+11", 102}}));
+    left(2, "A2", 103);
+    EXPECT_EQ(emitted(), (vector<kvt>{{2, "A2+12", 103}}));
+}
+
+// KStreamKStreamOuterJoinTest.testShouldNotEmitLeftJoinResultForAsymmetricAfterWindow
+TEST_F(StreamStreamJoinTest, TestShouldNotEmitLeftJoinResultForAsymmetricAfterWindow) {
+    start_long(join_type::outer, eddy::join_windows::of_time_difference_with_no_grace(100ms).after(0ms));
+    left(0, "A0", 0);
+    left(1, "A1", 1);
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "A0+null", 0}}));
+    right_long(1, 11, 1);
+    EXPECT_EQ(emitted(), (vector<kvt>{{1, "A1+11", 1}}));
+    right_long(2, 12, 101);
+    EXPECT_THAT(emitted(), ::testing::IsEmpty());
+    right_long(3, 13, 101);
+    EXPECT_THAT(emitted(), ::testing::IsEmpty());
+    left(2, "A2", 201);
+    EXPECT_EQ(emitted(), (vector<kvt>{{2, "A2+12", 201}}));
+}
+
+// KStreamKStreamOuterJoinTest.testShouldForwardCurrentHeaders: results carry
+// the headers of the record being processed, also the unmatched ones it
+// releases.
+TEST_F(StreamStreamJoinTest, TestShouldForwardCurrentHeaders) {
+    start_long(join_type::outer, eddy::join_windows::of_time_difference_and_grace(100ms, 10ms));
+    auto h = [](char c) { return eddy::headers{{"h", std::string(1, c)}}; };
+    left(0, "A0", 0, h(1));
+    right_long(1, 10, 0, h(2));
+    right_long(3, 100, 211, h(3));
+    auto out = driver().create_output_topic<std::int32_t, std::string>("output");
+    auto records = out.read_records_to_list();
+    ASSERT_EQ(records.size(), 2U);
+    EXPECT_EQ(records[0], (eddy::record<std::int32_t, std::string>{1, "null+10", 0, h(3)}));
+    EXPECT_EQ(records[1], (eddy::record<std::int32_t, std::string>{0, "A0+null", 0, h(3)}));
+    left(2, "A2", 200, h(4));
+    right_long(2, 12, 200, h(5));
+    records = out.read_records_to_list();
+    ASSERT_EQ(records.size(), 1U);
+    EXPECT_EQ(records[0], (eddy::record<std::int32_t, std::string>{2, "A2+12", 200, h(5)}));
 }
 
 } // namespace
