@@ -5,6 +5,7 @@
 // the same outputs and timestamps. Each test names the Java test it ports.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <ostream>
 #include <set>
@@ -701,6 +702,302 @@ TEST_F(StreamStreamJoinTest, TestShouldForwardCurrentHeaders) {
     records = out.read_records_to_list();
     ASSERT_EQ(records.size(), 1U);
     EXPECT_EQ(records[0], (eddy::record<std::int32_t, std::string>{2, "A2+12", 200, h(5)}));
+}
+
+// KStreamKStreamJoinTest.testAsymmetricWindowingAfter: before 0, after 100:
+// a left record at t joins right records in [t, t + 100].
+TEST_F(StreamStreamJoinTest, TestAsymmetricWindowingAfter) {
+    start(join_type::inner, eddy::join_windows::of_time_difference_with_no_grace(0ms).after(100ms));
+    for (int k = 0; k < 4; ++k) {
+        left(k, "A" + std::to_string(k), 1000 + k);
+    }
+    EXPECT_THAT(emitted(), ::testing::IsEmpty());
+    auto all_right = [&](const std::string& prefix, std::int64_t ts) {
+        for (int k = 0; k < 4; ++k) {
+            right(k, prefix + std::to_string(k), ts);
+        }
+    };
+    all_right("a", 999);
+    EXPECT_THAT(emitted(), ::testing::IsEmpty());
+    all_right("b", 1000);
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "A0+b0", 1000}}));
+    all_right("c", 1001);
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "A0+c0", 1001}, {1, "A1+c1", 1001}}));
+    all_right("d", 1002);
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "A0+d0", 1002}, {1, "A1+d1", 1002}, {2, "A2+d2", 1002}}));
+    all_right("e", 1003);
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "A0+e0", 1003}, {1, "A1+e1", 1003}, {2, "A2+e2", 1003}, {3, "A3+e3", 1003}}));
+    all_right("f", 1100);
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "A0+f0", 1100}, {1, "A1+f1", 1100}, {2, "A2+f2", 1100}, {3, "A3+f3", 1100}}));
+    all_right("g", 1101);
+    EXPECT_EQ(emitted(), (vector<kvt>{{1, "A1+g1", 1101}, {2, "A2+g2", 1101}, {3, "A3+g3", 1101}}));
+    all_right("h", 1102);
+    EXPECT_EQ(emitted(), (vector<kvt>{{2, "A2+h2", 1102}, {3, "A3+h3", 1102}}));
+    all_right("i", 1103);
+    EXPECT_EQ(emitted(), (vector<kvt>{{3, "A3+i3", 1103}}));
+    all_right("j", 1104);
+    EXPECT_THAT(emitted(), ::testing::IsEmpty());
+}
+
+// KStreamKStreamJoinTest.testAsymmetricWindowingBefore: before 100, after
+// 0: a left record at t joins right records in [t - 100, t].
+TEST_F(StreamStreamJoinTest, TestAsymmetricWindowingBefore) {
+    start(join_type::inner, eddy::join_windows::of_time_difference_with_no_grace(0ms).before(100ms));
+    for (int k = 0; k < 4; ++k) {
+        left(k, "A" + std::to_string(k), 1000 + k);
+    }
+    EXPECT_THAT(emitted(), ::testing::IsEmpty());
+    auto all_right = [&](const std::string& prefix, std::int64_t ts) {
+        for (int k = 0; k < 4; ++k) {
+            right(k, prefix + std::to_string(k), ts);
+        }
+    };
+    all_right("a", 899);
+    EXPECT_THAT(emitted(), ::testing::IsEmpty());
+    all_right("b", 900);
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "A0+b0", 1000}}));
+    all_right("c", 901);
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "A0+c0", 1000}, {1, "A1+c1", 1001}}));
+    all_right("d", 902);
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "A0+d0", 1000}, {1, "A1+d1", 1001}, {2, "A2+d2", 1002}}));
+    all_right("e", 903);
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "A0+e0", 1000}, {1, "A1+e1", 1001}, {2, "A2+e2", 1002}, {3, "A3+e3", 1003}}));
+    all_right("f", 1000);
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "A0+f0", 1000}, {1, "A1+f1", 1001}, {2, "A2+f2", 1002}, {3, "A3+f3", 1003}}));
+    all_right("g", 1001);
+    EXPECT_EQ(emitted(), (vector<kvt>{{1, "A1+g1", 1001}, {2, "A2+g2", 1002}, {3, "A3+g3", 1003}}));
+    all_right("h", 1002);
+    EXPECT_EQ(emitted(), (vector<kvt>{{2, "A2+h2", 1002}, {3, "A3+h3", 1003}}));
+    all_right("i", 1003);
+    EXPECT_EQ(emitted(), (vector<kvt>{{3, "A3+i3", 1003}}));
+    all_right("j", 1004);
+    EXPECT_THAT(emitted(), ::testing::IsEmpty());
+}
+
+// KStreamKStreamJoinTest.shouldLogAndMeterOnSkippedRecordsWithNullValue...:
+// a null value never joins; it is dropped and counted.
+TEST(StreamStreamJoinNullTest, ShouldLogAndMeterOnSkippedRecordsWithNullValue) {
+    eddy::streams_builder builder;
+    auto l = builder.stream<std::string, std::optional<std::int32_t>>("left");
+    auto r = builder.stream<std::string, std::optional<std::int32_t>>("right");
+    l.join(
+         r, [](const std::optional<std::int32_t>& a, const std::optional<std::int32_t>& b) { return *a + *b; },
+         eddy::join_windows::of_time_difference_with_no_grace(100ms))
+        .to("out");
+    eddy::topology_test_driver driver(builder.build());
+    auto left = driver.create_input_topic<std::string, std::optional<std::int32_t>>("left");
+    auto right = driver.create_input_topic<std::string, std::optional<std::int32_t>>("right");
+    auto out = driver.create_output_topic<std::string, std::int32_t>("out");
+    left.pipe_input("A", std::nullopt, 0);
+    EXPECT_EQ(driver.dropped_records(), 1);
+    right.pipe_input("A", 2, 0);
+    EXPECT_TRUE(out.read_records_to_list().empty());
+    left.pipe_input("A", 3, 1);
+    EXPECT_EQ(out.read_key_value(), (eddy::key_value<std::string, std::int32_t>{"A", 5}));
+}
+
+// The key-aware joiner, and a join of streams of different value types.
+TEST(StreamStreamJoinApiTest, KeyAwareJoinerSeesTheKey) {
+    eddy::streams_builder builder;
+    auto orders = builder.stream<std::string, std::int64_t>("orders");
+    auto payments = builder.stream<std::string, std::string>("payments");
+    orders
+        .left_join(payments,
+            [](const std::string& k, std::int64_t amount, const std::optional<std::string>& p) {
+                return k + ":" + std::to_string(amount) + ":" + p.value_or("unpaid");
+            },
+            eddy::join_windows::of_time_difference_and_grace(10ms, 5ms))
+        .to("out");
+    eddy::topology_test_driver driver(builder.build());
+    auto o = driver.create_input_topic<std::string, std::int64_t>("orders");
+    auto p = driver.create_input_topic<std::string, std::string>("payments");
+    auto out = driver.create_output_topic<std::string, std::string>("out");
+    o.pipe_input("o1", 40, 100);
+    o.pipe_input("o2", 7, 101);
+    p.pipe_input("o1", "card", 108);
+    EXPECT_EQ(out.read_records_to_list(),
+        (vector<eddy::record<std::string, std::string>>{{"o1", "o1:40:card", 108, {}}}));
+    // o2's window ends at 111, closes at 116.
+    p.pipe_input("zz", "cash", 116);
+    EXPECT_TRUE(out.read_records_to_list().empty());
+    p.pipe_input("zz", "cash", 117);
+    EXPECT_EQ(out.read_records_to_list(),
+        (vector<eddy::record<std::string, std::string>>{{"o2", "o2:7:unpaid", 101, {}}}));
+}
+
+// A record older than its side's retention (before + after + grace behind
+// that side's newest record) is not kept: dropped, counted, and so never
+// joined by a later record of the other side.
+TEST_F(StreamStreamJoinTest, ARecordOlderThanTheRetentionIsNotKeptAndIsCounted) {
+    start(join_type::inner, eddy::join_windows::of_time_difference_and_grace(10ms, 5ms));
+    left(0, "A0", 100);
+    left(1, "A1", 75); // 100 - 25 (retention): expired
+    EXPECT_EQ(driver().dropped_records(), 1);
+    left(1, "A1-late", 76); // still within the retention
+    EXPECT_EQ(driver().dropped_records(), 1);
+    right(1, "a1", 80);
+    EXPECT_EQ(emitted(), (vector<kvt>{{1, "A1-late+a1", 80}}));
+    auto store = driver().get_key_value_store<eddy::join_window_key<std::int32_t>, std::string>(
+        "KSTREAM-JOINTHIS-0000000004-store");
+    vector<std::int64_t> times;
+    for (const auto& e : store.all()) {
+        times.push_back(e.key.timestamp_ms);
+    }
+    EXPECT_EQ(times, (vector<std::int64_t>{100, 76}));
+}
+
+// The outer store holds an unmatched record until its window closes, then
+// is empty again.
+TEST_F(StreamStreamJoinTest, UnmatchedRecordsWaitInTheSharedStoreUntilTheirWindowCloses) {
+    start(join_type::left, eddy::join_windows::of_time_difference_and_grace(100ms, 10ms),
+        int_string_string().with_store_name("orders"));
+    left(7, "A7", 50);
+    auto shared = driver().get_key_value_store<eddy::timestamped_key_and_join_side<std::int32_t>,
+        eddy::left_or_right_value<std::string, std::string>>("orders-left-shared-join-store");
+    auto waiting = shared.all();
+    ASSERT_EQ(waiting.size(), 1U);
+    EXPECT_EQ(waiting[0].key.key, 7);
+    EXPECT_EQ(waiting[0].key.timestamp_ms, 50);
+    EXPECT_EQ(waiting[0].key.side, eddy::join_side::left);
+    EXPECT_EQ(waiting[0].value.left, std::optional<std::string>("A7"));
+    right(8, "b", 160); // window end 150 + grace 10: not yet past
+    EXPECT_THAT(emitted(), ::testing::IsEmpty());
+    right(8, "b", 161);
+    EXPECT_EQ(emitted(), (vector<kvt>{{7, "A7+null", 50}}));
+    EXPECT_TRUE(shared.all().empty());
+}
+
+// Both window stores and the outer store have changelogs; the window
+// stores' are created with the join's retention.
+TEST(StreamStreamJoinTopologyTest, StoresAreChangeloggedWithTheWindowRetention) {
+    auto t = join_topology(join_type::outer, eddy::join_windows::of_time_difference_and_grace(100ms, 50ms),
+        int_string_string().with_store_name("s"));
+    std::map<std::string, std::int64_t> logs;
+    for (const auto& c : t.changelog_topics("app")) {
+        logs[c.name] = c.window_retention_ms;
+    }
+    EXPECT_EQ(logs, (std::map<std::string, std::int64_t>{{"app-s-outer-this-join-store-changelog", 250},
+                        {"app-s-outer-other-join-store-changelog", 250},
+                        {"app-s-outer-shared-join-store-changelog", -1}}));
+    auto quiet = join_topology(join_type::inner, eddy::join_windows::of_time_difference_with_no_grace(100ms),
+        int_string_string().with_logging_disabled());
+    EXPECT_TRUE(quiet.changelog_topics("app").empty());
+}
+
+// describe(): the five nodes in one sub-topology, as Kafka Streams prints a
+// join (KStreamKStreamJoinTest's expected topologies; predecessors in
+// describe()'s own order, by name).
+TEST(StreamStreamJoinTopologyTest, DescribeShowsBothSourcesInOneSubTopology) {
+    auto t = join_topology(join_type::inner, eddy::join_windows::of_time_difference_with_no_grace(100ms),
+        int_string_string());
+    EXPECT_EQ(t.describe().to_string(),
+        "Topologies:\n"
+        "   Sub-topology: 0\n"
+        "    Source: KSTREAM-SOURCE-0000000000 (topics: [topic1])\n"
+        "      --> KSTREAM-WINDOWED-0000000002\n"
+        "    Source: KSTREAM-SOURCE-0000000001 (topics: [topic2])\n"
+        "      --> KSTREAM-WINDOWED-0000000003\n"
+        "    Processor: KSTREAM-WINDOWED-0000000002 (stores: [KSTREAM-JOINTHIS-0000000004-store])\n"
+        "      --> KSTREAM-JOINTHIS-0000000004\n"
+        "      <-- KSTREAM-SOURCE-0000000000\n"
+        "    Processor: KSTREAM-WINDOWED-0000000003 (stores: [KSTREAM-JOINOTHER-0000000005-store])\n"
+        "      --> KSTREAM-JOINOTHER-0000000005\n"
+        "      <-- KSTREAM-SOURCE-0000000001\n"
+        "    Processor: KSTREAM-JOINOTHER-0000000005 (stores: [KSTREAM-JOINTHIS-0000000004-store])\n"
+        "      --> KSTREAM-MERGE-0000000006\n"
+        "      <-- KSTREAM-WINDOWED-0000000003\n"
+        "    Processor: KSTREAM-JOINTHIS-0000000004 (stores: [KSTREAM-JOINOTHER-0000000005-store])\n"
+        "      --> KSTREAM-MERGE-0000000006\n"
+        "      <-- KSTREAM-WINDOWED-0000000002\n"
+        "    Processor: KSTREAM-MERGE-0000000006 (stores: [])\n"
+        "      --> KSTREAM-SINK-0000000007\n"
+        "      <-- KSTREAM-JOINOTHER-0000000005, KSTREAM-JOINTHIS-0000000004\n"
+        "    Sink: KSTREAM-SINK-0000000007 (topic: output)\n"
+        "      <-- KSTREAM-MERGE-0000000006\n"
+        "\n");
+}
+
+// A side whose keys changed (map) is repartitioned before the join, through
+// "<application.id>-<name>-left-repartition": the join runs in the
+// sub-topology that reads it together with the other side.
+TEST(StreamStreamJoinTopologyTest, AKeyChangingSideIsRepartitionedFirst) {
+    eddy::streams_builder builder;
+    auto l = builder.stream<std::int32_t, std::string>("topic1").select_key(
+        [](const std::int32_t& k, const std::string&) { return k * 10; });
+    auto r = builder.stream<std::int32_t, std::string>("topic2");
+    l.join(r, [](const std::string& a, const std::string& b) { return a + "+" + b; },
+         eddy::join_windows::of_time_difference_with_no_grace(100ms), int_string_string().with_name("first-join"))
+        .to("output");
+    auto t = builder.build();
+    const auto text = t.describe().to_string();
+    EXPECT_THAT(text, ::testing::HasSubstr("Sink: first-join-left-sink (topic: first-join-left-repartition)"));
+    EXPECT_THAT(text, ::testing::HasSubstr(
+        "    Source: first-join-left-source (topics: [first-join-left-repartition])\n"
+        "      --> first-join-this-windowed\n"));
+    EXPECT_THAT(text, ::testing::HasSubstr("Processor: first-join-merge (stores: [])"));
+    EXPECT_THAT(t.source_topics(1, "app"),
+        ::testing::UnorderedElementsAre("topic2", "app-first-join-left-repartition"));
+
+    eddy::topology_test_driver driver(t);
+    auto in1 = driver.create_input_topic<std::int32_t, std::string>("topic1");
+    auto in2 = driver.create_input_topic<std::int32_t, std::string>("topic2");
+    auto out = driver.create_output_topic<std::int32_t, std::string>("output");
+    in1.pipe_input(1, "A", 5);
+    in2.pipe_input(10, "b", 7);
+    in2.pipe_input(1, "c", 7);
+    EXPECT_EQ(out.read_records_to_list(), (vector<eddy::record<std::int32_t, std::string>>{{10, "A+b", 7, {}}}));
+}
+
+// A value type without a default serde and no stream_joined serde: build()
+// names the join node and the type.
+struct opaque {
+    int n = 0;
+};
+
+TEST(StreamStreamJoinTopologyTest, BuildRejectsAJoinWithoutAValueSerde) {
+    eddy::streams_builder builder;
+    auto l = builder.stream<std::string, std::string>("left");
+    auto r = builder.stream<std::string, std::string>("right").map_values([](const std::string& v) {
+        return opaque{static_cast<int>(v.size())};
+    });
+    l.join(r, [](const std::string& a, const opaque& b) { return a + std::to_string(b.n); },
+         eddy::join_windows::of_time_difference_with_no_grace(1s))
+        .to("out");
+    try {
+        builder.build();
+        FAIL() << "built";
+    } catch (const eddy::topology_error& e) {
+        EXPECT_THAT(e.what(), ::testing::HasSubstr("processor KSTREAM-WINDOWED-0000000004: no other value serde for type"));
+        EXPECT_THAT(e.what(), ::testing::HasSubstr("opaque"));
+    }
+}
+
+TEST(StreamStreamJoinTopologyTest, JoinOfTwoBuildersIsRejectedNamingBothStreams) {
+    eddy::streams_builder b1;
+    eddy::streams_builder b2;
+    auto l = b1.stream<std::string, std::string>("left");
+    auto r = b2.stream<std::string, std::string>("right");
+    try {
+        l.join(r, [](const std::string& a, const std::string& b) { return a + b; },
+            eddy::join_windows::of_time_difference_with_no_grace(1s));
+        FAIL() << "joined";
+    } catch (const eddy::topology_error& e) {
+        EXPECT_STREQ(e.what(), "join of KSTREAM-SOURCE-0000000000 and KSTREAM-SOURCE-0000000000: the two streams "
+                               "come from different streams_builders");
+    }
+}
+
+// JoinWindowsTest: before + after may not be negative, nor the grace.
+TEST(JoinWindowsTest, ValidatesIntervalAndGrace) {
+    const auto w = eddy::join_windows::of_time_difference_and_grace(100ms, 20ms).before(30ms);
+    EXPECT_EQ(w.before_ms(), 30);
+    EXPECT_EQ(w.after_ms(), 100);
+    EXPECT_EQ(w.size_ms(), 130);
+    EXPECT_EQ(w.grace_ms(), 20);
+    EXPECT_EQ(eddy::join_windows::of_time_difference_with_no_grace(5ms).after(-5ms).size_ms(), 0);
+    EXPECT_THROW(eddy::join_windows::of_time_difference_with_no_grace(5ms).after(-6ms), std::invalid_argument);
+    EXPECT_THROW(eddy::join_windows::of_time_difference_with_no_grace(-1ms), std::invalid_argument);
+    EXPECT_THROW(eddy::join_windows::of_time_difference_and_grace(1ms, -1ms), std::invalid_argument);
 }
 
 } // namespace
