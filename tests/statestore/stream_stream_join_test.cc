@@ -5,12 +5,15 @@
 // the same outputs and timestamps. Each test names the Java test it ports.
 
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <ostream>
 #include <set>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -998,6 +1001,30 @@ TEST(JoinWindowsTest, ValidatesIntervalAndGrace) {
     EXPECT_THROW(eddy::join_windows::of_time_difference_with_no_grace(5ms).after(-6ms), std::invalid_argument);
     EXPECT_THROW(eddy::join_windows::of_time_difference_with_no_grace(-1ms), std::invalid_argument);
     EXPECT_THROW(eddy::join_windows::of_time_difference_and_grace(1ms, -1ms), std::invalid_argument);
+}
+
+// After a restart the window stores hold what they held, and records waiting
+// in the outer store are still emitted once their window closes (the
+// earliest waiting time is not known then: the store is scanned).
+TEST(StreamStreamJoinRestartTest, StoresAndWaitingRecordsSurviveARestart) {
+    const auto dir = ::testing::TempDir() + "eddy-ssjoin-restart-" + std::to_string(::getpid());
+    const eddy::streams_config config{{"state.dir", dir}, {"application.id", "ssjoin-restart"}};
+    const auto windows = eddy::join_windows::of_time_difference_and_grace(100ms, 10ms);
+    {
+        eddy::topology_test_driver driver(join_topology(join_type::left, windows, int_string_string()), config);
+        auto in1 = driver.create_input_topic<std::int32_t, std::string>("topic1");
+        in1.pipe_input(7, "A7", 50);
+        in1.pipe_input(8, "A8", 55);
+    }
+    eddy::topology_test_driver driver(join_topology(join_type::left, windows, int_string_string()), config);
+    auto in2 = driver.create_input_topic<std::int32_t, std::string>("topic2");
+    auto out = driver.create_output_topic<std::int32_t, std::string>("output");
+    in2.pipe_input(7, "a7", 60);
+    EXPECT_EQ(out.read_records_to_list(), (vector<eddy::record<std::int32_t, std::string>>{{7, "A7+a7", 60, {}}}));
+    in2.pipe_input(9, "x", 200);
+    EXPECT_EQ(out.read_records_to_list(), (vector<eddy::record<std::int32_t, std::string>>{{8, "A8+null", 55, {}}}));
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
 }
 
 } // namespace
