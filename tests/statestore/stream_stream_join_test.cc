@@ -707,6 +707,72 @@ TEST_F(StreamStreamJoinTest, TestShouldForwardCurrentHeaders) {
     EXPECT_EQ(records[0], (eddy::record<std::int32_t, std::string>{2, "A2+12", 200, h(5)}));
 }
 
+// KStreamKStreamJoinTest.testWindowing: 100 ms windows without grace, the
+// bounds probed from both sides, out-of-order records included.
+TEST_F(StreamStreamJoinTest, TestWindowing) {
+    start(join_type::inner, eddy::join_windows::of_time_difference_with_no_grace(100ms));
+    auto all = [&](bool left_side, const std::string& prefix, std::int64_t ts, std::int64_t step = 0) {
+        for (int k = 0; k < 4; ++k) {
+            const auto v = prefix + std::to_string(k);
+            left_side ? left(k, v, ts + step * k) : right(k, v, ts + step * k);
+        }
+    };
+    left(0, "A0", 0);
+    left(1, "A1", 0);
+    EXPECT_THAT(emitted(), ::testing::IsEmpty());
+    right(0, "a0", 0);
+    right(1, "a1", 0);
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "A0+a0", 0}, {1, "A1+a1", 0}}));
+
+    // Right records around left records at 1000..1003.
+    all(true, "B", 1000, 1);
+    EXPECT_THAT(emitted(), ::testing::IsEmpty());
+    all(false, "b", 1100);
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "B0+b0", 1100}, {1, "B1+b1", 1100}, {2, "B2+b2", 1100}, {3, "B3+b3", 1100}}));
+    all(false, "c", 1101);
+    EXPECT_EQ(emitted(), (vector<kvt>{{1, "B1+c1", 1101}, {2, "B2+c2", 1101}, {3, "B3+c3", 1101}}));
+    all(false, "d", 1102);
+    EXPECT_EQ(emitted(), (vector<kvt>{{2, "B2+d2", 1102}, {3, "B3+d3", 1102}}));
+    all(false, "e", 1103);
+    EXPECT_EQ(emitted(), (vector<kvt>{{3, "B3+e3", 1103}}));
+    all(false, "f", 1104);
+    EXPECT_THAT(emitted(), ::testing::IsEmpty());
+    all(false, "g", 899);
+    EXPECT_THAT(emitted(), ::testing::IsEmpty());
+    all(false, "h", 900);
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "B0+h0", 1000}}));
+    all(false, "i", 901);
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "B0+i0", 1000}, {1, "B1+i1", 1001}}));
+    all(false, "j", 902);
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "B0+j0", 1000}, {1, "B1+j1", 1001}, {2, "B2+j2", 1002}}));
+    all(false, "k", 903);
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "B0+k0", 1000}, {1, "B1+k1", 1001}, {2, "B2+k2", 1002}, {3, "B3+k3", 1003}}));
+
+    // Left records around right records at 2000..2003.
+    all(false, "l", 2000, 1);
+    EXPECT_THAT(emitted(), ::testing::IsEmpty());
+    all(true, "C", 2100);
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "C0+l0", 2100}, {1, "C1+l1", 2100}, {2, "C2+l2", 2100}, {3, "C3+l3", 2100}}));
+    all(true, "D", 2101);
+    EXPECT_EQ(emitted(), (vector<kvt>{{1, "D1+l1", 2101}, {2, "D2+l2", 2101}, {3, "D3+l3", 2101}}));
+    all(true, "E", 2102);
+    EXPECT_EQ(emitted(), (vector<kvt>{{2, "E2+l2", 2102}, {3, "E3+l3", 2102}}));
+    all(true, "F", 2103);
+    EXPECT_EQ(emitted(), (vector<kvt>{{3, "F3+l3", 2103}}));
+    all(true, "G", 2104);
+    EXPECT_THAT(emitted(), ::testing::IsEmpty());
+    all(true, "H", 1899);
+    EXPECT_THAT(emitted(), ::testing::IsEmpty());
+    all(true, "I", 1900);
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "I0+l0", 2000}}));
+    all(true, "J", 1901);
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "J0+l0", 2000}, {1, "J1+l1", 2001}}));
+    all(true, "K", 1902);
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "K0+l0", 2000}, {1, "K1+l1", 2001}, {2, "K2+l2", 2002}}));
+    all(true, "L", 1903);
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "L0+l0", 2000}, {1, "L1+l1", 2001}, {2, "L2+l2", 2002}, {3, "L3+l3", 2003}}));
+}
+
 // KStreamKStreamJoinTest.testAsymmetricWindowingAfter: before 0, after 100:
 // a left record at t joins right records in [t, t + 100].
 TEST_F(StreamStreamJoinTest, TestAsymmetricWindowingAfter) {
