@@ -1093,4 +1093,29 @@ TEST(StreamStreamJoinRestartTest, StoresAndWaitingRecordsSurviveARestart) {
     std::filesystem::remove_all(dir, ignored);
 }
 
+// KStreamKStreamSelfJoinTest.shouldMatchInnerJoinWithSelfJoinWithSingleStream
+// (the unoptimised self-join, which eddy runs): a stream joined with itself;
+// each record meets itself and every record of its key within the window,
+// once from each side.
+TEST(StreamStreamSelfJoinTest, ShouldMatchInnerJoinWithSelfJoinWithSingleStream) {
+    eddy::streams_builder builder;
+    auto s = builder.stream<std::string, std::string>("topic1");
+    s.join(s, [](const std::string& a, const std::string& b) { return a + b; },
+         eddy::join_windows::of_time_difference_with_no_grace(100ms))
+        .to("output");
+    eddy::topology_test_driver driver(builder.build());
+    auto in = driver.create_input_topic<std::string, std::string>("topic1");
+    auto out = driver.create_output_topic<std::string, std::string>("output");
+    in.pipe_input("A", "1", 1);
+    in.pipe_input("B", "1", 2);
+    in.pipe_input("A", "2", 3);
+    in.pipe_input("B", "2", 4);
+    in.pipe_input("B", "3", 5);
+    using r = eddy::record<std::string, std::string>;
+    EXPECT_EQ(out.read_records_to_list(),
+        (vector<r>{{"A", "11", 1, {}}, {"B", "11", 2, {}}, {"A", "21", 3, {}}, {"A", "12", 3, {}}, {"A", "22", 3, {}},
+            {"B", "21", 4, {}}, {"B", "12", 4, {}}, {"B", "22", 4, {}}, {"B", "31", 5, {}}, {"B", "32", 5, {}},
+            {"B", "13", 5, {}}, {"B", "23", 5, {}}, {"B", "33", 5, {}}}));
+}
+
 } // namespace
