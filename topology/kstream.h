@@ -36,7 +36,9 @@
 #include "topology/concepts.h"
 #include "topology/internal/graph.h"
 #include "topology/internal/type_name.h"
+#include "topology/join_windows.h"
 #include "topology/named.h"
+#include "topology/stream_joined.h"
 
 namespace eddy {
 
@@ -370,6 +372,29 @@ public:
         return select_key(std::move(selector), n).group_by_key(g);
     }
 
+    // Windowed stream-stream joins (topology/stream_stream_join.h), as Kafka
+    // Streams' KStream#join/leftJoin/outerJoin with JoinWindows: records of
+    // this stream and `other` with the same key at most the windows apart
+    // join into joiner(...) -> VR, stamped with the later of the two times.
+    // join: joiner(v1, v2) or joiner(key, v1, v2), emitted at once.
+    template<typename V2, typename F>
+        requires inner_value_joiner<F, K, V, V2>
+    auto join(const kstream<K, V2>& other, F joiner, const join_windows& windows,
+        const stream_joined<K, V, V2>& joined = {}) const;
+    // left_join: joiner(v1, std::optional<V2>) or with the key first; a left
+    // record with no match is emitted (empty right) once its window and the
+    // grace period have passed.
+    template<typename V2, typename F>
+        requires left_value_joiner<F, K, V, V2>
+    auto left_join(const kstream<K, V2>& other, F joiner, const join_windows& windows,
+        const stream_joined<K, V, V2>& joined = {}) const;
+    // outer_join: joiner(std::optional<V1>, std::optional<V2>) or with the
+    // key first; unmatched records of either side as left_join's.
+    template<typename V2, typename F>
+        requires outer_value_joiner<F, K, V, V2>
+    auto outer_join(const kstream<K, V2>& other, F joiner, const join_windows& windows,
+        const stream_joined<K, V, V2>& joined = {}) const;
+
 private:
     template<typename P>
     kstream add_filter(P predicate, bool negate, const named& n) const {
@@ -531,3 +556,6 @@ branched_kstream<K, V> kstream<K, V>::split(const named& n) const {
 }
 
 } // namespace eddy
+
+// The stream-stream joins' definitions (they use kstream).
+#include "topology/stream_stream_join.h"
