@@ -535,6 +535,27 @@ TEST(KafkaStreamsConfigTest, InputsThatAreNotCoPartitionedFailStartNamingBothTop
     }
 }
 
+TEST(KafkaStreamsConfigTest, AStreamTableJoinOfTopicsThatAreNotCoPartitionedFailsStartNamingBoth) {
+    auto stream = unique("join-stream");
+    auto table = unique("join-table");
+    broker().create_topic(stream, 2);
+    broker().create_topic(table, 3);
+    eddy::streams_builder builder;
+    builder.stream<std::string, std::string>(stream)
+        .join(builder.table<std::string, std::string>(table),
+            [](const std::string& v, const std::string& row) { return v + row; })
+        .to("joined");
+    eddy::kafka_streams app(builder.build(), config_for(unique("copart-join")));
+    try {
+        app.start();
+        FAIL() << "expected a config_error";
+    } catch (const eddy::config_error& e) {
+        EXPECT_THAT(e.what(), HasSubstr("not co-partitioned"));
+        EXPECT_THAT(e.what(), HasSubstr(stream + " (2 partitions)"));
+        EXPECT_THAT(e.what(), HasSubstr(table + " (3 partitions)"));
+    }
+}
+
 TEST(KafkaStreamsConfigTest, AMissingSourceTopicFailsStart) {
     auto missing = unique("missing");
     eddy::streams_builder builder;
