@@ -142,24 +142,27 @@ ktable<K, VR> table_table_join(const ktable<K, V1>& left, const ktable<K, V2>& r
     const auto r = materialized_for_join(right);
     const auto left_store = l.queryable_store_name();
     const auto right_store = r.queryable_store_name();
-    auto side = [&](const std::string& name, const std::string& parent, auto factory) {
+    auto side = [&](const std::string& name, const std::string& parent, const std::string& other_store,
+                    auto factory) {
         graph_node node;
         node.name = name;
         node.kind = node_kind::processor;
         node.parents = {parent};
-        // Both stores: the two tables run in one task (co-partitioned).
-        node.stores = {left_store, right_store};
+        // The other side's store (as Kafka Streams lists it): with the
+        // parent, it puts the two tables in one sub-topology, one task per
+        // partition (co-partitioned).
+        node.stores = {other_store};
         node.factory = std::move(factory);
         g.add(std::move(node));
     };
     const auto this_name = n.name().empty() ? g.new_name(prefixes.this_prefix) : n.name() + "-join-this";
     const auto other_name = n.name().empty() ? g.new_name(prefixes.other_prefix) : n.name() + "-join-other";
-    side(this_name, l.node_name(),
+    side(this_name, l.node_name(), right_store,
         operators::internal::processor_factory<K, change<V1>, K, change<VR>>(this_name, [right_store, joiner] {
             return std::make_unique<operators::table_table_join_processor<K, V1, V2, VR, J, LeftOptional,
                 RightOptional, true>>(right_store, joiner);
         }));
-    side(other_name, r.node_name(),
+    side(other_name, r.node_name(), left_store,
         operators::internal::processor_factory<K, change<V2>, K, change<VR>>(other_name, [left_store, joiner] {
             return std::make_unique<operators::table_table_join_processor<K, V2, V1, VR, J, RightOptional,
                 LeftOptional, false>>(left_store, joiner);
