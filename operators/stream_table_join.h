@@ -74,8 +74,8 @@ private:
 };
 
 // Select(key, value) -> the table key (TK, or std::optional<TK>: empty is no
-// key); for a stream-table join, the record's key. J(value, table value)
-// with the table value as std::optional<VT> when Left.
+// key); for a stream-table join, the record's key. J(key, value, table
+// value) with the table value as std::optional<VT> when Left.
 template<typename K, typename V, typename TK, typename VT, typename VR, typename Select, typename J, bool Left>
 class stream_table_join_processor final : public processor<K, V, K, VR> {
 public:
@@ -111,10 +111,11 @@ public:
             }
         }
         if constexpr (Left) {
-            this->context().forward(record<K, VR>{r.key, VR(_joiner(r.value, other)), r.timestamp, r.headers});
+            this->context().forward(record<K, VR>{r.key, VR(_joiner(r.key, r.value, other)), r.timestamp, r.headers});
         } else {
             if (other) {
-                this->context().forward(record<K, VR>{r.key, VR(_joiner(r.value, *other)), r.timestamp, r.headers});
+                this->context().forward(
+                    record<K, VR>{r.key, VR(_joiner(r.key, r.value, *other)), r.timestamp, r.headers});
             }
         }
     }

@@ -30,7 +30,8 @@ namespace eddy::operators {
 // One side of the join: the changes of this side's table, joined with the
 // other side's rows. ThisOuter / OtherOuter: whether a row of this / the
 // other side joins without a partner (the joiner then gets an optional for
-// the missing one). ThisIsLeft: this side's values go first to the joiner.
+// the missing one). ThisIsLeft: this side's values go first to the joiner,
+// J(key, left, right).
 template<typename K, typename VThis, typename VOther, typename VR, typename J, bool ThisOuter, bool OtherOuter,
     bool ThisIsLeft>
 class table_table_join_processor final : public processor<K, change<VThis>, K, change<VR>> {
@@ -59,7 +60,7 @@ public:
             ts = std::max(ts, row->timestamp_ms);
             other = std::move(row->value);
         }
-        change<VR> out{join(r.value.new_value, other), join(r.value.old_value, other)};
+        change<VR> out{join(r.key, r.value.new_value, other), join(r.key, r.value.old_value, other)};
         if (!out.new_value && !out.old_value) {
             return;
         }
@@ -67,14 +68,14 @@ public:
     }
 
 private:
-    std::optional<VR> join(const std::optional<VThis>& mine, const std::optional<VOther>& other) {
+    std::optional<VR> join(const K& key, const std::optional<VThis>& mine, const std::optional<VOther>& other) {
         if ((!mine && !ThisOuter) || (!other && !OtherOuter) || (!mine && !other)) {
             return std::nullopt;
         }
         if constexpr (ThisIsLeft) {
-            return VR(_joiner(arg<ThisOuter>(mine), arg<OtherOuter>(other)));
+            return VR(_joiner(key, arg<ThisOuter>(mine), arg<OtherOuter>(other)));
         } else {
-            return VR(_joiner(arg<OtherOuter>(other), arg<ThisOuter>(mine)));
+            return VR(_joiner(key, arg<OtherOuter>(other), arg<ThisOuter>(mine)));
         }
     }
 
@@ -124,7 +125,8 @@ public:
         } else {
             return; // deleting what is not there changes nothing
         }
-        this->context().forward(record<K, change<V>>{r.key, change<V>{r.value.new_value, std::move(old)}, r.timestamp, r.headers});
+        this->context().forward(
+            record<K, change<V>>{r.key, change<V>{r.value.new_value, std::move(old)}, r.timestamp, r.headers});
     }
 
 private:

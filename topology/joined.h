@@ -9,12 +9,19 @@
 //       eddy::joined<std::string, Order, Customer>::with(eddy::serdes::string{}, order_serde, customer_serde)
 //           .with_name("orders-with-customers"));
 
+#include <concepts>
 #include <string>
 #include <utility>
 
 #include "serde/serde.h"
 
 namespace eddy {
+
+// A join's joiner: joiner(a, b) or joiner(key, a, b) (Kafka Streams'
+// ValueJoiner and ValueJoinerWithKey), a and b the two sides' values (an
+// optional for a side that may be missing).
+template<typename J, typename K, typename A, typename B>
+concept value_joiner = std::invocable<J&, const A&, const B&> || std::invocable<J&, const K&, const A&, const B&>;
 
 template<typename K, typename V, typename VT>
 class joined {

@@ -189,30 +189,24 @@ public:
     // Table-table joins (defined in topology/table_joins.h): each side's
     // change looks the key up in the other side's store and passes on the
     // joined new and old values, stamped with the later of the two rows'
-    // times. joiner(value, other): left_join's gets the other as
-    // std::optional<V2>, outer_join's both as optionals. A delete on either
-    // side becomes a change with no new value when there was a result. With
-    // a materialized, the result is stored (queryable). Both tables must be
-    // co-partitioned (they run in one task); one that is not materialised
-    // is materialised for the join.
-    template<typename V2, typename J>
-        requires std::invocable<J&, const V&, const V2&>
+    // times. joiner(value, other) or joiner(key, value, other); left_join's
+    // gets the other as std::optional<V2>, outer_join's both as optionals.
+    // A delete on either side becomes a change with no new value when there
+    // was a result. With a materialized, the result is stored (queryable).
+    // Both tables must be co-partitioned (they run in one task); one that is
+    // not materialised is materialised for the join.
+    template<typename V2, value_joiner<K, V, V2> J>
     auto join(const ktable<K, V2>& other, J joiner, const named& n = {}) const;
-    template<typename V2, typename J, typename VR>
-        requires std::invocable<J&, const V&, const V2&>
+    template<typename V2, value_joiner<K, V, V2> J, typename VR>
     ktable<K, VR> join(const ktable<K, V2>& other, J joiner, const materialized<K, VR>& m, const named& n = {}) const;
-    template<typename V2, typename J>
-        requires std::invocable<J&, const V&, const std::optional<V2>&>
+    template<typename V2, value_joiner<K, V, std::optional<V2>> J>
     auto left_join(const ktable<K, V2>& other, J joiner, const named& n = {}) const;
-    template<typename V2, typename J, typename VR>
-        requires std::invocable<J&, const V&, const std::optional<V2>&>
+    template<typename V2, value_joiner<K, V, std::optional<V2>> J, typename VR>
     ktable<K, VR> left_join(
         const ktable<K, V2>& other, J joiner, const materialized<K, VR>& m, const named& n = {}) const;
-    template<typename V2, typename J>
-        requires std::invocable<J&, const std::optional<V>&, const std::optional<V2>&>
+    template<typename V2, value_joiner<K, std::optional<V>, std::optional<V2>> J>
     auto outer_join(const ktable<K, V2>& other, J joiner, const named& n = {}) const;
-    template<typename V2, typename J, typename VR>
-        requires std::invocable<J&, const std::optional<V>&, const std::optional<V2>&>
+    template<typename V2, value_joiner<K, std::optional<V>, std::optional<V2>> J, typename VR>
     ktable<K, VR> outer_join(
         const ktable<K, V2>& other, J joiner, const materialized<K, VR>& m, const named& n = {}) const;
 

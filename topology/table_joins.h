@@ -37,6 +37,21 @@
 namespace eddy {
 namespace dsl::internal {
 
+// The joiner as joiner(key, a, b), the form the operators call: as given,
+// or a joiner(a, b) that ignores the key.
+template<typename K, typename A, typename B, typename J>
+auto with_key_joiner(J joiner) {
+    if constexpr (std::is_invocable_v<J&, const K&, const A&, const B&>) {
+        return joiner;
+    } else {
+        return [joiner](const K&, const A& a, const B& b) mutable { return joiner(a, b); };
+    }
+}
+
+// What a joiner-with-key returns for (key, a, b).
+template<typename J, typename K, typename A, typename B>
+using joined_t = std::decay_t<std::invoke_result_t<J&, const K&, const A&, const B&>>;
+
 inline void require_one_builder(const std::shared_ptr<graph>& a, const std::shared_ptr<graph>& b,
     const std::string& left, const std::string& right) {
     if (a != b) {
@@ -66,8 +81,7 @@ ktable<K, V> materialized_for_join(const ktable<K, V>& table) {
 
 template<bool Left, typename K, typename V, typename VT, typename J>
 auto stream_table_join(const kstream<K, V>& stream, const ktable<K, VT>& table, J joiner, const joined<K, V, VT>& j) {
-    using other_arg = std::conditional_t<Left, const std::optional<VT>&, const VT&>;
-    using VR = std::decay_t<std::invoke_result_t<J&, const V&, other_arg>>;
+    using VR = joined_t<J, K, V, std::conditional_t<Left, std::optional<VT>, VT>>;
     require_one_builder(stream.graph(), table.graph(), stream.node_name(), table.node_name());
     auto& g = *stream.graph();
     // A stream whose keys may have changed goes through a repartition
@@ -102,8 +116,7 @@ auto stream_table_join(const kstream<K, V>& stream, const ktable<K, VT>& table, 
 template<bool Left, typename K, typename V, typename GK, typename GV, typename S, typename J>
 auto stream_global_join(
     const kstream<K, V>& stream, const global_ktable<GK, GV>& table, S selector, J joiner, const named& n) {
-    using other_arg = std::conditional_t<Left, const std::optional<GV>&, const GV&>;
-    using VR = std::decay_t<std::invoke_result_t<J&, const V&, other_arg>>;
+    using VR = joined_t<J, K, V, std::conditional_t<Left, std::optional<GV>, GV>>;
     using selected = std::decay_t<std::invoke_result_t<S&, const K&, const V&>>;
     static_assert(std::is_same_v<selected, GK> || std::is_same_v<selected, std::optional<GK>>,
         "join with a global_ktable: the key selector must return the table's key type (or an optional of it)");
@@ -193,9 +206,6 @@ ktable<K, VR> table_table_join(const ktable<K, V1>& left, const ktable<K, V2>& r
     return ktable<K, VR>(left.graph(), name, store, true);
 }
 
-template<typename J, typename A, typename B>
-using joined_t = std::decay_t<std::invoke_result_t<J&, A, B>>;
-
 inline constexpr table_join_names inner_join_names{"KTABLE-JOINTHIS-", "KTABLE-JOINOTHER-"};
 inline constexpr table_join_names left_join_names{"KTABLE-LEFTTHIS-", "KTABLE-LEFTOTHER-"};
 inline constexpr table_join_names outer_join_names{"KTABLE-OUTERTHIS-", "KTABLE-OUTEROTHER-"};
@@ -203,84 +213,85 @@ inline constexpr table_join_names outer_join_names{"KTABLE-OUTERTHIS-", "KTABLE-
 } // namespace dsl::internal
 
 template<typename K, typename V>
-template<typename VT, typename J>
-    requires std::invocable<J&, const V&, const VT&>
+template<typename VT, value_joiner<K, V, VT> J>
 auto kstream<K, V>::join(const ktable<K, VT>& table, J joiner, const joined<K, V, VT>& j) const {
-    return dsl::internal::stream_table_join<false>(*this, table, std::move(joiner), j);
+    return dsl::internal::stream_table_join<false>(
+        *this, table, dsl::internal::with_key_joiner<K, V, VT>(std::move(joiner)), j);
 }
 
 template<typename K, typename V>
-template<typename VT, typename J>
-    requires std::invocable<J&, const V&, const std::optional<VT>&>
+template<typename VT, value_joiner<K, V, std::optional<VT>> J>
 auto kstream<K, V>::left_join(const ktable<K, VT>& table, J joiner, const joined<K, V, VT>& j) const {
-    return dsl::internal::stream_table_join<true>(*this, table, std::move(joiner), j);
+    return dsl::internal::stream_table_join<true>(
+        *this, table, dsl::internal::with_key_joiner<K, V, std::optional<VT>>(std::move(joiner)), j);
 }
 
 template<typename K, typename V>
-template<typename GK, typename GV, typename S, typename J>
-    requires std::invocable<S&, const K&, const V&> && std::invocable<J&, const V&, const GV&>
+template<typename GK, typename GV, std::invocable<const K&, const V&> S, value_joiner<K, V, GV> J>
 auto kstream<K, V>::join(const global_ktable<GK, GV>& table, S key_selector, J joiner, const named& n) const {
-    return dsl::internal::stream_global_join<false>(*this, table, std::move(key_selector), std::move(joiner), n);
+    return dsl::internal::stream_global_join<false>(
+        *this, table, std::move(key_selector), dsl::internal::with_key_joiner<K, V, GV>(std::move(joiner)), n);
 }
 
 template<typename K, typename V>
-template<typename GK, typename GV, typename S, typename J>
-    requires std::invocable<S&, const K&, const V&> && std::invocable<J&, const V&, const std::optional<GV>&>
+template<typename GK, typename GV, std::invocable<const K&, const V&> S, value_joiner<K, V, std::optional<GV>> J>
 auto kstream<K, V>::left_join(const global_ktable<GK, GV>& table, S key_selector, J joiner, const named& n) const {
-    return dsl::internal::stream_global_join<true>(*this, table, std::move(key_selector), std::move(joiner), n);
+    return dsl::internal::stream_global_join<true>(*this, table, std::move(key_selector),
+        dsl::internal::with_key_joiner<K, V, std::optional<GV>>(std::move(joiner)), n);
 }
 
 template<typename K, typename V>
-template<typename V2, typename J>
-    requires std::invocable<J&, const V&, const V2&>
+template<typename V2, value_joiner<K, V, V2> J>
 auto ktable<K, V>::join(const ktable<K, V2>& other, J joiner, const named& n) const {
-    using VR = dsl::internal::joined_t<J, const V&, const V2&>;
-    return dsl::internal::table_table_join<false, false, VR>(
-        *this, other, std::move(joiner), n, static_cast<const materialized<K, VR>*>(nullptr), dsl::internal::inner_join_names);
+    auto joiner_with_key = dsl::internal::with_key_joiner<K, V, V2>(std::move(joiner));
+    using VR = dsl::internal::joined_t<decltype(joiner_with_key), K, V, V2>;
+    return dsl::internal::table_table_join<false, false, VR>(*this, other, std::move(joiner_with_key), n,
+        static_cast<const materialized<K, VR>*>(nullptr), dsl::internal::inner_join_names);
 }
 
 template<typename K, typename V>
-template<typename V2, typename J, typename VR>
-    requires std::invocable<J&, const V&, const V2&>
-ktable<K, VR> ktable<K, V>::join(const ktable<K, V2>& other, J joiner, const materialized<K, VR>& m, const named& n) const {
+template<typename V2, value_joiner<K, V, V2> J, typename VR>
+ktable<K, VR> ktable<K, V>::join(
+    const ktable<K, V2>& other, J joiner, const materialized<K, VR>& m, const named& n) const {
+    auto joiner_with_key = dsl::internal::with_key_joiner<K, V, V2>(std::move(joiner));
     return dsl::internal::table_table_join<false, false, VR>(
-        *this, other, std::move(joiner), n, &m, dsl::internal::inner_join_names);
+        *this, other, std::move(joiner_with_key), n, &m, dsl::internal::inner_join_names);
 }
 
 template<typename K, typename V>
-template<typename V2, typename J>
-    requires std::invocable<J&, const V&, const std::optional<V2>&>
+template<typename V2, value_joiner<K, V, std::optional<V2>> J>
 auto ktable<K, V>::left_join(const ktable<K, V2>& other, J joiner, const named& n) const {
-    using VR = dsl::internal::joined_t<J, const V&, const std::optional<V2>&>;
-    return dsl::internal::table_table_join<false, true, VR>(
-        *this, other, std::move(joiner), n, static_cast<const materialized<K, VR>*>(nullptr), dsl::internal::left_join_names);
+    auto joiner_with_key = dsl::internal::with_key_joiner<K, V, std::optional<V2>>(std::move(joiner));
+    using VR = dsl::internal::joined_t<decltype(joiner_with_key), K, V, std::optional<V2>>;
+    return dsl::internal::table_table_join<false, true, VR>(*this, other, std::move(joiner_with_key), n,
+        static_cast<const materialized<K, VR>*>(nullptr), dsl::internal::left_join_names);
 }
 
 template<typename K, typename V>
-template<typename V2, typename J, typename VR>
-    requires std::invocable<J&, const V&, const std::optional<V2>&>
+template<typename V2, value_joiner<K, V, std::optional<V2>> J, typename VR>
 ktable<K, VR> ktable<K, V>::left_join(
     const ktable<K, V2>& other, J joiner, const materialized<K, VR>& m, const named& n) const {
+    auto joiner_with_key = dsl::internal::with_key_joiner<K, V, std::optional<V2>>(std::move(joiner));
     return dsl::internal::table_table_join<false, true, VR>(
-        *this, other, std::move(joiner), n, &m, dsl::internal::left_join_names);
+        *this, other, std::move(joiner_with_key), n, &m, dsl::internal::left_join_names);
 }
 
 template<typename K, typename V>
-template<typename V2, typename J>
-    requires std::invocable<J&, const std::optional<V>&, const std::optional<V2>&>
+template<typename V2, value_joiner<K, std::optional<V>, std::optional<V2>> J>
 auto ktable<K, V>::outer_join(const ktable<K, V2>& other, J joiner, const named& n) const {
-    using VR = dsl::internal::joined_t<J, const std::optional<V>&, const std::optional<V2>&>;
-    return dsl::internal::table_table_join<true, true, VR>(
-        *this, other, std::move(joiner), n, static_cast<const materialized<K, VR>*>(nullptr), dsl::internal::outer_join_names);
+    auto joiner_with_key = dsl::internal::with_key_joiner<K, std::optional<V>, std::optional<V2>>(std::move(joiner));
+    using VR = dsl::internal::joined_t<decltype(joiner_with_key), K, std::optional<V>, std::optional<V2>>;
+    return dsl::internal::table_table_join<true, true, VR>(*this, other, std::move(joiner_with_key), n,
+        static_cast<const materialized<K, VR>*>(nullptr), dsl::internal::outer_join_names);
 }
 
 template<typename K, typename V>
-template<typename V2, typename J, typename VR>
-    requires std::invocable<J&, const std::optional<V>&, const std::optional<V2>&>
+template<typename V2, value_joiner<K, std::optional<V>, std::optional<V2>> J, typename VR>
 ktable<K, VR> ktable<K, V>::outer_join(
     const ktable<K, V2>& other, J joiner, const materialized<K, VR>& m, const named& n) const {
+    auto joiner_with_key = dsl::internal::with_key_joiner<K, std::optional<V>, std::optional<V2>>(std::move(joiner));
     return dsl::internal::table_table_join<true, true, VR>(
-        *this, other, std::move(joiner), n, &m, dsl::internal::outer_join_names);
+        *this, other, std::move(joiner_with_key), n, &m, dsl::internal::outer_join_names);
 }
 
 } // namespace eddy

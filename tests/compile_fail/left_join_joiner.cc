@@ -1,7 +1,7 @@
 // A stream-table left_join's joiner takes the row as std::optional (no row:
 // empty). Compiled with EDDY_WRONG_SHAPE it is given an inner join's joiner
 // (the row as a plain value), which the DSL must reject naming the
-// std::invocable constraint; compiled without, the same code must compile.
+// value_joiner concept; compiled without, the same code must compile.
 
 #include <optional>
 #include <string>

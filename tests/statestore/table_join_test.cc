@@ -303,6 +303,46 @@ TEST(KStreamKTableJoinTest, ATableThatIsNotMaterialisedIsMaterialisedForTheJoin)
     EXPECT_EQ(read_all(out), (kvts{{0, "X0+Y0", 10}}));
 }
 
+// Kafka Streams' ValueJoinerWithKey (KStreamImplValueJoinerWithKeyTest):
+// a joiner may take the key first, in every kind of join.
+TEST(KStreamImplValueJoinerWithKeyTest, JoinersMayTakeTheKey) {
+    eddy::streams_builder builder;
+    auto table = builder.table<int, std::string>("tableTopic");
+    auto other = builder.table<int, std::string>("otherTopic");
+    auto global = builder.global_table<std::string, std::string>("globalTopic");
+    auto stream = builder.stream<int, std::string>("streamTopic");
+    const auto keyed = [](int k, const std::string& v, const std::string& row) {
+        return std::to_string(k) + ":" + v + "+" + row;
+    };
+    stream.join(table, keyed).to("inner");
+    stream
+        .left_join(table,
+            [](int k, const std::string& v, const opt& row) { return std::to_string(k) + ":" + v + "+" + str(row); })
+        .to("left");
+    stream.join(global, [](int, const std::string& v) { return v; }, keyed).to("global");
+    table
+        .outer_join(other,
+            [](int k, const opt& a, const opt& b) { return std::to_string(k) + ":" + str(a) + "+" + str(b); })
+        .map_values([](const std::string& v) { return opt(v); })
+        .to_stream()
+        .to("outer");
+    eddy::topology_test_driver driver(builder.build());
+    driver.create_input_topic<int, opt>("tableTopic").pipe_input(1, "Y1", 1);
+    driver.create_input_topic<int, opt>("otherTopic").pipe_input(1, "Z1", 2);
+    driver.create_input_topic<std::string, opt>("globalTopic").pipe_input("X1", "G1", 3);
+    auto in = driver.create_input_topic<int, std::string>("streamTopic");
+    in.pipe_input(1, "X1", 4);
+    in.pipe_input(2, "X2", 5);
+    auto inner = driver.create_output_topic<int, std::string>("inner");
+    auto left = driver.create_output_topic<int, std::string>("left");
+    auto joined_global = driver.create_output_topic<int, std::string>("global");
+    auto outer = driver.create_output_topic<int, opt>("outer");
+    EXPECT_EQ(read_all(inner), (kvts{{1, "1:X1+Y1", 4}}));
+    EXPECT_EQ(read_all(left), (kvts{{1, "1:X1+Y1", 4}, {2, "2:X2+null", 5}}));
+    EXPECT_EQ(read_all(joined_global), (kvts{{1, "1:X1+G1", 4}}));
+    EXPECT_EQ(outer.read_values_to_list(), (std::vector<opt>{"1:Y1+null", "1:Y1+Z1"}));
+}
+
 TEST(KStreamKTableJoinTest, AJoinOfTwoBuildersIsRejected) {
     eddy::streams_builder one;
     eddy::streams_builder two;
@@ -549,7 +589,9 @@ struct table_join_fixture {
         return builder.build();
     }
 
-    void pipe(int side, int key, const opt& value, std::int64_t ts) { (side == 1 ? in1 : in2).pipe_input(key, value, ts); }
+    void pipe(int side, int key, const opt& value, std::int64_t ts) {
+        (side == 1 ? in1 : in2).pipe_input(key, value, ts);
+    }
 
     // The eight steps of the Java tests; after each, `check(step)`.
     template<typename Check>
