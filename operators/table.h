@@ -74,15 +74,17 @@ namespace operators {
 
 // Materialises records into a table: a value replaces the key's, a null
 // (an empty VIn, where VIn is optional) deletes it; each effective change
-// goes downstream with the old value.
-template<typename K, typename V, typename VIn = nullable_t<V>>
+// goes downstream with the old value. Timestamped: the store keeps each
+// value with its record's timestamp (Kafka Streams' TimestampedKeyValueStore
+// of a table read from a topic), which joins use to stamp their results.
+template<typename K, typename V, typename VIn = nullable_t<V>, bool Timestamped = false>
 class table_source_processor final : public processor<K, VIn, K, change<V>> {
 public:
     explicit table_source_processor(std::string store) : _store_name(std::move(store)) {}
 
     void init(processor_context<K, change<V>>& context) override {
         processor<K, VIn, K, change<V>>::init(context);
-        _store.emplace(context.template get_key_value_store<K, V>(_store_name));
+        _store.emplace(context.template get_key_value_store<K, stored_type>(_store_name));
     }
 
     void process(const record<K, VIn>& r) override {
@@ -91,7 +93,14 @@ public:
                 return; // a table has no row for a null key
             }
         }
-        std::optional<V> old = _store->get(r.key);
+        std::optional<V> old;
+        if (auto s = _store->get(r.key)) {
+            if constexpr (Timestamped) {
+                old = std::move(s->value);
+            } else {
+                old = std::move(*s);
+            }
+        }
         if (!present(r.value)) {
             if (!old) {
                 return; // deleting what is not there changes nothing
@@ -101,11 +110,17 @@ public:
             return;
         }
         V next = stored(r.value);
-        _store->put(r.key, next);
+        if constexpr (Timestamped) {
+            _store->put(r.key, timestamped<V>{next, r.timestamp});
+        } else {
+            _store->put(r.key, next);
+        }
         this->context().forward(record<K, change<V>>{r.key, change<V>{std::move(next), std::move(old)}, r.timestamp, r.headers});
     }
 
 private:
+    using stored_type = std::conditional_t<Timestamped, timestamped<V>, V>;
+
     static bool present(const VIn& v) {
         if constexpr (is_optional_v<VIn>) {
             return v.has_value();
@@ -122,7 +137,7 @@ private:
     }
 
     std::string _store_name;
-    std::optional<key_value_store<K, V>> _store;
+    std::optional<key_value_store<K, stored_type>> _store;
 };
 
 // Keeps the values P(key, value) holds for (negated: those it rejects); a

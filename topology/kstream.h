@@ -37,6 +37,7 @@
 #include "topology/internal/graph.h"
 #include "topology/internal/type_name.h"
 #include "topology/join_windows.h"
+#include "topology/joined.h"
 #include "topology/named.h"
 #include "topology/stream_joined.h"
 
@@ -48,6 +49,8 @@ template<typename K, typename V>
 class kgrouped_stream;
 template<typename K, typename V>
 class ktable;
+template<typename K, typename V>
+class global_ktable;
 
 // How group_by/group_by_key repartition when they must: the serdes (the
 // types' defaults unless given) and the name of the repartition topic, as
@@ -394,6 +397,27 @@ public:
         requires outer_value_joiner<F, K, V, V2>
     auto outer_join(const kstream<K, V2>& other, F joiner, const join_windows& windows,
         const stream_joined<K, V, V2>& joined = {}) const;
+    // Stream-table joins (defined in topology/table_joins.h). Each record
+    // looks its key up in the table's store and goes on as joiner(value,
+    // row) (or joiner(key, value, row)) with its own key and timestamp;
+    // the table's updates emit nothing. left_join's joiner gets the row as
+    // std::optional<VT> (empty: no row). The table must be materialised (one that is not, a filter's
+    // say, is materialised for the join) and co-partitioned with the stream:
+    // the two run in one task. After a key change (map, select_key) the
+    // stream is repartitioned first ("<j.name()>-repartition"). Null values,
+    // and an inner join's null keys, are dropped and counted.
+    template<typename VT, value_joiner<K, V, VT> J>
+    auto join(const ktable<K, VT>& table, J joiner, const joined<K, V, VT>& j = {}) const;
+    template<typename VT, value_joiner<K, V, std::optional<VT>> J>
+    auto left_join(const ktable<K, VT>& table, J joiner, const joined<K, V, VT>& j = {}) const;
+
+    // Stream-global-table joins: key_selector(key, value) -> GK (or
+    // std::optional<GK>, empty: no key, the record is dropped) names the row
+    // of the global table to join with. No co-partitioning, no repartition.
+    template<typename GK, typename GV, std::invocable<const K&, const V&> S, value_joiner<K, V, GV> J>
+    auto join(const global_ktable<GK, GV>& table, S key_selector, J joiner, const named& n = {}) const;
+    template<typename GK, typename GV, std::invocable<const K&, const V&> S, value_joiner<K, V, std::optional<GV>> J>
+    auto left_join(const global_ktable<GK, GV>& table, S key_selector, J joiner, const named& n = {}) const;
 
 private:
     template<typename P>

@@ -209,6 +209,30 @@ public:
     template<typename KR, typename VR, key_value_mapper<K, V> S>
     kgrouped_table<KR, VR> group_by(S selector, const grouped<KR, VR>& g, const named& n = {}) const;
 
+    // Table-table joins (defined in topology/table_joins.h): each side's
+    // change looks the key up in the other side's store and passes on the
+    // joined new and old values, stamped with the later of the two rows'
+    // times. joiner(value, other) or joiner(key, value, other); left_join's
+    // gets the other as std::optional<V2>, outer_join's both as optionals.
+    // A delete on either side becomes a change with no new value when there
+    // was a result. With a materialized, the result is stored (queryable).
+    // Both tables must be co-partitioned (they run in one task); one that is
+    // not materialised is materialised for the join.
+    template<typename V2, value_joiner<K, V, V2> J>
+    auto join(const ktable<K, V2>& other, J joiner, const named& n = {}) const;
+    template<typename V2, value_joiner<K, V, V2> J, typename VR>
+    ktable<K, VR> join(const ktable<K, V2>& other, J joiner, const materialized<K, VR>& m, const named& n = {}) const;
+    template<typename V2, value_joiner<K, V, std::optional<V2>> J>
+    auto left_join(const ktable<K, V2>& other, J joiner, const named& n = {}) const;
+    template<typename V2, value_joiner<K, V, std::optional<V2>> J, typename VR>
+    ktable<K, VR> left_join(
+        const ktable<K, V2>& other, J joiner, const materialized<K, VR>& m, const named& n = {}) const;
+    template<typename V2, value_joiner<K, std::optional<V>, std::optional<V2>> J>
+    auto outer_join(const ktable<K, V2>& other, J joiner, const named& n = {}) const;
+    template<typename V2, value_joiner<K, std::optional<V>, std::optional<V2>> J, typename VR>
+    ktable<K, VR> outer_join(
+        const ktable<K, V2>& other, J joiner, const materialized<K, VR>& m, const named& n = {}) const;
+
 private:
     template<typename V2, typename Make>
     std::string add_node(const named& n, const char* prefix, Make make) const {
@@ -370,3 +394,6 @@ ktable<K, V> kstream<K, V>::to_table(const M& m, const named& n) const {
 }
 
 } // namespace eddy
+
+// The joins, after ktable and kstream are complete (they use both).
+#include "topology/table_joins.h"

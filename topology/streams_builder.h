@@ -16,6 +16,7 @@
 #include "operators/internal/source_node.h"
 #include "topology/global_ktable.h"
 #include "topology/internal/graph.h"
+#include "topology/internal/timestamped_store.h"
 #include "statestore/stores.h"
 #include "topology/kgrouped_stream.h"
 #include "topology/kstream.h"
@@ -50,11 +51,22 @@ public:
         const auto source = dsl::internal::add_source<K, nullable_t<V>>(
             *_graph, c.name(), {topic}, c.key_serde(), nullable_serde_of(c.value_serde()), c.handler(), false);
         const auto store = dsl::internal::store_name(m, [&] { return _graph->new_name(topic + "-STATE-STORE-"); });
-        // The store keeps the bytes the topic has: the source's serdes.
+        // The store keeps the bytes the topic has (the source's serdes)
+        // behind each record's timestamp, as Kafka Streams' timestamped
+        // table stores; it still reads as plain values.
         m = m.with_key_serde(c.key_serde()).with_value_serde(c.value_serde());
-        auto name = dsl::internal::add_stateful<K, V, K, nullable_t<V>, K, change<V>>(*_graph, source, store, m, {},
-            "KTABLE-SOURCE-", [store] { return std::make_unique<operators::table_source_processor<K, V>>(store); },
+        auto name = dsl::internal::add_stateful<K, timestamped<V>, K, nullable_t<V>, K, change<V>>(*_graph, source,
+            store, dsl::internal::timestamped_materialized(store, m), {}, "KTABLE-SOURCE-",
+            [store] { return std::make_unique<operators::table_source_processor<K, V, nullable_t<V>, true>>(store); },
             m.logging() ? topic : std::string());
+        dsl::internal::add_plain_view(*_graph, store, c.value_serde());
+        if (auto* spec = _graph->find_store(store)) {
+            spec->make = [make = spec->make] {
+                auto handle = make();
+                handle->set_timestamps_source_values(true);
+                return handle;
+            };
+        }
         return ktable<K, V>(_graph, name, store, true);
     }
 

@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "operators/window.h"
 #include "runtime/internal/client_config.h"
 #include "runtime/internal/log.h"
 #include "runtime/kafka_error.h"
@@ -122,6 +124,9 @@ changelog_offsets state_restorer::run(const std::vector<stream_task*>& tasks, co
         // The consumed records of the batch, owned until it is written.
         std::vector<std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)>> messages;
         std::vector<statestore::internal::bytes_update> batch;
+        // Values with the record's timestamp put in front (a table store
+        // that keeps them, restored from its source topic).
+        std::vector<std::unique_ptr<std::string>> stamped;
     };
     std::vector<pending> work;
     rd_kafka_topic_partition_list_t* assignment = rd_kafka_topic_partition_list_new(4);
@@ -180,7 +185,7 @@ changelog_offsets state_restorer::run(const std::vector<stream_task*>& tasks, co
                 }
                 continue;
             }
-            work.push_back({&task, &log, start, high, 0, false, {}, {}});
+            work.push_back({&task, &log, start, high, 0, false, {}, {}, {}});
             rd_kafka_topic_partition_list_add(assignment, log.topic.c_str(), log.partition)->offset = start;
         }
     }
@@ -203,6 +208,7 @@ changelog_offsets state_restorer::run(const std::vector<stream_task*>& tasks, co
         p.restored += static_cast<std::int64_t>(p.batch.size());
         p.batch.clear();
         p.messages.clear();
+        p.stamped.clear();
         if (_listener) {
             _listener->on_batch_restored(p.log->topic, p.log->partition, p.log->store->name(), last_offset, p.restored);
         }
@@ -269,6 +275,12 @@ changelog_offsets state_restorer::run(const std::vector<stream_task*>& tasks, co
             std::optional<std::string_view> value;
             if (m->payload != nullptr) {
                 value.emplace(static_cast<const char*>(m->payload), m->len);
+            }
+            if (value && p->log->source && p->log->store->timestamps_source_values()) {
+                auto& stamped = *p->stamped.emplace_back(std::make_unique<std::string>());
+                serdes::internal::put_int64(stamped, rd_kafka_message_timestamp(m.get(), nullptr));
+                stamped += *value;
+                value = stamped;
             }
             p->batch.emplace_back(key, value);
             const auto offset = m->offset;

@@ -57,6 +57,11 @@ public:
     // restores from that topic, up to the committed offset.
     const std::string& source_topic() const noexcept { return _source_topic; }
     void set_source_topic(std::string topic) { _source_topic = std::move(topic); }
+    // The store keeps the source topic's values behind their record's
+    // timestamp (the ValueAndTimestamp layout): restoring from the topic
+    // puts each record's timestamp in front of its value.
+    bool timestamps_source_values() const noexcept { return _timestamps_source_values; }
+    void set_timestamps_source_values(bool on) { _timestamps_source_values = on; }
 
     // Puts a record cache in front of the engine, sharing `budget` with the
     // other caches of the calling (stream) thread.
@@ -133,6 +138,7 @@ private:
     std::any _value_serde;
     change_listener _on_change;
     std::string _source_topic;
+    bool _timestamps_source_values = false;
     std::any _plain_value_serde;
     // A const read may fill it (the pointer's constness does not reach it).
     std::unique_ptr<record_cache> _cache;

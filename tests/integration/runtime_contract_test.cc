@@ -146,6 +146,64 @@ TEST(KafkaStreamsTest, RepartitionedRecordsLandOnThePartitionOfTheirKey) {
     app.close(30s);
 }
 
+// Joins on a broker: each partition's task holds the stream's (or the
+// left table's) partition and the table's, so every click meets its user,
+// and a table-table join follows updates and deletes of either side.
+TEST(KafkaStreamsTest, JoinsWithTablesMeetEachKeysRowInItsTask) {
+    const auto users = unique("users");
+    const auto plans = unique("plans");
+    const auto clicks = unique("clicks");
+    const auto enriched = unique("enriched");
+    const auto user_plans = unique("user-plans");
+    for (const auto& t : {users, plans, clicks}) {
+        broker().create_topic(t, 3);
+    }
+    eddy::streams_builder builder;
+    auto user_table = builder.table<std::string, std::string>(users, {},
+        eddy::materialized<std::string, std::string>::as("users"));
+    auto plan_table = builder.table<std::string, std::string>(plans);
+    builder.stream<std::string, std::string>(clicks)
+        .left_join(user_table, [](const std::string& page, const std::optional<std::string>& name) {
+            return page + "@" + name.value_or("?");
+        })
+        .to(enriched);
+    user_table.join(plan_table, [](const std::string& name, const std::string& plan) { return name + "/" + plan; })
+        .map_values([](const std::string& v) { return std::optional<std::string>(v); })
+        .to_stream()
+        .to(user_plans);
+    eddy::kafka_streams app(builder.build(), config_for(unique("joins")));
+    app.start();
+    std::vector<std::pair<std::optional<std::string>, std::optional<std::string>>> rows;
+    for (int i = 0; i < 12; ++i) {
+        rows.emplace_back("u" + std::to_string(i), "name-" + std::to_string(i));
+    }
+    produce(broker().bootstrap_servers(), users, rows);
+    auto store = app.store<std::string, std::string>("users");
+    ASSERT_TRUE(wait_for([&] { return store.all().size() == 12; }, 60s));
+
+    std::vector<std::pair<std::optional<std::string>, std::optional<std::string>>> pages;
+    std::multiset<std::pair<std::string, std::string>> expected;
+    for (int i = 0; i < 14; ++i) {
+        const auto user = "u" + std::to_string(i);
+        pages.emplace_back(user, "p" + std::to_string(i));
+        expected.emplace(user, "p" + std::to_string(i) + "@" + (i < 12 ? "name-" + std::to_string(i) : "?"));
+    }
+    produce(broker().bootstrap_servers(), clicks, pages);
+    EXPECT_EQ(as_set(consume(broker().bootstrap_servers(), enriched, expected.size(), 30s)), expected);
+
+    produce(broker().bootstrap_servers(), plans, {{"u1", "pro"}, {"u2", "free"}, {"u13", "pro"}});
+    produce(broker().bootstrap_servers(), plans, {{"u1", std::nullopt}});
+    std::multiset<std::pair<std::string, std::string>> joined{
+        {"u1", "name-1/pro"}, {"u1", "<null>"}, {"u2", "name-2/free"}};
+    EXPECT_EQ(as_set(consume(broker().bootstrap_servers(), user_plans, joined.size(), 30s)), joined);
+    // Only then the left side's update: the two topics' records of one task
+    // are not ordered across topics until both are fetched.
+    produce(broker().bootstrap_servers(), users, {{"u2", "renamed"}});
+    joined.emplace("u2", "renamed/free");
+    EXPECT_EQ(as_set(consume(broker().bootstrap_servers(), user_plans, joined.size(), 30s)), joined);
+    EXPECT_TRUE(app.close(30s));
+}
+
 TEST(KafkaStreamsTest, ExactlyOnceCommitsEveryRecordOnce) {
     auto in = unique("eos-in");
     auto out = unique("eos-out");
@@ -534,6 +592,27 @@ TEST(KafkaStreamsConfigTest, InputsThatAreNotCoPartitionedFailStartNamingBothTop
         FAIL() << "expected a config_error";
     } catch (const eddy::config_error& e) {
         EXPECT_THAT(e.what(), HasSubstr(a + " (2 partitions), " + b + " (3 partitions)"));
+    }
+}
+
+TEST(KafkaStreamsConfigTest, AStreamTableJoinOfTopicsThatAreNotCoPartitionedFailsStartNamingBoth) {
+    auto stream = unique("join-stream");
+    auto table = unique("join-table");
+    broker().create_topic(stream, 2);
+    broker().create_topic(table, 3);
+    eddy::streams_builder builder;
+    builder.stream<std::string, std::string>(stream)
+        .join(builder.table<std::string, std::string>(table),
+            [](const std::string& v, const std::string& row) { return v + row; })
+        .to("joined");
+    eddy::kafka_streams app(builder.build(), config_for(unique("copart-join")));
+    try {
+        app.start();
+        FAIL() << "expected a config_error";
+    } catch (const eddy::config_error& e) {
+        EXPECT_THAT(e.what(), HasSubstr("not co-partitioned"));
+        EXPECT_THAT(e.what(), HasSubstr(stream + " (2 partitions)"));
+        EXPECT_THAT(e.what(), HasSubstr(table + " (3 partitions)"));
     }
 }
 

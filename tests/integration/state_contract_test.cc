@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <limits>
@@ -393,6 +394,15 @@ TEST_P(StateContractTest, ATableRestoresFromItsSourceTopic) {
     ASSERT_TRUE(wait_for([&] { return table.get("u0") == "renamed" && !table.get("u1"); }, 60s));
     EXPECT_EQ(table.all().size(), 19U);
     EXPECT_EQ(listener->restored.load(), 20); // the committed part, from the topic; the 2 new ones processed
+    // Restored rows keep their records' timestamps (the ValueAndTimestamp
+    // layout), as processed ones do.
+    const auto before = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now().time_since_epoch()).count();
+    auto stamped = app.store<std::string, eddy::timestamped<std::string>>("users");
+    ASSERT_TRUE(stamped.get("u2").has_value());
+    EXPECT_EQ(stamped.get("u2")->value, "name-2");
+    EXPECT_GT(stamped.get("u2")->timestamp_ms, before - 600'000);
+    EXPECT_LE(stamped.get("u2")->timestamp_ms, before);
     ASSERT_TRUE(app.close(30s));
 }
 
