@@ -100,9 +100,9 @@ private:
 // value the store had: the result of a materialised join (Kafka Streams'
 // KTableKTableJoinMerger), or a table a join must look rows up in.
 template<typename K, typename V>
-class table_materialize_processor final : public processor<K, change<V>, K, change<V>> {
+class table_row_keeper final : public processor<K, change<V>, K, change<V>> {
 public:
-    explicit table_materialize_processor(std::string store) : _store_name(std::move(store)) {}
+    explicit table_row_keeper(std::string store) : _store_name(std::move(store)) {}
 
     void init(processor_context<K, change<V>>& context) override {
         processor<K, change<V>, K, change<V>>::init(context);

@@ -74,7 +74,7 @@ ktable<K, V> materialized_for_join(const ktable<K, V>& table) {
     const auto m = materialized<K, V>::as(store);
     auto name = add_stateful<K, timestamped<V>, K, change<V>, K, change<V>>(g, table.node_name(), store,
         timestamped_materialized(store, m), named{}, "KTABLE-MATERIALIZE-",
-        [store] { return std::make_unique<operators::table_materialize_processor<K, V>>(store); });
+        [store] { return std::make_unique<operators::table_row_keeper<K, V>>(store); });
     add_plain_view(g, store, m.value_serde());
     return ktable<K, V>(table.graph(), name, store, true);
 }
@@ -196,7 +196,7 @@ ktable<K, VR> table_table_join(const ktable<K, V1>& left, const ktable<K, V2>& r
     const auto store = store_name(*m, [&] { return g.new_name("KTABLE-MERGE-STATE-STORE-"); });
     auto name = add_stateful<K, timestamped<VR>, K, change<VR>, K, change<VR>>(g, this_name, store,
         timestamped_materialized(store, *m), n, "KTABLE-MERGE-",
-        [store] { return std::make_unique<operators::table_materialize_processor<K, VR>>(store); });
+        [store] { return std::make_unique<operators::table_row_keeper<K, VR>>(store); });
     add_plain_view(g, store, m->value_serde());
     for (auto& node : g.nodes_for_update()) {
         if (node.name == name) {
