@@ -161,6 +161,9 @@ struct stream_thread::impl : record_collector {
     static constexpr std::int64_t latency_sample_every = 16;
     bool transaction_open = false;
     bool offsets_after_transaction_pending = false;
+    // Whether the group has assigned this member partitions (possibly none)
+    // yet.
+    bool assigned_once = false;
     bool dirty = false; // processed something since the last commit
     std::optional<kafka_error> delivery_error;
     // An exception caught in a librdkafka callback, rethrown by the loop.
@@ -274,6 +277,7 @@ struct stream_thread::impl : record_collector {
         me->self->set_state(thread_state::rebalancing);
         bump(me->self->_counters.rebalances);
         if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+            me->assigned_once = true;
             me->assigned(parts);
             if (cooperative) {
                 if (auto* e = rd_kafka_incremental_assign(rk, parts)) {
@@ -620,6 +624,23 @@ struct stream_thread::impl : record_collector {
             offsets_after_transaction_pending = true;
             logger()->warn("offset commit after the transaction failed thread={} error={}", self->name(),
                 rd_kafka_err2str(err));
+        }
+    }
+
+    // librdkafka 2.0.2's cooperative-sticky assignor asserts
+    // (rd_kafka_sticky_assignor_state_destroy) when a consumer closes before
+    // its first assignment: a thread stopped that early waits for it (its
+    // records are not processed, nor their offsets committed), for at most
+    // 30 s.
+    void await_first_assignment() {
+        const auto deadline = clock::now() + std::chrono::seconds(30);
+        while (!assigned_once && consumer != nullptr && clock::now() < deadline) {
+            if (auto* m = rd_kafka_consumer_poll(consumer, 100)) {
+                rd_kafka_message_destroy(m);
+            }
+        }
+        if (!assigned_once) {
+            logger()->warn("thread closes before its first assignment thread={}", self->name());
         }
     }
 
@@ -1043,6 +1064,7 @@ void stream_thread::run() {
             }
         }
         set_state(thread_state::pending_shutdown);
+        me.await_first_assignment();
         me.commit(true);
         me.close_clients();
         logger()->info("thread stopped thread={}", _name);
