@@ -15,6 +15,14 @@
 //              .to_stream().to(out) over --keys distinct keys (10000), its
 //              store in RocksDB behind the record cache (at_least_once);
 //   count-nocache the same with statestore.cache.max.bytes=0.
+//   join       the raw loop's pipeline with a stream-table join in the
+//              middle: filter -> left_join(table, upper(value)) -> to, the
+//              table read from a topic of --keys rows ("k<j>", RocksDB
+//              behind the record cache, at_least_once) and the input keyed
+//              over them. Every kept record looks its row up; a left join,
+//              so that the output does not depend on whether a record came
+//              before its row (both topics are read from the start): it
+//              writes what the raw loop writes, and the two compare directly.
 // The count variants compare with the raw loop of the same run (which does
 // its filter and map: it writes 10% fewer records than count does).
 //
@@ -114,11 +122,12 @@ constexpr std::string_view usage_text = R"(usage: e2e_bench [flags]
   --seconds S                     latency mode: how long the input is fed (default 10), after
   --input-linger-ms N             latency mode: linger.ms of the paced input producer (default 1)
   --warmup-seconds W              latency mode: W s at the same rate first, left out of the figures (default 2)
-  --only raw,raw-batch,raw-headers,alos,eos,count,count-nocache
+  --only raw,raw-batch,raw-headers,alos,eos,count,count-nocache,join
                                   the variants to run (default raw,alos,eos); raw-batch consumes with
                                   rd_kafka_consume_batch_queue, raw-headers also reads each record's headers;
-                                  count counts per key (throughput only), count-nocache without the record cache
-  --keys N                        count variants: distinct keys of the input (default 10000)
+                                  count counts per key (throughput only), count-nocache without the record cache;
+                                  join: a stream-table left join (throughput only)
+  --keys N                        count and join variants: distinct keys of the input (default 10000)
   --threads 1,2                   threads per variant (num.stream.threads for eddy; consumers for raw)
   --repeat N                      run every variant N times, interleaved (default 1)
   --partitions N                  input and output partitions (default 6)
@@ -205,7 +214,7 @@ options parse(int argc, char** argv) {
             o.only = split(value);
             for (const auto& v : o.only) {
                 if (v != "raw" && v != "raw-batch" && v != "raw-headers" && v != "alos" && v != "eos" && v != "count"
-                    && v != "count-nocache") {
+                    && v != "count-nocache" && v != "join") {
                     usage_error("unknown variant '" + v + "'");
                 }
             }
@@ -248,7 +257,7 @@ options parse(int argc, char** argv) {
         usage_error("--only and --threads need at least one entry");
     }
     for (const auto& v : o.only) {
-        if (v.starts_with("count") && o.latency) {
+        if ((v.starts_with("count") || v == "join") && o.latency) {
             usage_error("the count variants measure throughput only (--mode throughput)");
         }
     }
@@ -982,6 +991,9 @@ struct run_plan {
     // statestore.cache.max.bytes (-1: eddy's default).
     int count_keys = 0;
     std::int64_t cache_max_bytes = -1;
+    // The join variant: the table's topic and its rows (0: not a join run).
+    std::string table;
+    int join_keys = 0;
 };
 
 // A pipeline under test, started and stopped by the harness.
@@ -1343,7 +1355,18 @@ public:
     eddy_pipeline(const bench_broker& broker, const run_plan& plan, bool exactly_once)
         : _threads(plan.threads), _partitions(plan.partitions) {
         eddy::streams_builder builder;
-        if (plan.count_keys > 0) {
+        if (plan.join_keys > 0) {
+            auto rows = builder.table<std::string, std::string>(plan.table);
+            builder.stream<std::string, std::string>(plan.input)
+                .filter([](const std::string&, const std::string& v) { return keep(v.data(), v.size()); })
+                .left_join(rows,
+                    [](const std::string& v, const std::optional<std::string>&) {
+                        std::string out(v.size(), '\0');
+                        upper_into(v.data(), v.size(), out.data());
+                        return out;
+                    })
+                .to(plan.output);
+        } else if (plan.count_keys > 0) {
             builder.stream<std::string, std::string>(plan.input)
                 .group_by_key()
                 .count(eddy::materialized<std::string, std::int64_t>::as("counts"))
@@ -1367,7 +1390,7 @@ public:
             {"num.stream.threads", std::to_string(plan.threads)},
             {"commit.interval.ms", std::to_string(plan.commit_interval.count())},
         };
-        if (plan.count_keys > 0) {
+        if (plan.count_keys > 0 || plan.join_keys > 0) {
             _state_dir = std::filesystem::temp_directory_path() / (plan.application_id + "-state");
             config.set("state.dir", _state_dir.string());
         }
@@ -1527,6 +1550,10 @@ public:
             plan.count_keys = _o.keys;
             plan.cache_max_bytes = variant == "count-nocache" ? 0 : -1;
         }
+        if (variant == "join") {
+            plan.table = id + "-table";
+            plan.join_keys = _o.keys;
+        }
         if (_o.wait_idle > 0) {
             const double waited = wait_for_quiet(_o.wait_idle, std::chrono::minutes(10));
             if (waited > 4) {
@@ -1539,6 +1566,17 @@ public:
         try {
             _broker.create_topic(plan.input, plan.partitions);
             _broker.create_topic(plan.output, plan.partitions);
+            if (plan.join_keys > 0) {
+                // The table's rows, before the pipeline starts: it restores
+                // them (up to the committed offset: none) and reads them
+                // with the input.
+                _broker.create_topic(plan.table, plan.partitions);
+                input_producer rows(_broker, plan.table, 16, {}, plan.join_keys);
+                for (int j = 0; j < plan.join_keys; ++j) {
+                    rows.send(j);
+                }
+                rows.flush();
+            }
             if (mode == "throughput") {
                 throughput(plan, variant, r);
             } else {
@@ -1550,6 +1588,9 @@ public:
         }
         if (!_o.keep_topics) {
             _broker.delete_topics({plan.input, plan.output});
+            if (!plan.table.empty()) {
+                _broker.delete_topics({plan.table});
+            }
         }
         print(r);
         return r;
@@ -1568,7 +1609,8 @@ private:
         const auto n = _o.records;
         {
             const auto start = steady::now();
-            input_producer producer(_broker, plan.input, _o.value_bytes, {}, plan.count_keys);
+            input_producer producer(
+                _broker, plan.input, _o.value_bytes, {}, plan.count_keys > 0 ? plan.count_keys : plan.join_keys);
             for (std::int64_t i = 0; i < n; ++i) {
                 producer.send(i);
             }
