@@ -17,9 +17,9 @@
 //   count-nocache the same with statestore.cache.max.bytes=0.
 //   join       the raw loop's pipeline with a stream-table join in the
 //              middle: filter -> left_join(table, upper(value)) -> to, the
-//              table read from a topic of --keys rows ("k<j>", RocksDB
-//              behind the record cache, at_least_once) and the input keyed
-//              over them. Every kept record looks its row up; a left join,
+//              table read from a topic with a row for each input key ("k<i>",
+//              as many rows as --records; RocksDB behind the record cache,
+//              at_least_once). Every kept record looks its row up; a left join,
 //              so that the output does not depend on whether a record came
 //              before its row (both topics are read from the start): it
 //              writes what the raw loop writes, and the two compare directly.
@@ -127,7 +127,7 @@ constexpr std::string_view usage_text = R"(usage: e2e_bench [flags]
                                   rd_kafka_consume_batch_queue, raw-headers also reads each record's headers;
                                   count counts per key (throughput only), count-nocache without the record cache;
                                   join: a stream-table left join (throughput only)
-  --keys N                        count and join variants: distinct keys of the input (default 10000)
+  --keys N                        count variants: distinct keys of the input (default 10000)
   --threads 1,2                   threads per variant (num.stream.threads for eddy; consumers for raw)
   --repeat N                      run every variant N times, interleaved (default 1)
   --partitions N                  input and output partitions (default 6)
@@ -1552,7 +1552,7 @@ public:
         }
         if (variant == "join") {
             plan.table = id + "-table";
-            plan.join_keys = _o.keys;
+            plan.join_keys = static_cast<int>(_o.records);
         }
         if (_o.wait_idle > 0) {
             const double waited = wait_for_quiet(_o.wait_idle, std::chrono::minutes(10));
@@ -1571,7 +1571,7 @@ public:
                 // them (up to the committed offset: none) and reads them
                 // with the input.
                 _broker.create_topic(plan.table, plan.partitions);
-                input_producer rows(_broker, plan.table, 16, {}, plan.join_keys);
+                input_producer rows(_broker, plan.table, 16);
                 for (int j = 0; j < plan.join_keys; ++j) {
                     rows.send(j);
                 }
@@ -1609,8 +1609,7 @@ private:
         const auto n = _o.records;
         {
             const auto start = steady::now();
-            input_producer producer(
-                _broker, plan.input, _o.value_bytes, {}, plan.count_keys > 0 ? plan.count_keys : plan.join_keys);
+            input_producer producer(_broker, plan.input, _o.value_bytes, {}, plan.count_keys);
             for (std::int64_t i = 0; i < n; ++i) {
                 producer.send(i);
             }
