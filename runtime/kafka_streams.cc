@@ -673,10 +673,10 @@ std::string need_server_message(std::string_view what) {
 
 } // namespace
 
-key_query_metadata kafka_streams::query_metadata_for_serialized_key(const std::string& name, std::string_view key) const {
+std::vector<key_query_metadata> kafka_streams::query_metadata_for_store_partitions(const std::string& name) const {
     check_store(name);
     if (!_impl->directory || !_impl->server) {
-        throw config_error(need_server_message("query_metadata_for_key"));
+        throw config_error(need_server_message("query_metadata_for_store_partitions"));
     }
     const auto& topo = _impl->topo;
     for (std::size_t s = 0; s < topo.subtopology_count(); ++s) {
@@ -686,23 +686,39 @@ key_query_metadata kafka_streams::query_metadata_for_serialized_key(const std::s
         }
         const auto sources = topo.source_topics(static_cast<int>(s), _impl->settings.application_id);
         const int count = _impl->topic_partitions.at(sources.at(0));
-        key_query_metadata out;
-        // The producers' partitioner (murmur2, as Java's); it reads only the key.
-        out.partition = rd_kafka_msg_partitioner_murmur2(nullptr, key.data(), key.size(), count, nullptr, nullptr);
-        const auto task = fmt::format("{}_{}", s, out.partition);
-        for (const auto& [server, tasks] : _impl->directory->owners()) {
-            if (tasks.contains(task)) {
-                out.active_host = host_info::parse(server);
+        const auto owners = _impl->directory->owners();
+        const auto standbys = _impl->directory->standbys();
+        std::vector<key_query_metadata> out(static_cast<std::size_t>(count));
+        for (int p = 0; p < count; ++p) {
+            auto& m = out[static_cast<std::size_t>(p)];
+            m.partition = p;
+            const auto task = fmt::format("{}_{}", s, p);
+            for (const auto& [server, tasks] : owners) {
+                if (tasks.contains(task)) {
+                    m.active_host = host_info::parse(server);
+                }
             }
-        }
-        for (const auto& [server, tasks] : _impl->directory->standbys()) {
-            if (auto host = host_info::parse(server); host && tasks.contains(task)) {
-                out.standby_hosts.push_back(*host);
+            for (const auto& [server, tasks] : standbys) {
+                if (auto host = host_info::parse(server); host && tasks.contains(task)) {
+                    m.standby_hosts.push_back(*host);
+                }
             }
         }
         return out;
     }
     throw store_error(fmt::format("the topology has no store {}", name));
+}
+
+key_query_metadata kafka_streams::query_metadata_for_serialized_key(const std::string& name, std::string_view key) const {
+    check_store(name);
+    if (!_impl->directory || !_impl->server) {
+        throw config_error(need_server_message("query_metadata_for_key"));
+    }
+    auto partitions = query_metadata_for_store_partitions(name);
+    // The producers' partitioner (murmur2, as Java's); it reads only the key.
+    const int p = rd_kafka_msg_partitioner_murmur2(
+        nullptr, key.data(), key.size(), static_cast<std::int32_t>(partitions.size()), nullptr, nullptr);
+    return std::move(partitions.at(static_cast<std::size_t>(p)));
 }
 
 std::vector<streams_metadata> kafka_streams::all_metadata() const {

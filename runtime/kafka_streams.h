@@ -121,6 +121,10 @@ public:
         return query_metadata_for_serialized_key(name, key_serde.serialize(key));
     }
     key_query_metadata query_metadata_for_serialized_key(const std::string& name, std::string_view key) const;
+    // Every partition of store `name`, in partition order, with its owner
+    // (as query_metadata_for_key says it): what a query over all keys must
+    // ask. Same errors.
+    std::vector<key_query_metadata> query_metadata_for_store_partitions(const std::string& name) const;
     // Every live instance of the application (this one included), or those
     // holding partitions of store `name`, in host order; config_error
     // without application.server.

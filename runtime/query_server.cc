@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <condition_variable>
@@ -10,6 +11,8 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <variant>
+#include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -19,6 +22,7 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include "runtime/internal/http_client.h"
 #include "runtime/internal/log.h"
 #include "runtime/kafka_error.h"
 #include "statestore/store_error.h"
@@ -117,43 +121,25 @@ std::optional<std::int64_t> time_param(const std::map<std::string, std::string>&
     return v;
 }
 
-// GET http://host/target from another instance, within forward_timeout.
+// GET http://host/target from another instance, within forward_timeout;
+// it answers from its local stores.
+runtime::internal::http_response ask(const host_info& host, const std::string& target) {
+    return runtime::internal::http_get(host, target, forward_timeout, {{forwarded_header, "1"}});
+}
+
 answer forward(const host_info& host, const std::string& target) {
-    net::io_context ioc;
-    tcp::resolver resolver(ioc);
-    beast::tcp_stream stream(ioc);
-    http::request<http::empty_body> req{http::verb::get, target, 11};
-    req.set(http::field::host, host.to_string());
-    req.set(forwarded_header, "1");
-    http::response<http::string_body> res;
-    beast::flat_buffer buffer;
-    beast::error_code failure;
-    stream.expires_after(forward_timeout);
-    resolver.async_resolve(host.host, std::to_string(host.port), [&](beast::error_code ec, tcp::resolver::results_type r) {
-        if (ec) {
-            failure = ec;
-            return;
-        }
-        stream.async_connect(r, [&](beast::error_code ec, const tcp::endpoint&) {
-            if (ec) {
-                failure = ec;
-                return;
-            }
-            http::async_write(stream, req, [&](beast::error_code ec, std::size_t) {
-                if (ec) {
-                    failure = ec;
-                    return;
-                }
-                http::async_read(stream, buffer, res, [&](beast::error_code ec, std::size_t) { failure = ec; });
-            });
-        });
-    });
-    ioc.run();
-    if (failure) {
+    auto res = ask(host, target);
+    if (!res.answered()) {
         return error(http::status::bad_gateway,
-            fmt::format("the owning instance {} did not answer: {}", host.to_string(), failure.message()));
+            fmt::format("the owning instance {} did not answer: {}", host.to_string(), res.failure));
     }
-    return {res.result(), std::move(res.body())};
+    return {static_cast<http::status>(res.status), std::move(res.body)};
+}
+
+// The key text a range entry's JSON key stands for (what parse_key_text
+// reads): a string's contents, a number as written.
+std::string key_text(const nlohmann::ordered_json& key) {
+    return key.is_string() ? key.get<std::string>() : key.dump();
 }
 
 } // namespace
@@ -291,7 +277,7 @@ struct query_server::impl {
             store = it->second;
         }
         if (segments.size() == 2) {
-            return range(store, name, params);
+            return range(*a, store, name, params, req.find(forwarded_header) != req.end());
         }
         const std::string& key = segments[3];
         std::string key_json;
@@ -344,33 +330,180 @@ struct query_server::impl {
         return {http::status::ok, head + "\"value\":" + *value + "," + tail};
     }
 
-    answer range(const runtime::internal::served_store& store, const std::string& name,
-        const std::map<std::string, std::string>& params) {
-        std::string entries;
+    // The store's entries in this instance's partitions, as JSON text, or
+    // the error to answer.
+    std::variant<std::string, answer> local_entries(const runtime::internal::served_store& store,
+        const std::string& name, const std::map<std::string, std::string>& params) {
         if (store.windowed) {
             auto f = time_param(params, "from", 0);
             auto t = time_param(params, "to", std::numeric_limits<std::int64_t>::max());
             if (!f || !t) {
                 return error(http::status::bad_request, "from and to must be times in milliseconds");
             }
-            entries = store.all_windows(*f, *t);
-        } else {
-            std::optional<std::string> from;
-            std::optional<std::string> to;
-            if (auto it = params.find("from"); it != params.end()) {
-                from = it->second;
+            return store.all_windows(*f, *t);
+        }
+        std::optional<std::string> from;
+        std::optional<std::string> to;
+        if (auto it = params.find("from"); it != params.end()) {
+            from = it->second;
+        }
+        if (auto it = params.find("to"); it != params.end()) {
+            to = it->second;
+        }
+        try {
+            return store.range(from, to);
+        } catch (const serde_error& e) {
+            return error(http::status::bad_request, fmt::format("bad range bound for store {}: {}", name, e.what()));
+        }
+    }
+
+    // A key range (or every key's windows) of the whole application: this
+    // instance's entries merged with those of every other instance holding
+    // partitions of the store, each asked once with scope=local. Answered
+    // from the local partitions alone for scope=local, for a query another
+    // instance sent, and without application.server (no other instance is
+    // known).
+    answer range(kafka_streams& a, const runtime::internal::served_store& store, const std::string& name,
+        const std::map<std::string, std::string>& params, bool forwarded) {
+        std::string scope = "all";
+        if (auto it = params.find("scope"); it != params.end()) {
+            scope = it->second;
+        }
+        if (scope != "all" && scope != "local") {
+            return error(http::status::bad_request, fmt::format("scope must be all or local, not '{}'", scope));
+        }
+        bool partial = false;
+        if (auto it = params.find("partial"); it != params.end()) {
+            if (it->second != "true" && it->second != "false") {
+                return error(http::status::bad_request, fmt::format("partial must be true or false, not '{}'", it->second));
             }
-            if (auto it = params.find("to"); it != params.end()) {
-                to = it->second;
-            }
-            try {
-                entries = store.range(from, to);
-            } catch (const serde_error& e) {
-                return error(http::status::bad_request, fmt::format("bad range bound for store {}: {}", name, e.what()));
+            partial = it->second == "true";
+        }
+        auto local = local_entries(store, name, params);
+        if (auto* failed = std::get_if<answer>(&local)) {
+            return std::move(*failed);
+        }
+        auto& mine = std::get<std::string>(local);
+        const auto me = a.application_server();
+        if (scope == "local" || forwarded || !me) {
+            return {http::status::ok, fmt::format("{{\"store\":{},\"scope\":\"local\",\"host\":{},\"entries\":{}}}",
+                                          json_string(name), json_string(self()), mine)};
+        }
+        // Every partition must have an owner, or the answer would lack it.
+        for (const auto& p : a.query_metadata_for_store_partitions(name)) {
+            if (!p.available()) {
+                return error(http::status::service_unavailable,
+                    fmt::format("no instance owns partition {} of store {} at the moment (rebalancing?); try again",
+                        p.partition, name));
             }
         }
-        return {http::status::ok, fmt::format("{{\"store\":{},\"scope\":\"local\",\"host\":{},\"entries\":{}}}",
-                                      json_string(name), json_string(self()), entries)};
+        std::vector<host_info> hosts;
+        for (const auto& m : a.all_metadata_for_store(name)) {
+            hosts.push_back(m.host);
+        }
+        if (std::find(hosts.begin(), hosts.end(), *me) == hosts.end()) {
+            hosts.push_back(*me);
+            std::sort(hosts.begin(), hosts.end());
+        }
+        std::string target = "/stores/" + runtime::internal::url_encode(name) + "?scope=local";
+        for (const auto& [k, v] : params) {
+            if (k != "scope" && k != "partial") {
+                target += "&" + runtime::internal::url_encode(k) + "=" + runtime::internal::url_encode(v);
+            }
+        }
+        // One request per other instance, all at once.
+        std::vector<runtime::internal::http_response> answers(hosts.size());
+        {
+            std::vector<std::jthread> askers;
+            for (std::size_t i = 0; i < hosts.size(); ++i) {
+                if (hosts[i] != *me) {
+                    askers.emplace_back([&, i] { answers[i] = ask(hosts[i], target); });
+                }
+            }
+        }
+        struct entry {
+            nlohmann::ordered_json json;
+            const host_info* from = nullptr;
+        };
+        // Serialised key bytes, then window start: a store's own order.
+        std::map<std::pair<std::string, std::int64_t>, entry> merged;
+        std::vector<std::string> missing;
+        std::vector<std::string> failures;
+        auto merge = [&](const nlohmann::ordered_json& entries, const host_info& from) {
+            for (const auto& e : entries) {
+                const auto key_bytes = store.key_bytes(key_text(e.at("key")));
+                const std::int64_t start = store.windowed ? e.at("window").at("start").get<std::int64_t>() : 0;
+                auto [it, added] = merged.try_emplace({key_bytes, start}, entry{e, &from});
+                if (!added) {
+                    // Two instances hold the key (a stale copy during a
+                    // rebalance): the owner's is the answer.
+                    auto owner = a.query_metadata_for_serialized_key(name, key_bytes).active_host;
+                    if (owner && *owner == from) {
+                        it->second = entry{e, &from};
+                    }
+                }
+            }
+        };
+        for (std::size_t i = 0; i < hosts.size(); ++i) {
+            const auto& host = hosts[i];
+            if (host == *me) {
+                merge(nlohmann::ordered_json::parse(mine), host);
+                continue;
+            }
+            auto& res = answers[i];
+            std::string why;
+            nlohmann::ordered_json body;
+            if (!res.answered()) {
+                why = res.failure;
+            } else {
+                try {
+                    body = nlohmann::ordered_json::parse(res.body);
+                    if (res.status != 200) {
+                        why = fmt::format("HTTP {}: {}", res.status, body.value("error", res.body));
+                    } else if (!body.contains("entries") || !body["entries"].is_array()) {
+                        why = "an answer without entries";
+                    }
+                } catch (const std::exception& e) {
+                    why = fmt::format("HTTP {}, not JSON: {}", res.status, e.what());
+                }
+            }
+            if (!why.empty()) {
+                logger()->warn("range fan-out failed store={} host={} reason={}", name, host.to_string(), why);
+                missing.push_back(host.to_string());
+                failures.push_back(fmt::format("instance {} did not answer: {}", host.to_string(), why));
+                continue;
+            }
+            try {
+                merge(body["entries"], host);
+            } catch (const std::exception& e) {
+                missing.push_back(host.to_string());
+                failures.push_back(fmt::format("instance {} answered entries this store cannot read: {}",
+                    host.to_string(), e.what()));
+            }
+        }
+        if (!failures.empty() && !partial) {
+            return error(http::status::bad_gateway,
+                fmt::format("{}; the range would lack its partitions (ask with partial=true for the rest)",
+                    fmt::join(failures, "; ")));
+        }
+        std::vector<std::string> asked;
+        for (const auto& h : hosts) {
+            asked.push_back(h.to_string());
+        }
+        std::string entries = "[";
+        for (const auto& [k, e] : merged) {
+            if (entries.size() > 1) {
+                entries += ',';
+            }
+            entries += e.json.dump();
+        }
+        entries += "]";
+        std::string out = fmt::format("{{\"store\":{},\"scope\":\"all\",\"host\":{},\"hosts\":{},", json_string(name),
+            json_string(self()), nlohmann::json(asked).dump());
+        if (partial) {
+            out += fmt::format("\"missing\":{},", nlohmann::json(missing).dump());
+        }
+        return {http::status::ok, out + "\"entries\":" + entries + "}"};
     }
 
     answer instances(kafka_streams& a) {

@@ -20,12 +20,17 @@
 // Endpoints (GET; every answer is JSON, errors as {"error":"..."}):
 //   /stores/{store}/keys/{key}                    one key, from its owner
 //   /stores/{store}/keys/{key}/windows?from=&to=  a window store's windows of a key starting in [from, to] (ms)
-//   /stores/{store}?from=&to=                     a key range (either bound may go) over this instance's
-//                                                 partitions, "scope":"local"; of a window store: every
-//                                                 key's windows starting in [from, to]
+//   /stores/{store}?from=&to=                     a key range (either bound may go) of the whole app,
+//                                                 "scope":"all": this instance's entries merged, in
+//                                                 serialised-key order, with every other instance's
+//                                                 (asked once each); of a window store: every key's
+//                                                 windows starting in [from, to]
+//     &scope=local                                only this instance's partitions, "scope":"local"
+//     &partial=true                               an instance that does not answer is listed in
+//                                                 "missing" rather than failing the query (502)
 //   /instances                                    every instance, its stores and partitions
-// 400 bad key or parameter, 404 unknown store or key, 502 owner unreachable,
-// 503 no owner (rebalancing).
+// 400 bad key or parameter, 404 unknown store or key, 502 owner (or, for a
+// range, any instance) unreachable, 503 no owner (rebalancing).
 
 #include <cstdint>
 #include <memory>

@@ -74,6 +74,8 @@ struct query_options {
     std::string to;
     bool windows = false;
     bool instances = false;
+    bool local = false;   // a range over the asked instance's partitions only (scope=local)
+    bool partial = false; // a range without the instances that do not answer (partial=true)
     int timeout_ms = 10'000;
 };
 int run_query(const query_options& options);

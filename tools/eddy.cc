@@ -221,15 +221,19 @@ int main(int argc, char** argv) {
 
     query_options query;
     auto* query_cmd = app.add_subcommand("query",
-        "Ask an app's query server for a store's key (forwarded to its owner), a key range, or a key's windows; "
+        "Ask an app's query server for a store's key (forwarded to its owner), a key range (merged from every "
+        "instance), or a key's windows; "
         "prints the JSON answer");
     query_cmd->add_option("store", query.store, "Store name");
-    query_cmd->add_option("key", query.key, "Key (omit for a range over the instance's partitions)");
+    query_cmd->add_option("key", query.key, "Key (omit for a range over every instance's partitions)");
     query_cmd->add_option("--server", query.server, "The query server, host:port (an instance's application.server)")
         ->envname("EDDY_QUERY_SERVER");
     query_cmd->add_option("--from", query.from, "Range: the first key; --windows: the earliest window start (ms)");
     query_cmd->add_option("--to", query.to, "Range: the last key; --windows: the latest window start (ms)");
     query_cmd->add_flag("--windows", query.windows, "The key's windows of a window store");
+    query_cmd->add_flag("--local", query.local, "Range: only the asked instance's partitions");
+    query_cmd->add_flag("--partial", query.partial,
+        "Range: leave out the instances that do not answer (listed in \"missing\") rather than fail");
     query_cmd->add_flag("--instances", query.instances, "Every instance of the app, its stores and partitions");
     query_cmd->add_option("--timeout-ms", query.timeout_ms, "How long the server may take to answer")
         ->capture_default_str()

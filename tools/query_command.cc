@@ -1,86 +1,22 @@
 // eddy query: asks an instance's query_server (runtime/query_server.h) over
 // HTTP and prints its JSON answer; the server forwards a key's query to the
-// instance that owns the key.
+// instance that owns the key, and merges a range from every instance.
 
 #include <chrono>
 #include <cstdio>
 #include <string>
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "runtime/internal/http_client.h"
 #include "runtime/streams_metadata.h"
 #include "tools/commands.h"
 #include "tools/kafka_client.h"
 
 namespace eddy::tools {
-namespace {
 
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace net = boost::asio;
-using tcp = net::ip::tcp;
-
-// Percent-encodes everything but RFC 3986's unreserved characters.
-std::string encode(std::string_view text) {
-    std::string out;
-    for (unsigned char c : text) {
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.'
-            || c == '_' || c == '~') {
-            out += static_cast<char>(c);
-        } else {
-            out += fmt::format("%{:02X}", c);
-        }
-    }
-    return out;
-}
-
-struct http_answer {
-    int status = 0;
-    std::string body;
-};
-
-http_answer get(const host_info& server, const std::string& target, std::chrono::milliseconds timeout) {
-    net::io_context ioc;
-    tcp::resolver resolver(ioc);
-    beast::tcp_stream stream(ioc);
-    http::request<http::empty_body> req{http::verb::get, target, 11};
-    req.set(http::field::host, server.to_string());
-    http::response<http::string_body> res;
-    beast::flat_buffer buffer;
-    beast::error_code failure;
-    stream.expires_after(timeout);
-    resolver.async_resolve(server.host, std::to_string(server.port), [&](beast::error_code ec, tcp::resolver::results_type r) {
-        if (ec) {
-            failure = ec;
-            return;
-        }
-        stream.async_connect(r, [&](beast::error_code ec, const tcp::endpoint&) {
-            if (ec) {
-                failure = ec;
-                return;
-            }
-            http::async_write(stream, req, [&](beast::error_code ec, std::size_t) {
-                if (ec) {
-                    failure = ec;
-                    return;
-                }
-                http::async_read(stream, buffer, res, [&](beast::error_code ec, std::size_t) { failure = ec; });
-            });
-        });
-    });
-    ioc.run();
-    if (failure) {
-        throw tool_error(fmt::format("cannot reach the query server at {}: {}", server.to_string(), failure.message()));
-    }
-    return {static_cast<int>(res.result_int()), std::move(res.body())};
-}
-
-} // namespace
+using runtime::internal::url_encode;
 
 int run_query(const query_options& options) {
     auto server = host_info::parse(options.server);
@@ -93,7 +29,7 @@ int run_query(const query_options& options) {
     std::string params;
     auto param = [&](const char* name, const std::string& value) {
         if (!value.empty()) {
-            params += (params.empty() ? "?" : "&") + std::string(name) + "=" + encode(value);
+            params += (params.empty() ? "?" : "&") + std::string(name) + "=" + url_encode(value);
         }
     };
     if (options.instances) {
@@ -102,9 +38,9 @@ int run_query(const query_options& options) {
         if (options.store.empty()) {
             throw tool_error("a store to query: eddy query <store> [key]");
         }
-        target = "/stores/" + encode(options.store);
+        target = "/stores/" + url_encode(options.store);
         if (options.key) {
-            target += "/keys/" + encode(*options.key);
+            target += "/keys/" + url_encode(*options.key);
             if (options.windows) {
                 target += "/windows";
             }
@@ -113,8 +49,16 @@ int run_query(const query_options& options) {
         }
         param("from", options.from);
         param("to", options.to);
+        if ((options.local || options.partial) && (options.key || options.windows)) {
+            throw tool_error("--local and --partial are for a range: eddy query <store> [--from K] [--to K]");
+        }
+        param("scope", options.local ? "local" : "");
+        param("partial", options.partial ? "true" : "");
     }
-    auto answer = get(*server, target + params, std::chrono::milliseconds(options.timeout_ms));
+    auto answer = runtime::internal::http_get(*server, target + params, std::chrono::milliseconds(options.timeout_ms));
+    if (!answer.answered()) {
+        throw tool_error(fmt::format("cannot reach the query server at {}: {}", server->to_string(), answer.failure));
+    }
     if (answer.status >= 200 && answer.status < 300) {
         std::fputs(answer.body.c_str(), stdout);
         if (!answer.body.ends_with('\n')) {

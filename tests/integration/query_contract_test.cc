@@ -2,9 +2,12 @@
 // and, with EDDY_TEST_KAFKA, for a real Kafka): instance 1 counts per key,
 // instance 2 joins and takes part of the partitions, restoring its stores
 // before it processes; then every key's count, asked over HTTP of either
-// instance, is exact (forwarded to the owner where needed), and
-// query_metadata_for_key names the instance holding the key.
+// instance, is exact (forwarded to the owner where needed),
+// query_metadata_for_key names the instance holding the key, and a range
+// asked of either instance merges both instances' keys (502 naming the one
+// that does not answer; partial=true lists it as missing).
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
@@ -196,23 +199,88 @@ TEST(QueryContractTest, EveryKeyIsAnsweredExactlyFromEitherInstanceAfterASecondJ
     EXPECT_GT(on_two, 0);
     EXPECT_LT(on_two, keys);
 
-    // Ranges answer from the local partitions; together they are the whole.
-    auto r1 = nlohmann::json::parse(http_get(one.server.port(), "/stores/counts").body);
-    auto r2 = nlohmann::json::parse(http_get(two.server.port(), "/stores/counts").body);
+    // Every partition of the store has an owner, the one its keys name.
+    const auto parts = one.app->query_metadata_for_store_partitions("counts");
+    ASSERT_EQ(parts.size(), static_cast<std::size_t>(partitions));
+    for (const auto& p : parts) {
+        ASSERT_TRUE(p.available()) << p.partition;
+    }
+    EXPECT_EQ(parts[static_cast<std::size_t>(one.app->query_metadata_for_key<std::string>("counts", "user-7").partition)]
+                  .active_host,
+        one.app->query_metadata_for_key<std::string>("counts", "user-7").active_host);
+
+    // A range asked of either instance is the whole application's: every
+    // key once, with its count, in key order, and the hosts asked.
+    const auto hosts = std::set<std::string>{one.server.address(), two.server.address()};
+    auto entries_of = [](const nlohmann::json& r) {
+        std::vector<std::pair<std::string, std::int64_t>> out;
+        for (const auto& e : r["entries"]) {
+            out.emplace_back(e["key"].get<std::string>(), e["value"].get<std::int64_t>());
+        }
+        return out;
+    };
+    const std::vector<std::pair<std::string, std::int64_t>> everything(expected.begin(), expected.end());
+    for (auto* server : {&one.server, &two.server}) {
+        auto a = http_get(server->port(), "/stores/counts");
+        ASSERT_EQ(a.status, 200) << a.body;
+        auto r = nlohmann::json::parse(a.body);
+        EXPECT_EQ(r["scope"], "all");
+        EXPECT_EQ(r["host"], server->address());
+        EXPECT_EQ(r["hosts"].get<std::set<std::string>>(), hosts);
+        EXPECT_EQ(r["hosts"].size(), 2U);
+        EXPECT_FALSE(r.contains("missing"));
+        EXPECT_EQ(entries_of(r), everything) << a.body;
+
+        auto b = http_get(server->port(), "/stores/counts?from=user-10&to=user-12");
+        ASSERT_EQ(b.status, 200) << b.body;
+        EXPECT_EQ(entries_of(nlohmann::json::parse(b.body)),
+            (std::vector<std::pair<std::string, std::int64_t>>{{"user-10", 11}, {"user-11", 12}, {"user-12", 13}}))
+            << b.body;
+        // An open bound: from user-8 to the end ("user-8" < "user-9").
+        auto c = http_get(server->port(), "/stores/counts?from=user-8");
+        ASSERT_EQ(c.status, 200) << c.body;
+        EXPECT_EQ(entries_of(nlohmann::json::parse(c.body)),
+            (std::vector<std::pair<std::string, std::int64_t>>{{"user-8", 9}, {"user-9", 10}}))
+            << c.body;
+
+        // Every key's windows, merged likewise: one hour window per key
+        // holding all its clicks, in key order.
+        auto w = http_get(server->port(), "/stores/counts-per-hour?from=0");
+        ASSERT_EQ(w.status, 200) << w.body;
+        auto wr = nlohmann::json::parse(w.body);
+        EXPECT_EQ(wr["scope"], "all");
+        std::map<std::string, std::int64_t> windowed;
+        std::vector<std::string> order;
+        for (const auto& e : wr["entries"]) {
+            windowed[e["key"].get<std::string>()] += e["value"].get<std::int64_t>();
+            order.push_back(e["key"].get<std::string>());
+        }
+        EXPECT_EQ(windowed, expected) << w.body;
+        EXPECT_TRUE(std::is_sorted(order.begin(), order.end())) << w.body;
+    }
+
+    // scope=local: the asked instance's own keys, no fan-out.
+    auto r1 = nlohmann::json::parse(http_get(one.server.port(), "/stores/counts?scope=local").body);
+    auto r2 = nlohmann::json::parse(http_get(two.server.port(), "/stores/counts?scope=local").body);
     EXPECT_EQ(r1["scope"], "local");
+    EXPECT_EQ(r2["scope"], "local");
+    EXPECT_FALSE(r1.contains("hosts"));
     std::map<std::string, std::int64_t> merged;
     for (const auto* r : {&r1, &r2}) {
+        const auto owner = (*r)["host"].get<std::string>();
         for (const auto& e : (*r)["entries"]) {
-            merged[e["key"].get<std::string>()] = e["value"].get<std::int64_t>();
+            const auto key = e["key"].get<std::string>();
+            EXPECT_EQ(one.app->query_metadata_for_key<std::string>("counts", key).active_host->to_string(), owner)
+                << key;
+            merged[key] = e["value"].get<std::int64_t>();
         }
     }
     EXPECT_EQ(merged, expected);
     EXPECT_EQ(r1["entries"].size() + r2["entries"].size(), static_cast<std::size_t>(keys));
-    auto bounded = nlohmann::json::parse(http_get(one.server.port(), "/stores/counts?from=user-10&to=user-12").body);
-    for (const auto& e : bounded["entries"]) {
-        const auto k = e["key"].get<std::string>();
-        EXPECT_TRUE(k >= "user-10" && k <= "user-12") << k;
-    }
+    EXPECT_EQ(r2["entries"].size(), static_cast<std::size_t>(on_two));
+    auto bad_scope = http_get(one.server.port(), "/stores/counts?scope=everywhere");
+    EXPECT_EQ(bad_scope.status, 400);
+    EXPECT_THAT(bad_scope.body, testing::HasSubstr("scope must be all or local, not 'everywhere'"));
     auto instances = nlohmann::json::parse(http_get(two.server.port(), "/instances").body);
     EXPECT_EQ(instances["instances"].size(), 2U);
 
@@ -229,6 +297,19 @@ TEST(QueryContractTest, EveryKeyIsAnsweredExactlyFromEitherInstanceAfterASecondJ
     auto unreachable = http_get(one.server.port(), "/stores/counts/keys/" + owned_by_two);
     EXPECT_EQ(unreachable.status, 502);
     EXPECT_THAT(unreachable.body, testing::HasSubstr("the owning instance " + two.server.address() + " did not answer"));
+    // A range cannot be whole without it: 502 naming it; with
+    // partial=true, instance 1's keys and instance 2 as missing.
+    auto whole = http_get(one.server.port(), "/stores/counts");
+    EXPECT_EQ(whole.status, 502);
+    EXPECT_THAT(whole.body, testing::HasSubstr("instance " + two.server.address() + " did not answer"));
+    auto part = http_get(one.server.port(), "/stores/counts?partial=true");
+    ASSERT_EQ(part.status, 200) << part.body;
+    auto pr = nlohmann::json::parse(part.body);
+    EXPECT_EQ(pr["scope"], "all");
+    EXPECT_EQ(pr["missing"], nlohmann::json::array({two.server.address()}));
+    EXPECT_EQ(pr["hosts"].get<std::set<std::string>>(), hosts);
+    EXPECT_EQ(pr["entries"], r1["entries"]) << "partial=true: exactly instance 1's own keys";
+    EXPECT_EQ(pr["entries"].size(), static_cast<std::size_t>(keys - on_two));
 
     // Instance 2 leaves cleanly: its tombstone takes it out of the
     // metadata, instance 1 takes its partitions back and answers every key.

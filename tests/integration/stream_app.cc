@@ -7,12 +7,14 @@
 // port) it serves the count store with a query_server on 127.0.0.1 (its
 // application.server) and prints "http=127.0.0.1:<port>"; with --bootstrap
 // embedded it makes its own broker, creates --in (--partitions, default 2)
-// and --out on it and prints "bootstrap=<address>".
+// and --out on it and prints "bootstrap=<address>". --assignor sets
+// consumer.partition.assignment.strategy (range: partition p of every topic
+// on one instance, so two instances split every sub-topology).
 //
 //   stream_app --bootstrap 127.0.0.1:9092 --app-id a --in in --out out
 //              [--guarantee exactly_once_v2] [--threads 2] [--process-id p1]
 //              [--commit-interval-ms 100] [--topology count --state-dir DIR]
-//              [--http-port 0] [--partitions 2]
+//              [--http-port 0] [--partitions 2] [--assignor range]
 
 #include <csignal>
 #include <cstdio>
@@ -72,6 +74,9 @@ int main(int argc, char** argv) {
     }
     if (!arg("--process-id").empty()) {
         config.set("process.id", arg("--process-id"));
+    }
+    if (!arg("--assignor").empty()) {
+        config.set("consumer.partition.assignment.strategy", arg("--assignor"));
     }
     std::signal(SIGTERM, on_signal);
     std::signal(SIGINT, on_signal);
