@@ -310,9 +310,15 @@ struct kafka_streams::impl {
                     partitions[t.name] = t.partitions;
                     continue;
                 }
+                // -1: co-partitioned with the other topics its reader reads.
+                const bool as_reader = t.partitions < 0 && t.reader_subtopology >= 0;
                 int most = 0;
                 bool known = true;
-                for (const auto& src : topo.source_topics(t.writer_subtopology, settings.application_id)) {
+                for (const auto& src : topo.source_topics(
+                         as_reader ? t.reader_subtopology : t.writer_subtopology, settings.application_id)) {
+                    if (as_reader && src == t.name) {
+                        continue;
+                    }
                     auto it = partitions.find(src);
                     if (it == partitions.end()) {
                         known = false;

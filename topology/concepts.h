@@ -77,4 +77,11 @@ template<typename F, typename K, typename V>
 concept topic_name_extractor = std::is_invocable_r_v<std::string, F&, const K&, const V&>
     || std::is_invocable_r_v<std::string, F&, const K&, const V&, const std::optional<record_metadata>&>;
 
+// KO(const V&), or std::optional<KO>(const V&) (empty: no foreign key):
+// a foreign-key join's extractor.
+template<typename F, typename V, typename KO>
+concept foreign_key_extractor = std::invocable<F&, const V&>
+    && (std::convertible_to<std::invoke_result_t<F&, const V&>, KO>
+        || std::convertible_to<std::invoke_result_t<F&, const V&>, std::optional<KO>>);
+
 } // namespace eddy

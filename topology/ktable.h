@@ -233,6 +233,32 @@ public:
     ktable<K, VR> outer_join(
         const ktable<K, V2>& other, J joiner, const materialized<K, VR>& m, const named& n = {}) const;
 
+    // Foreign-key joins (defined in topology/foreign_key_join.h; Kafka
+    // Streams' KIP-213): each left row joins the row of `other` whose key
+    // extractor(value) names (KO, or std::optional<KO>: empty is no key).
+    // joiner(value, other) or joiner(key, value, other); left_join's gets the
+    // other as std::optional<VO>. The tables need not be co-partitioned:
+    // subscriptions travel through "<application.id>-<name>-subscription-
+    // registration-topic" and answers back through "...-subscription-
+    // response-topic", the right side keeping them in "<name>-subscription-
+    // store" (name from `n`, or generated). A changed foreign key moves the
+    // subscription and an answer for a superseded left value is dropped; a
+    // right row's change reaches every left row naming it; a delete on
+    // either side (and an inner join's row naming no row) gives a tombstone,
+    // a left join's row with no right row joiner(value, empty). K, V, KO and
+    // VO need default serdes.
+    template<typename KO, typename VO, foreign_key_extractor<V, KO> F, value_joiner<K, V, VO> J>
+    auto join(const ktable<KO, VO>& other, F extractor, J joiner, const named& n = {}) const;
+    template<typename KO, typename VO, foreign_key_extractor<V, KO> F, value_joiner<K, V, VO> J, typename VR>
+    ktable<K, VR> join(
+        const ktable<KO, VO>& other, F extractor, J joiner, const materialized<K, VR>& m, const named& n = {}) const;
+    template<typename KO, typename VO, foreign_key_extractor<V, KO> F, value_joiner<K, V, std::optional<VO>> J>
+    auto left_join(const ktable<KO, VO>& other, F extractor, J joiner, const named& n = {}) const;
+    template<typename KO, typename VO, foreign_key_extractor<V, KO> F, value_joiner<K, V, std::optional<VO>> J,
+        typename VR>
+    ktable<K, VR> left_join(
+        const ktable<KO, VO>& other, F extractor, J joiner, const materialized<K, VR>& m, const named& n = {}) const;
+
 private:
     template<typename V2, typename Make>
     std::string add_node(const named& n, const char* prefix, Make make) const {
@@ -397,3 +423,4 @@ ktable<K, V> kstream<K, V>::to_table(const M& m, const named& n) const {
 
 // The joins, after ktable and kstream are complete (they use both).
 #include "topology/table_joins.h"
+#include "topology/foreign_key_join.h"

@@ -78,7 +78,7 @@ public:
     // A repartition topic the topology writes and reads.
     struct internal_topic {
         std::string name;         // "<application.id>-<name>-repartition"
-        int partitions = 0;       // 0: as many as the writer's source topics
+        int partitions = 0;       // 0: as many as the writer's source topics; -1: as the reader's others
         int writer_subtopology = 0;
         int reader_subtopology = 0;
     };

@@ -1,7 +1,8 @@
 // Stream-stream joins under the Kafka runtime, on the embedded broker: the
 // join's inputs are checked for co-partitioning at start, the results over
 // three partitions equal the test driver's, and the join stores get their
-// changelog topics.
+// changelog topics. A foreign-key join of tables of different partition
+// counts runs through its subscription topics.
 
 #include <chrono>
 #include <cstdint>
@@ -111,6 +112,78 @@ TEST(StreamJoinContractTest, ResultsOverThreePartitionsEqualTheDriversAndStoresH
         const auto log = app_id + "-" + store + "-changelog";
         ASSERT_TRUE(topics.contains(log)) << log;
         EXPECT_EQ(topics.at(log).partitions, 3);
+    }
+}
+
+// A foreign-key join of tables on topics of 3 (orders) and 2 (products)
+// partitions: the subscription topics are created co-partitioned with the
+// side that reads each, every order meets its product, and a product's
+// update and an order's foreign-key change reach the result.
+TEST(ForeignKeyJoinContractTest, TablesWithDifferentPartitionCountsJoinThroughSubscriptionTopics) {
+    const auto orders = unique("fk-orders");
+    const auto products = unique("fk-products");
+    const auto out = unique("fk-out");
+    broker().create_topic(orders, 3);
+    broker().create_topic(products, 2);
+    eddy::streams_builder builder;
+    auto order_table = builder.table<std::string, std::string>(orders);
+    auto product_table = builder.table<std::string, std::string>(products);
+    order_table
+        .join(
+            product_table, [](const std::string& v) { return v.substr(v.find('|') + 1); },
+            [](const std::string& o, const std::string& p) { return std::optional<std::string>(o + "/" + p); },
+            eddy::named::as("lines"))
+        .to_stream()
+        .to(out);
+    const auto app_id = unique("fk-app");
+    eddy::kafka_streams app(builder.build(), config_for(app_id));
+    app.start();
+    records product_rows;
+    for (int i = 0; i < 4; ++i) {
+        product_rows.emplace_back("p" + std::to_string(i), "product-" + std::to_string(i));
+    }
+    produce(broker().bootstrap_servers(), products, product_rows);
+    records order_rows;
+    std::multiset<std::pair<std::string, std::string>> expected;
+    for (int i = 0; i < 10; ++i) {
+        const auto product = "p" + std::to_string(i % 4);
+        order_rows.emplace_back("o" + std::to_string(i), "order-" + std::to_string(i) + "|" + product);
+        expected.emplace("o" + std::to_string(i),
+            "order-" + std::to_string(i) + "|" + product + "/product-" + std::to_string(i % 4));
+    }
+    produce(broker().bootstrap_servers(), orders, order_rows);
+    std::multiset<std::pair<std::string, std::string>> got;
+    // consume() reads the topic from its start: everything so far.
+    auto read = [&](std::size_t n) {
+        got.clear();
+        for (const auto& r : consume(broker().bootstrap_servers(), out, n, 60s)) {
+            got.emplace(r.key.value_or("<null>"), r.value.value_or("<null>"));
+        }
+    };
+    read(expected.size());
+    EXPECT_EQ(got, expected);
+
+    // p1 changes: o1, o5 and o9 name it. o2 moves from p2 to p3.
+    produce(broker().bootstrap_servers(), products, {{"p1", "product-1b"}});
+    for (const auto* o : {"o1", "o5", "o9"}) {
+        const std::string id(o + 1);
+        expected.emplace(o, "order-" + id + "|p1/product-1b");
+    }
+    read(expected.size());
+    EXPECT_EQ(got, expected);
+    produce(broker().bootstrap_servers(), orders, {{"o2", "order-2|p3"}});
+    expected.emplace("o2", "order-2|p3/product-3");
+    read(expected.size());
+    EXPECT_EQ(got, expected);
+    EXPECT_TRUE(app.close(30s));
+
+    eddy::admin_client admin(config_for(app_id));
+    auto topics = admin.list_topics();
+    const std::pair<std::string, int> internal[] = {{app_id + "-lines-subscription-registration-topic", 2},
+        {app_id + "-lines-subscription-response-topic", 3}, {app_id + "-lines-subscription-store-changelog", 2}};
+    for (const auto& [topic, partitions] : internal) {
+        ASSERT_TRUE(topics.contains(topic)) << topic;
+        EXPECT_EQ(topics.at(topic).partitions, partitions) << topic;
     }
 }
 

@@ -32,7 +32,9 @@ struct graph_node {
     // instance's global thread and makes no tasks.
     bool global = false;
     // The partition count an internal topic a sink writes is created with;
-    // 0: the largest partition count of the sink's sub-topology's sources.
+    // 0: the largest partition count of the sink's sub-topology's sources;
+    // -1: that of the other sources of the sub-topology reading the topic
+    // (co-partitioned with them: a foreign-key join's subscription topics).
     int partitions = 0;
     std::vector<std::string> stores;
     std::function<std::unique_ptr<operators::internal::node_instance>()> factory;
