@@ -6,7 +6,8 @@
 // table's stores answer. With --http-port P (0: any free port) it serves
 // the task table (todo.tasks, by task id) and its owner index
 // (todo.tasks-by-owner) with a query_server on 127.0.0.1:P, and prints
-// "query server: http://127.0.0.1:<port>".
+// "query server: http://127.0.0.1:<port>". Due-date reminders (reminders.h)
+// go to todo.reminders, with preferences read from todo.user-preferences.
 //
 //   todo [--bootstrap-servers embedded|HOST:PORT] [--no-demo] [--run-for S] [--http-port P]
 
@@ -24,6 +25,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "apps/todo/audit_topology.h"
+#include "apps/todo/reminders.h"
 #include "apps/todo/task_table.h"
 #include "operators/error_handlers.h"
 #include "runtime/admin.h"
@@ -139,7 +141,9 @@ int main(int argc, char** argv) {
         auto events = eddy::todo::read_task_events(builder, topics);
         eddy::todo::add_audit(events, topics);
         const eddy::todo::task_table_names tables;
-        eddy::todo::add_task_table(builder, events, tables);
+        auto tasks = eddy::todo::add_task_table(builder, events, tables);
+        const eddy::todo::reminder_names reminders;
+        eddy::todo::add_reminders(builder, tasks, reminders);
         eddy::streams_config config{{"application.id", "todo-backbone"},
             {"bootstrap.servers", bootstrap},
             {"commit.interval.ms", "200"}};
@@ -159,12 +163,16 @@ int main(int argc, char** argv) {
             broker->create_topic(topics.audit, 3);
             broker->create_topic(topics.dead_letters, 1);
             broker->create_topic(tables.tasks_topic, 3);
+            broker->create_topic(reminders.preferences_topic, 3);
+            broker->create_topic(reminders.reminders_topic, 3);
         } else {
             eddy::admin_client admin({{"bootstrap.servers", bootstrap}});
             admin.create_topics({{topics.task_events, 3, 1, {{"retention.ms", "604800000"}}},
                 {topics.audit, 3, 1, {{"retention.ms", "7776000000"}}},
                 {topics.dead_letters, 1, 1, {{"retention.ms", "604800000"}}},
-                {tables.tasks_topic, 3, 1, {{"cleanup.policy", "compact"}}}});
+                {tables.tasks_topic, 3, 1, {{"cleanup.policy", "compact"}}},
+                {reminders.preferences_topic, 3, 1, {{"cleanup.policy", "compact"}}},
+                {reminders.reminders_topic, 3, 1, {{"retention.ms", "604800000"}}}});
         }
         app.start();
         fmt::print("todo backbone running; bootstrap.servers={}\n", app.bootstrap_servers());

@@ -100,18 +100,18 @@ std::optional<Task> apply_event(const std::optional<Task>& current, const TaskEv
     return t;
 }
 
-void add_task_table(
+kstream<std::string, std::optional<Task>> add_task_table(
     streams_builder& builder, const kstream<std::string, TaskEvent>& events, const task_table_names& names) {
     builder.add_state_store(stores::key_value_store_builder(stores::persistent_key_value_store(names.tasks_store),
         serde_ref<std::string>(serdes::string{}), serde_ref<Task>(serdes::protobuf<Task>{})));
     builder.add_state_store(stores::key_value_store_builder(stores::persistent_key_value_store(names.owner_index_store),
         serde_ref<std::string>(serdes::string{}), serde_ref<std::string>(serdes::string{})));
-    events
-        .process_values([names] { return std::make_unique<task_state>(names); }, named::as("todo-task-state"),
-            {names.tasks_store, names.owner_index_store})
-        .to(names.tasks_topic, produced<std::string, std::optional<Task>>::with(serdes::string{},
+    auto changes = events.process_values([names] { return std::make_unique<task_state>(names); },
+        named::as("todo-task-state"), {names.tasks_store, names.owner_index_store});
+    changes.to(names.tasks_topic, produced<std::string, std::optional<Task>>::with(serdes::string{},
                                    serdes::nullable<serdes::protobuf<Task>>{})
                                    .with_name("todo-tasks-sink"));
+    return changes;
 }
 
 std::optional<Task> find_task(const kafka_streams& app, const std::string& task_id, const task_table_names& names) {

@@ -39,7 +39,9 @@ std::optional<Task> apply_event(const std::optional<Task>& current, const TaskEv
 // The index key of a task in todo.tasks-by-owner.
 std::string owner_index_key(const std::string& owner, const std::string& task_id);
 
-void add_task_table(
+// Returns the table's changes (task id -> the task, none when deleted), as
+// they go to names.tasks_topic: the reminder stream's input.
+kstream<std::string, std::optional<Task>> add_task_table(
     streams_builder& builder, const kstream<std::string, TaskEvent>& events, const task_table_names& names = {});
 
 // Queries against a running app (the partitions this instance owns).
