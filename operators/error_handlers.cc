@@ -1,11 +1,15 @@
 #include "operators/error_handlers.h"
 
+#include <charconv>
+#include <system_error>
 #include <utility>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "operators/log.h"
+#include "serde/internal/error_text.h"
+#include "serde/serde.h"
 
 namespace eddy {
 namespace {
@@ -53,6 +57,38 @@ private:
     std::string _topic;
 };
 
+const header& required_header(const headers& hs, std::string_view key) {
+    const header* h = hs.last_header(key);
+    if (h == nullptr) {
+        throw serde_error(fmt::format("dead letter: no header {}", key));
+    }
+    if (!h->value) {
+        throw serde_error(fmt::format("dead letter: header {} is null", key));
+    }
+    return *h;
+}
+
+std::string text_header(const headers& hs, std::string_view key) { return *required_header(hs, key).value; }
+
+// The decimal integer std::to_string wrote: an optional '-' and digits, the
+// whole value, within T's range.
+template<typename T>
+T integer_header(const headers& hs, std::string_view key) {
+    const std::string& text = *required_header(hs, key).value;
+    T v{};
+    const char* const last = text.data() + text.size();
+    const auto [end, ec] = std::from_chars(text.data(), last, v);
+    if (ec == std::errc::result_out_of_range) {
+        throw serde_error(fmt::format("dead letter: header {}: {} is out of range",
+            key, serdes::internal::quoted_excerpt(text)));
+    }
+    if (ec != std::errc{} || end != last) {
+        throw serde_error(fmt::format("dead letter: header {}: expected a decimal integer, got {}",
+            key, serdes::internal::quoted_excerpt(text)));
+    }
+    return v;
+}
+
 } // namespace
 
 deserialization_error::deserialization_error(std::string node, const raw_record& r, std::string reason)
@@ -83,6 +119,21 @@ raw_record make_dead_letter(const error_context& ctx, std::string topic, int att
         .add(std::string(h::application_id), std::string(ctx.application_id))
         .add(std::string(h::time), std::to_string(ctx.wall_clock_ms));
     return out;
+}
+
+dead_letter_info decode_dead_letter_headers(const headers& hs) {
+    namespace h = dead_letter_headers;
+    dead_letter_info info;
+    info.error_class = text_header(hs, h::error_class);
+    info.error_message = text_header(hs, h::error_message);
+    info.source_topic = text_header(hs, h::source_topic);
+    info.source_partition = integer_header<std::int32_t>(hs, h::source_partition);
+    info.source_offset = integer_header<std::int64_t>(hs, h::source_offset);
+    info.processor_node = text_header(hs, h::processor_node);
+    info.attempts = integer_header<std::int32_t>(hs, h::attempts);
+    info.application_id = text_header(hs, h::application_id);
+    info.time_ms = integer_header<std::int64_t>(hs, h::time);
+    return info;
 }
 
 namespace handlers {

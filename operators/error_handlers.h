@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "operators/internal/task_context.h"
+#include "operators/record.h"
 
 namespace eddy {
 
@@ -75,6 +76,31 @@ inline constexpr std::string_view time = "eddy.error.time";
 // Builds the dead-letter copy of `ctx.record` for `topic`: the original key
 // and value bytes and headers, plus the dead_letter_headers.
 raw_record make_dead_letter(const error_context& ctx, std::string topic, int attempts);
+
+// What the dead_letter_headers of a dead-letter record say: why and where
+// the original record failed. The reader's half of make_dead_letter.
+//
+//   const eddy::dead_letter_info why = eddy::decode_dead_letter_headers(r.headers);
+//   // why.source_topic, why.source_offset, why.error_message, ...
+struct dead_letter_info {
+    std::string error_class;
+    std::string error_message;
+    std::string source_topic;
+    std::int32_t source_partition = 0;
+    std::int64_t source_offset = 0;
+    std::string processor_node;
+    std::int32_t attempts = 0;
+    std::string application_id;
+    std::int64_t time_ms = 0;
+
+    friend bool operator==(const dead_letter_info&, const dead_letter_info&) = default;
+};
+
+// Reads the dead_letter_headers of `hs`, the last of each where a key repeats
+// (a record dead-lettered twice keeps both sets; the last is the newest, as
+// Kafka's lastHeader()). Throws serde_error naming the header when one is
+// missing or null, or a number is not a decimal integer of its type's range.
+dead_letter_info decode_dead_letter_headers(const headers& hs);
 
 namespace handlers {
 // Logs and stops processing (Kafka Streams' default).

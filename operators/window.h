@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -204,7 +205,12 @@ struct time_windowed {
             throw serde_error("time_windowed: expected at least 8 bytes, got " + std::to_string(bytes.size()));
         }
         const auto start = internal::get_int64(bytes.substr(bytes.size() - 8));
-        return {inner.deserialize(bytes.substr(0, bytes.size() - 8)), {start, start + window_size_ms}};
+        // A start within a window of the largest time ends there, as Kafka
+        // Streams' WindowKeySchema caps it (start + size would overflow).
+        const auto end = start > std::numeric_limits<std::int64_t>::max() - window_size_ms
+            ? std::numeric_limits<std::int64_t>::max()
+            : start + window_size_ms;
+        return {inner.deserialize(bytes.substr(0, bytes.size() - 8)), {start, end}};
     }
 };
 

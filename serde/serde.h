@@ -56,7 +56,11 @@ class serde_ref {
 public:
     serde_ref() = default;
 
-    template<serde_for<T> S>
+    // Not for a serde_ref itself, checked first: clang would otherwise check
+    // serde_for<serde_ref>, which asks whether serde_ref is copyable, which
+    // asks this constructor again.
+    template<typename S>
+        requires(!std::same_as<S, serde_ref>) && serde_for<S, T>
     serde_ref(S s) // NOLINT(google-explicit-constructor): a serde is a serde_ref
         : _impl(std::make_shared<model<S>>(std::move(s))) {}
 

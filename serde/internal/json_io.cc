@@ -120,6 +120,18 @@ void append_number(std::string& out, N value) {
     out.append(buffer.data(), end);
 }
 
+// A finite double or float, shortest round-tripping. Negative zero is
+// "-0.0": to_chars writes "-0", which JSON parsers (nlohmann's too) read as
+// the integer 0, so the sign would be lost on the way back.
+template<typename F>
+void append_decimal(std::string& out, F value) {
+    if (value == 0 && std::signbit(value)) {
+        out += "-0.0";
+        return;
+    }
+    append_number(out, value);
+}
+
 // Reads exactly `count` decimal digits at text[at...], advancing `at`.
 std::optional<int> take_digits(std::string_view text, std::size_t& at, std::size_t count) {
     if (at + count > text.size()) {
@@ -394,7 +406,7 @@ void write_double(std::string& out, double value, const json_path& path) {
         throw serde_error(error_prefix(path) + (std::isnan(value) ? "NaN" : "infinity")
                           + " has no JSON representation");
     }
-    append_number(out, value);
+    append_decimal(out, value);
 }
 
 void write_float(std::string& out, float value, const json_path& path) {
@@ -402,7 +414,7 @@ void write_float(std::string& out, float value, const json_path& path) {
         throw serde_error(error_prefix(path) + (std::isnan(value) ? "NaN" : "infinity")
                           + " has no JSON representation");
     }
-    append_number(out, value);
+    append_decimal(out, value);
 }
 
 void write_time_point(std::string& out, system_clock::time_point value) {

@@ -134,3 +134,87 @@ TEST(DeserializationHandlerTest, DeadLetterWithoutATopicIsAConfigError) {
 }
 
 } // namespace
+
+eddy::raw_record dead_letter_of(const eddy::raw_record& original) {
+    const eddy::error_context ctx{"app-1", "KSTREAM-SOURCE-0000000000", "eddy::serde_error",
+        "int32: expected 4 bytes, got 3", original, 1'700'000'000'123};
+    return eddy::make_dead_letter(ctx, "dlq", 3);
+}
+
+TEST(DeadLetterHeadersTest, DecodingGivesBackWhatMakeDeadLetterWrote) {
+    eddy::raw_record original{"orders", 11, 9'007'199'254'740'993, 5, "k", "v", {{"trace", "t-1"}}};
+    const auto info = eddy::decode_dead_letter_headers(dead_letter_of(original).headers);
+    const eddy::dead_letter_info expected{"eddy::serde_error", "int32: expected 4 bytes, got 3", "orders", 11,
+        9'007'199'254'740'993, "KSTREAM-SOURCE-0000000000", 3, "app-1", 1'700'000'000'123};
+    EXPECT_EQ(info, expected);
+}
+
+TEST(DeadLetterHeadersTest, DecodesTheRecordTheDeadLetterHandlerSent) {
+    eddy::topology_test_driver driver(int_topology(),
+        {{"application.id", "dlq-app"},
+            {std::string(eddy::streams_config::deserialization_exception_handler), "dead_letter"},
+            {std::string(eddy::streams_config::dead_letter_topic), "numbers.dlq"}},
+        1'234);
+    driver.pipe_raw(raw("a", std::string("\x01", 1)));
+    const auto info = eddy::decode_dead_letter_headers(driver.read_raw("numbers.dlq").headers);
+    EXPECT_EQ(info.source_topic, "numbers");
+    EXPECT_EQ(info.source_partition, 0);
+    EXPECT_EQ(info.source_offset, 0);
+    EXPECT_EQ(info.processor_node, "KSTREAM-SOURCE-0000000000");
+    EXPECT_EQ(info.error_class, "eddy::serde_error");
+    EXPECT_THAT(info.error_message, HasSubstr("expected 4 bytes, got 1"));
+    EXPECT_EQ(info.attempts, 1);
+    EXPECT_EQ(info.application_id, "dlq-app");
+    EXPECT_EQ(info.time_ms, 1'234);
+}
+
+TEST(DeadLetterHeadersTest, ARecordDeadLetteredTwiceReadsAsItsLastFailure) {
+    eddy::raw_record first = dead_letter_of({"orders", 1, 2, 0, "k", "v", {}});
+    first.topic = "dlq";
+    first.partition = 4;
+    first.offset = 77;
+    const auto info = eddy::decode_dead_letter_headers(dead_letter_of(first).headers);
+    EXPECT_EQ(info.source_topic, "dlq");
+    EXPECT_EQ(info.source_partition, 4);
+    EXPECT_EQ(info.source_offset, 77);
+}
+
+std::string decode_error(const eddy::headers& hs) {
+    try {
+        eddy::decode_dead_letter_headers(hs);
+    } catch (const eddy::serde_error& e) {
+        return e.what();
+    }
+    return "<no error>";
+}
+
+eddy::headers with_header(std::string_view key, std::optional<std::string> value) {
+    eddy::headers hs = dead_letter_of({"orders", 1, 2, 0, "k", "v", {}}).headers;
+    hs.remove(key);
+    hs.add(std::string(key), std::move(value));
+    return hs;
+}
+
+TEST(DeadLetterHeadersTest, AMissingOrNullHeaderIsASerdeErrorNamingIt) {
+    eddy::headers hs = dead_letter_of({"orders", 1, 2, 0, "k", "v", {}}).headers;
+    hs.remove(eddy::dead_letter_headers::source_topic);
+    EXPECT_EQ(decode_error(hs), "dead letter: no header eddy.source.topic");
+    EXPECT_EQ(decode_error(with_header(eddy::dead_letter_headers::error_message, std::nullopt)),
+        "dead letter: header eddy.error.message is null");
+    EXPECT_EQ(decode_error({}), "dead letter: no header eddy.error.class");
+}
+
+TEST(DeadLetterHeadersTest, ANumberHeaderMustBeAWholeDecimalIntegerInRange) {
+    namespace h = eddy::dead_letter_headers;
+    EXPECT_EQ(decode_error(with_header(h::source_offset, "12x")),
+        "dead letter: header eddy.source.offset: expected a decimal integer, got \"12x\"");
+    EXPECT_EQ(decode_error(with_header(h::source_offset, "")),
+        "dead letter: header eddy.source.offset: expected a decimal integer, got \"\"");
+    EXPECT_EQ(decode_error(with_header(h::source_partition, "+1")),
+        "dead letter: header eddy.source.partition: expected a decimal integer, got \"+1\"");
+    EXPECT_EQ(decode_error(with_header(h::source_partition, "2147483648")),
+        "dead letter: header eddy.source.partition: \"2147483648\" is out of range");
+    EXPECT_EQ(decode_error(with_header(h::time, "99999999999999999999")),
+        "dead letter: header eddy.error.time: \"99999999999999999999\" is out of range");
+    EXPECT_EQ(eddy::decode_dead_letter_headers(with_header(h::attempts, "-1")).attempts, -1);
+}

@@ -189,6 +189,20 @@ TEST(JsonSerdeTest, WritesShortestRoundTrippingDecimals) {
     EXPECT_EQ(back.d, 0.1);
 }
 
+TEST(JsonSerdeTest, RoundTripsNegativeZero) {
+    // Written as "-0" before, which reads back as the integer 0: the sign
+    // was lost (found by tests/fuzz/json_fuzz, from -2.5e-623).
+    const numbers n{0, 0, 0, 0, 0, 0, 0, 0, -0.0F, -0.0};
+    EXPECT_THAT(write(n), HasSubstr(R"("f":-0.0,"d":-0.0})"));
+    const numbers back = read<numbers>(write(n));
+    EXPECT_TRUE(std::signbit(back.f));
+    EXPECT_TRUE(std::signbit(back.d));
+    const numbers underflow = read<numbers>(
+        R"({"i8":0,"u8":0,"i16":0,"u16":0,"i32":0,"u32":0,"i64":0,"u64":0,"f":-1e-60,"d":-2.5e-623})");
+    EXPECT_TRUE(std::signbit(underflow.d));
+    EXPECT_EQ(write(read<numbers>(write(underflow))), write(underflow));
+}
+
 TEST(JsonSerdeTest, ReadsIntegralFloatsAndIntegersIntoEitherKind) {
     const auto n = read<numbers>(
         R"({"i8":-1.0,"u8":2e0,"i16":3,"u16":4,"i32":5,"u32":6,"i64":-7,"u64":8,"f":9,"d":-10})");
