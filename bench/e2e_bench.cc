@@ -17,9 +17,11 @@
 //   count-nocache the same with statestore.cache.max.bytes=0.
 //   join       the raw loop's pipeline with a stream-table join in the
 //              middle: filter -> left_join(table, upper(value)) -> to, the
-//              table read from a topic with a row for each input key ("k<i>",
-//              as many rows as --records; RocksDB behind the record cache,
-//              at_least_once). Every kept record looks its row up; a left join,
+//              table read from a topic with a row for each of --keys keys
+//              (input record i has key "k<i % keys>", as in the count
+//              variants: a dimension table smaller than the stream it
+//              enriches; RocksDB behind the record cache, at_least_once).
+//              Every kept record looks its row up; a left join,
 //              so that the output does not depend on whether a record came
 //              before its row (both topics are read from the start): it
 //              writes what the raw loop writes, and the two compare directly.
@@ -87,6 +89,10 @@ using namespace std::chrono_literals;
 
 // --- options -------------------------------------------------------------
 
+// The shortest input value: its stamp, its index, their separators and the
+// last digit (see value_maker).
+constexpr int min_value_bytes = 32;
+
 struct options {
     std::string bootstrap = "embedded";
     std::int64_t records = 1'000'000;
@@ -127,11 +133,12 @@ constexpr std::string_view usage_text = R"(usage: e2e_bench [flags]
                                   rd_kafka_consume_batch_queue, raw-headers also reads each record's headers;
                                   count counts per key (throughput only), count-nocache without the record cache;
                                   join: a stream-table left join (throughput only)
-  --keys N                        count variants: distinct keys of the input (default 10000)
+  --keys N                        count and join variants: distinct keys of the input, rows of the
+                                  join's table (default 10000)
   --threads 1,2                   threads per variant (num.stream.threads for eddy; consumers for raw)
   --repeat N                      run every variant N times, interleaved (default 1)
   --partitions N                  input and output partitions (default 6)
-  --value-bytes N                 value size (default 100, at least 24)
+  --value-bytes N                 value size (default 100, at least 32)
   --commit-interval-ms N          commit.interval.ms of every variant (default 100)
   --stall-seconds N               a run fails when no output arrives for this long (default 60)
   --keep-topics                   do not delete a run's topics afterwards (real Kafka only)
@@ -231,7 +238,7 @@ options parse(int argc, char** argv) {
         } else if (flag == "--partitions") {
             o.partitions = static_cast<int>(std::max<std::int64_t>(1, to_int(flag, value)));
         } else if (flag == "--value-bytes") {
-            o.value_bytes = static_cast<int>(std::max<std::int64_t>(24, to_int(flag, value)));
+            o.value_bytes = static_cast<int>(std::max<std::int64_t>(min_value_bytes, to_int(flag, value)));
         } else if (flag == "--commit-interval-ms") {
             o.commit_interval_ms = static_cast<int>(std::max<std::int64_t>(1, to_int(flag, value)));
         } else if (flag == "--broker-pid") {
@@ -678,7 +685,7 @@ private:
 // stamp survives to the output.
 class value_maker {
 public:
-    explicit value_maker(int bytes) : _value(static_cast<std::size_t>(bytes), 'x') {}
+    explicit value_maker(int bytes) : _value(static_cast<std::size_t>(std::max(bytes, min_value_bytes)), 'x') {}
 
     const std::string& make(std::int64_t i, std::int64_t stamp_us) {
         auto stamp = static_cast<std::uint64_t>(stamp_us);
@@ -687,7 +694,14 @@ public:
             stamp /= 10;
         }
         _value[16] = '|';
-        for (std::size_t j = 17; j + 1 < _value.size(); ++j) {
+        // The record's index, which identifies its output whatever its key.
+        auto index = static_cast<std::uint64_t>(i);
+        for (std::size_t j = index_end - 1; j >= index_begin; --j) {
+            _value[j] = static_cast<char>('0' + index % 10);
+            index /= 10;
+        }
+        _value[index_end] = '|';
+        for (std::size_t j = index_end + 1; j + 1 < _value.size(); ++j) {
             _state ^= _state << 13;
             _state ^= _state >> 7;
             _state ^= _state << 17;
@@ -696,6 +710,10 @@ public:
         _value.back() = static_cast<char>('0' + i % 10);
         return _value;
     }
+
+    // Where make() writes the record's index, in decimal.
+    static constexpr std::size_t index_begin = 17;
+    static constexpr std::size_t index_end = 29;
 
 private:
     std::string _value;
@@ -902,8 +920,13 @@ private:
             take_count(now, i, value, m->len);
             return;
         }
-        bool good = i >= 0 && static_cast<std::size_t>(i) < _seen.size() && value != nullptr && m->len > 17
-            && keep(value, m->len);
+        // The index in the value, not the key: the join variant's keys
+        // repeat.
+        i = -1;
+        if (value != nullptr && m->len > value_maker::index_end) {
+            std::from_chars(value + value_maker::index_begin, value + value_maker::index_end, i);
+        }
+        bool good = i >= 0 && static_cast<std::size_t>(i) < _seen.size() && keep(value, m->len);
         for (std::size_t j = 17; good && j < m->len; ++j) {
             good = !(value[j] >= 'a' && value[j] <= 'z');
         }
@@ -1552,7 +1575,7 @@ public:
         }
         if (variant == "join") {
             plan.table = id + "-table";
-            plan.join_keys = static_cast<int>(_o.records);
+            plan.join_keys = _o.keys;
         }
         if (_o.wait_idle > 0) {
             const double waited = wait_for_quiet(_o.wait_idle, std::chrono::minutes(10));
@@ -1571,7 +1594,7 @@ public:
                 // them (up to the committed offset: none) and reads them
                 // with the input.
                 _broker.create_topic(plan.table, plan.partitions);
-                input_producer rows(_broker, plan.table, 16);
+                input_producer rows(_broker, plan.table, min_value_bytes);
                 for (int j = 0; j < plan.join_keys; ++j) {
                     rows.send(j);
                 }
@@ -1609,7 +1632,8 @@ private:
         const auto n = _o.records;
         {
             const auto start = steady::now();
-            input_producer producer(_broker, plan.input, _o.value_bytes, {}, plan.count_keys);
+            input_producer producer(
+                _broker, plan.input, _o.value_bytes, {}, plan.count_keys > 0 ? plan.count_keys : plan.join_keys);
             for (std::int64_t i = 0; i < n; ++i) {
                 producer.send(i);
             }

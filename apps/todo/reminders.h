@@ -13,7 +13,7 @@
 // fire time (8 bytes big-endian ms) + task id, so a range scan finds what
 // is due; todo.reminders-by-task, task id -> ReminderState, so a move or a
 // cancel finds the old entry, and a fired occurrence does not fire again.
-// A wall-clock punctuator every second emits what is due and deletes its
+// A wall-clock punctuator twice a second emits what is due and deletes its
 // schedule entry in the same commit (with exactly_once_v2, one transaction).
 //
 //   auto events = eddy::todo::read_task_events(builder);
@@ -37,7 +37,9 @@ struct reminder_names {
     std::string schedule_store = "todo.reminder-schedule";
     std::string by_task_store = "todo.reminders-by-task";
     std::string reminders_topic = "todo.reminders";
-    std::chrono::milliseconds punctuation_interval{1000};
+    // How often the scheduler looks for due reminders: a reminder waits up
+    // to one interval, so the 1 s target needs less than 1 s.
+    std::chrono::milliseconds punctuation_interval{500};
 };
 
 // The preferences used when a user has none.

@@ -1,8 +1,9 @@
-// Stream-stream joins under the Kafka runtime, on the embedded broker: the
-// join's inputs are checked for co-partitioning at start, the results over
-// three partitions equal the test driver's, and the join stores get their
-// changelog topics. A foreign-key join of tables of different partition
-// counts runs through its subscription topics.
+// Stream-stream joins under the Kafka runtime, on a broker (the embedded one,
+// or with EDDY_TEST_KAFKA a real Kafka): the join's inputs are checked for
+// co-partitioning at start, the results over three partitions equal the test
+// driver's, and the join stores get their changelog topics. A foreign-key
+// join of tables of different partition counts runs through its subscription
+// topics.
 
 #include <chrono>
 #include <cstdint>
