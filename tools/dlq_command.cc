@@ -168,9 +168,15 @@ void read_topic(const connection_options& connection, const std::string& topic, 
         }
         last_progress = std::chrono::steady_clock::now();
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            if (m->offset >= end[m->partition]) {
-                remaining.erase(m->partition);
+            // Also short of the high watermark: a transaction still open
+            // holds read_committed back at its first record, and waiting for
+            // it could take as long as the transaction timeout.
+            if (m->offset < end[m->partition]) {
+                logger()->info("partition read to its last stable offset topic={} partition={} offset={} "
+                               "high_watermark={}",
+                    topic, m->partition, m->offset, end[m->partition]);
             }
+            remaining.erase(m->partition);
             rd_kafka_message_destroy(m);
             continue;
         }
