@@ -605,7 +605,10 @@ int run_dlq_replay(const dlq_replay_options& options) {
     }
     const std::string replays_topic = options.replays_topic.empty() ? options.topic + ".replays" : options.replays_topic;
     check_topic_name(replays_topic);
-    if (replays_topic == options.topic || (options.to && (*options.to == options.topic || *options.to == replays_topic))) {
+    if (replays_topic == options.topic) {
+        throw tool_error(fmt::format("--replays-topic {}: not the dead-letter topic itself", replays_topic));
+    }
+    if (options.to && (*options.to == options.topic || *options.to == replays_topic)) {
         throw tool_error(fmt::format("--to {}: not the dead-letter topic or its bookkeeping topic", *options.to));
     }
     const dlq_filter filter = make_filter(options.select);

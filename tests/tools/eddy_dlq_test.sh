@@ -7,16 +7,20 @@
 # replay marks, skips what the same replay id replayed already, replays again
 # under another id, publishes nothing on --dry-run, goes in --limit steps, and
 # refuses bad arguments and unknown topics with exit status 1 and a message.
+# Last, a real dead letter: the todo app's unreadable seeded task event.
 #
-#   eddy_dlq_test.sh path/to/eddy path/to/dlq_seed
+#   eddy_dlq_test.sh path/to/eddy path/to/dlq_seed path/to/todo
 set -euo pipefail
 shopt -s lastpipe
 eddy=$1
 seed=$2
+todo=$3
 work=$(mktemp -d)
 broker_pid=
 follow_pid=
+todo_pid=
 cleanup() {
+  [[ -z $todo_pid ]] || kill "$todo_pid" 2>/dev/null || true
   [[ -z $follow_pid ]] || kill "$follow_pid" 2>/dev/null || true
   [[ -z $broker_pid ]] || kill "$broker_pid" 2>/dev/null || true
   rm -rf "$work"
@@ -258,6 +262,9 @@ expect_stderr_has "--replay-id \"a/b\": 1 to 200 characters, no '/'"
 run dlq replay dlq --to dlq --replay-id r6 "${b[@]}"
 expect_status 1 dlq replay --to dlq
 expect_stderr_has "not the dead-letter topic or its bookkeeping topic"
+run dlq replay dlq --replays-topic dlq --replay-id r6 "${b[@]}"
+expect_status 1 dlq replay --replays-topic dlq
+expect_stderr_has "--replays-topic dlq: not the dead-letter topic itself"
 run dlq inspect "bad topic" "${b[@]}"
 expect_status 1 dlq inspect "bad topic"
 expect_stderr_has "is not a legal topic name"
@@ -279,5 +286,30 @@ ok
 run dlq inspect dlq -b 127.0.0.1:1
 expect_status 1 dlq inspect -b 127.0.0.1:1
 expect_stderr_has "cannot reach Kafka at 127.0.0.1:1"
+
+# --- a real dead letter: the todo app's ------------------------------------------
+# The app seeds task t-3 as bytes that are no TaskEvent; its audit topology's
+# source dead-letters them into todo.dlq on the app's embedded broker.
+"$todo" --http-port 0 >"$work/todo.out" 2>"$work/todo.err" &
+todo_pid=$!
+for _ in $(seq 1 300); do
+  grep -q '^dlq    |' "$work/todo.out" && break
+  kill -0 "$todo_pid" 2>/dev/null || { cat "$work/todo.err"; fail "the todo app exited early"; }
+  sleep 0.1
+done
+todo_b=(-b "$(sed -n 's/^todo backbone running; bootstrap.servers=//p' "$work/todo.out")")
+run dlq inspect todo.dlq "${todo_b[@]}"
+expect_status 0 dlq inspect todo.dlq
+[[ $(out) =~ ^todo.dlq/0/0\ time=[0-9T:.-]{23}Z\ class=eddy::serde_error\ source=todo.task-events/[0-2]/2\ node=todo-task-events-source\ attempts=1\ app=todo-backbone\ message=\"protobuf\<eddy.todo.TaskEvent\>:\ cannot\ parse\ 19\ bytes\"\ key=t-3\ value=base64:[A-Za-z0-9+/=]+$ ]] ||
+  fail "todo.dlq:"$'\n'"$(out)"
+ok
+run dlq inspect todo.dlq --json --error "cannot parse" --source-topic todo.task-events "${todo_b[@]}"
+jq_is 'map([.source_offset, .key, .value_encoding, .attempts, (.error_time > 1700000000000)])' '[[2,"t-3","base64",1,true]]'
+run dlq replay todo.dlq --dry-run --replay-id poison "${todo_b[@]}"
+expect_status 0 dlq replay todo.dlq --dry-run
+expect_stdout_has "dry run: would replay 1, skipped 0 already replayed with poison"
+kill -TERM "$todo_pid"
+wait "$todo_pid" || true
+todo_pid=
 
 echo "eddy dlq: $checks checks passed"
