@@ -80,4 +80,40 @@ struct query_options {
 };
 int run_query(const query_options& options);
 
+// The selection `eddy dlq inspect` and `eddy dlq replay` share: each flag
+// is one condition, --where adds more (KEY=VALUE, tools/dlq_filter.h), and
+// every condition must hold.
+struct dlq_select_options {
+    std::optional<std::string> error;        // a substring of the error class or message
+    std::optional<std::string> source_topic; // eddy.source.topic
+    std::optional<std::string> node;         // eddy.processor.node
+    std::optional<std::string> since;        // eddy.error.time >= since (epoch ms or ISO-8601)
+    std::optional<std::string> until;        // eddy.error.time < until
+    std::vector<std::string> where;
+    long long limit = 0; // 0: no limit
+};
+
+// eddy dlq inspect: a dead-letter topic's records with their decoded headers.
+struct dlq_inspect_options {
+    connection_options connection;
+    std::string topic;
+    dlq_select_options select;
+    bool json = false;
+    bool follow = false;
+};
+int run_dlq_inspect(const dlq_inspect_options& options);
+
+// eddy dlq replay: selected dead letters back to their source topic (or
+// --to), at most once per replay id (bookkept in <topic>.replays).
+struct dlq_replay_options {
+    connection_options connection;
+    std::string topic;
+    std::optional<std::string> to;
+    dlq_select_options select;
+    std::optional<std::string> replay_id; // none: one is generated and printed
+    std::string replays_topic;            // empty: <topic>.replays
+    bool dry_run = false;
+};
+int run_dlq_replay(const dlq_replay_options& options);
+
 } // namespace eddy::tools

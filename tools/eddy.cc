@@ -51,6 +51,24 @@ void add_serde_options(CLI::App* command, std::string& key, std::string& value) 
         ->check(CLI::IsMember(text_serde::names()));
 }
 
+// The selection flags eddy dlq inspect and replay share.
+void add_select_options(CLI::App* command, dlq_select_options& select) {
+    command->add_option("--error", select.error, "Only records whose error class or message contains this");
+    command->add_option("--source-topic", select.source_topic, "Only records that failed in this topic");
+    command->add_option("--node", select.node, "Only records that failed in this processor node");
+    command->add_option("--since", select.since,
+        "Only records that failed at or after this time (epoch ms or ISO-8601, e.g. 2026-12-01T08:00:00Z)");
+    command->add_option("--until", select.until, "Only records that failed before this time");
+    command
+        ->add_option("--where", select.where,
+            "A condition KEY=VALUE (repeatable): error, source-topic, node, since, until, partition, "
+            "offset (N or FIRST-LAST)")
+        ->allow_extra_args(false);
+    command->add_option("--limit", select.limit, "At most this many records (0: no limit)")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+}
+
 // Every logger at warn (info and debug with -v) unless EDDY_LOG_LEVEL says
 // otherwise; -v wins over both.
 void set_log_level(bool verbose) {
@@ -113,7 +131,7 @@ std::string kafka_error_text(const eddy::kafka_error& e) {
 
 int main(int argc, char** argv) {
     CLI::App app{"eddy: a development Kafka broker, topic administration, a producer and a consumer of text "
-                 "records, and the topologies of eddy's applications."};
+                 "records, dead-letter inspection and replay, and the topologies of eddy's applications."};
     app.name("eddy");
     app.set_version_flag("--version", EDDY_VERSION);
     app.require_subcommand(1);
@@ -239,6 +257,40 @@ int main(int argc, char** argv) {
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
     query_cmd->callback([&] { run = [&] { return run_query(query); }; });
+
+    auto* dlq_cmd = app.add_subcommand("dlq", "Inspect and replay a dead-letter topic");
+    dlq_cmd->require_subcommand(1);
+
+    dlq_inspect_options inspect;
+    auto* inspect_cmd = dlq_cmd->add_subcommand("inspect",
+        "Print a dead-letter topic's records, from its beginning to its end, with their decoded headers");
+    inspect_cmd->add_option("topic", inspect.topic, "Dead-letter topic")->required();
+    add_select_options(inspect_cmd, inspect.select);
+    inspect_cmd->add_flag("--json", inspect.json, "One JSON object per line");
+    inspect_cmd->add_flag("--follow", inspect.follow, "Go on printing new records until SIGINT/SIGTERM");
+    add_connection_options(inspect_cmd, inspect.connection);
+    inspect_cmd->callback([&] {
+        inspect.connection.verbose = verbose;
+        run = [&] { return run_dlq_inspect(inspect); };
+    });
+
+    dlq_replay_options replay;
+    auto* replay_cmd = dlq_cmd->add_subcommand("replay",
+        "Re-publish selected dead letters (original key, value and headers) to their source topic or --to, "
+        "at most once per replay id");
+    replay_cmd->add_option("topic", replay.topic, "Dead-letter topic")->required();
+    replay_cmd->add_option("--to", replay.to, "Publish to this topic instead of each record's source topic");
+    add_select_options(replay_cmd, replay.select);
+    replay_cmd->add_option("--replay-id", replay.replay_id,
+        "The replay's id: a record this id replayed already is skipped (default: a new id, printed)");
+    replay_cmd->add_option("--replays-topic", replay.replays_topic,
+        "Where replays are booked (default: <topic>.replays, compacted)");
+    replay_cmd->add_flag("--dry-run", replay.dry_run, "List what would be replayed; publish nothing");
+    add_connection_options(replay_cmd, replay.connection);
+    replay_cmd->callback([&] {
+        replay.connection.verbose = verbose;
+        run = [&] { return run_dlq_replay(replay); };
+    });
 
     try {
         app.parse(argc, argv);

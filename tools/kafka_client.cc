@@ -123,29 +123,52 @@ std::optional<std::string> kafka_client::cluster_id() {
     return out;
 }
 
-int kafka_client::require_topic(const std::string& topic) {
+namespace {
+
+// The cluster's metadata for every topic; throws tool_error naming the
+// bootstrap servers (and librdkafka's last reason) when it does not come.
+const rd_kafka_metadata_t* all_metadata(kafka_client& client, std::chrono::milliseconds timeout) {
     const rd_kafka_metadata_t* md = nullptr;
-    // All topics rather than this one: asking for one topic by name lets a
-    // broker with auto-creation on create it.
-    auto e = rd_kafka_metadata(_rk, 1, nullptr, &md, static_cast<int>(_timeout.count()));
+    // All topics rather than one: asking for one topic by name lets a broker
+    // with auto-creation on create it.
+    auto e = rd_kafka_metadata(client.get(), 1, nullptr, &md, static_cast<int>(timeout.count()));
     if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
         // Serves the error callbacks queued meanwhile, for the reason.
-        rd_kafka_poll(_rk, 0);
-        auto reason = last_error();
-        throw tool_error(fmt::format("cannot reach Kafka at {} within {} ms: {}{}", _bootstrap, _timeout.count(),
-            rd_kafka_err2str(e), reason.empty() ? "" : fmt::format(" ({})", reason)));
+        rd_kafka_poll(client.get(), 0);
+        auto reason = client.last_error();
+        throw tool_error(fmt::format("cannot reach Kafka at {} within {} ms: {}{}", client.bootstrap(),
+            timeout.count(), rd_kafka_err2str(e), reason.empty() ? "" : fmt::format(" ({})", reason)));
     }
-    int partitions = -1;
+    return md;
+}
+
+} // namespace
+
+std::optional<int> kafka_client::find_topic(const std::string& topic) {
+    const rd_kafka_metadata_t* md = all_metadata(*this, _timeout);
+    std::optional<int> partitions;
     for (int i = 0; i < md->topic_cnt; ++i) {
         if (topic == md->topics[i].topic && md->topics[i].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
             partitions = md->topics[i].partition_cnt;
         }
     }
     rd_kafka_metadata_destroy(md);
-    if (partitions < 0) {
+    return partitions;
+}
+
+int kafka_client::require_topic(const std::string& topic) {
+    auto partitions = find_topic(topic);
+    if (!partitions) {
         throw tool_error(fmt::format("topic {} does not exist on {}", topic, _bootstrap));
     }
-    return partitions;
+    return *partitions;
+}
+
+int kafka_client::broker_count() {
+    const rd_kafka_metadata_t* md = all_metadata(*this, _timeout);
+    const int count = md->broker_cnt;
+    rd_kafka_metadata_destroy(md);
+    return count;
 }
 
 } // namespace eddy::tools

@@ -80,6 +80,12 @@ public:
     // cannot be reached within the request timeout or the topic does not
     // exist.
     int require_topic(const std::string& topic);
+    // The partition count of `topic`, or nullopt when it does not exist;
+    // throws tool_error like require_topic when the cluster cannot be
+    // reached.
+    std::optional<int> find_topic(const std::string& topic);
+    // How many brokers the cluster's metadata lists.
+    int broker_count();
 
     // The cluster's id, or nullopt when the cluster did not say within the
     // request timeout. librdkafka's mock cluster (the embedded broker) calls
