@@ -654,6 +654,7 @@ std::vector<metric> kafka_streams::metrics() const {
             commits == 0 ? 0.0 : static_cast<double>(c.commit_us.load()) / 1000.0 / static_cast<double>(commits)});
         out.push_back({"rebalance-total", tags, static_cast<double>(c.rebalances.load())});
         out.push_back({"dropped-records-total", tags, static_cast<double>(t->dropped_records())});
+        out.push_back({"deduplicated-records-total", tags, static_cast<double>(t->deduplicated_records())});
         out.push_back({"aborted-transactions-total", tags, static_cast<double>(c.aborted_transactions.load())});
         out.push_back({"partition-pauses-total", tags, static_cast<double>(c.pauses.load())});
         for (const auto& [task, n] : t->task_processed()) {

@@ -144,8 +144,9 @@ public:
 
     // Per thread and task: records-consumed-total, records-produced-total,
     // records-processed-total, process-latency-avg-ns, commit-total,
-    // commit-latency-avg-ms, rebalance-total, records-lag (from librdkafka's
-    // statistics).
+    // commit-latency-avg-ms, rebalance-total, dropped-records-total,
+    // deduplicated-records-total (duplicates deduplicate() dropped; also in
+    // dropped-records-total), records-lag (from librdkafka's statistics).
     std::vector<metric> metrics() const;
 
 private:

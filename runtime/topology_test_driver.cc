@@ -107,6 +107,14 @@ std::int64_t topology_test_driver::dropped_records() const {
     return n;
 }
 
+std::int64_t topology_test_driver::deduplicated_records() const {
+    std::int64_t n = 0;
+    for (const auto& task : _tasks) {
+        n += task->deduplicated_records();
+    }
+    return n;
+}
+
 std::set<std::string> topology_test_driver::store_names() const {
     std::set<std::string> out;
     for (const auto& task : _tasks) {

@@ -82,6 +82,9 @@ public:
     std::set<std::string> store_names() const;
     // Records the operators dropped (Kafka Streams' dropped-records-total).
     std::int64_t dropped_records() const;
+    // Of those, the duplicates deduplicate() nodes dropped
+    // (deduplicated-records-total).
+    std::int64_t deduplicated_records() const;
 
     // Moves the wall clock and runs the wall-clock punctuations that fall due.
     void advance_wall_clock_time(std::chrono::milliseconds by);

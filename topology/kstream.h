@@ -9,6 +9,8 @@
 //        .map_values([](const std::string& v) { return static_cast<std::int64_t>(v.size()); })
 //        .to("todo.sizes");
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -20,6 +22,7 @@
 #include <vector>
 
 #include "operators/branch.h"
+#include "operators/deduplicate.h"
 #include "operators/filter.h"
 #include "operators/flat_map.h"
 #include "operators/flat_map_values.h"
@@ -329,6 +332,24 @@ public:
         return kstream<K, VOut>(_graph, name, _key_changed);
     }
 
+    // Drops duplicates: the first record of each id_extractor(key, value)
+    // passes, later ones with that id within `retention` of event time are
+    // dropped and counted (deduplicated-records-total). The ids live in the
+    // store `m` names (generated otherwise; RocksDB unless `m` gives an
+    // in-memory supplier), id -> event time of the record that passed, with
+    // a changelog, so duplicates are dropped across restarts. The extractor
+    // may return std::optional<ID>: no id, the record passes. Ids must be
+    // co-partitioned with the key (dedup runs per task): select_key to the
+    // id first when it is not the key; after a key change the stream is
+    // repartitioned first. Semantics in docs/state.md, "De-duplication".
+    //
+    //   events.deduplicate([](const std::string&, const Event& e) { return e.id; }, std::chrono::hours(1),
+    //       eddy::materialized<std::string, std::int64_t>::as("seen-event-ids"));
+    template<key_value_to_value_mapper<K, V> F,
+        typename ID = operators::internal::deduplicate_id_t<std::invoke_result_t<F&, const K&, const V&>>>
+    kstream deduplicate(F id_extractor, std::chrono::milliseconds retention,
+        const std::type_identity_t<materialized<ID, std::int64_t>>& m = {}, const named& n = {}) const;
+
     // For the builder and branched_kstream: a child node taking this
     // stream's records.
     template<typename K2, typename V2, typename Make>
@@ -583,3 +604,5 @@ branched_kstream<K, V> kstream<K, V>::split(const named& n) const {
 
 // The stream-stream joins' definitions (they use kstream).
 #include "topology/stream_stream_join.h"
+// deduplicate's definition.
+#include "topology/deduplicate.h"

@@ -97,6 +97,9 @@ public:
     // Records operators dropped (late for their window, say): Kafka
     // Streams' dropped-records-total of the task; read by other threads.
     std::shared_ptr<std::atomic<std::int64_t>> dropped_records = std::make_shared<std::atomic<std::int64_t>>(0);
+    // Of those, the duplicates a deduplicate() node dropped (the
+    // deduplicated-records-total metric).
+    std::shared_ptr<std::atomic<std::int64_t>> deduplicated_records = std::make_shared<std::atomic<std::int64_t>>(0);
     // The task's stores by name.
     std::map<std::string, statestore::internal::store_handle*, std::less<>> stores;
     // The instance's global stores (global tables), shared by every task and

@@ -83,6 +83,8 @@ public:
     // Records the task's operators dropped (late for their window, a null
     // key where one is needed).
     std::int64_t dropped_records() const noexcept { return _context.dropped_records->load(); }
+    // Of those, the duplicates deduplicate() nodes dropped.
+    std::int64_t deduplicated_records() const noexcept { return _context.deduplicated_records->load(); }
     // Makes the persistent stores' writes durable (before a checkpoint).
     void flush_stores();
     // Writes what the stores' record caches hold dirty to the stores and

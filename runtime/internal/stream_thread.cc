@@ -938,6 +938,15 @@ std::int64_t stream_thread::dropped_records() const {
     return n;
 }
 
+std::int64_t stream_thread::deduplicated_records() const {
+    std::scoped_lock lock(_impl->tasks_mutex);
+    std::int64_t n = 0;
+    for (const auto& [id, t] : _impl->tasks) {
+        n += t.task->deduplicated_records();
+    }
+    return n;
+}
+
 std::map<std::string, std::int64_t> stream_thread::lag() const {
     std::scoped_lock lock(_impl->stats_mutex);
     return _impl->lag;

@@ -114,6 +114,8 @@ public:
         const std::function<void(statestore::internal::store_handle&)>& fn) const;
     // Records the tasks of this thread dropped, summed.
     std::int64_t dropped_records() const;
+    // Of those, the duplicates deduplicate() nodes dropped, summed.
+    std::int64_t deduplicated_records() const;
     // Consumer lag per "topic-partition", from librdkafka's statistics.
     std::map<std::string, std::int64_t> lag() const;
 

@@ -13,9 +13,13 @@
 //
 //   stream_app --bootstrap 127.0.0.1:9092 --app-id a --in in --out out
 //              [--guarantee exactly_once_v2] [--threads 2] [--process-id p1]
-//              [--commit-interval-ms 100] [--topology count --state-dir DIR]
+//              [--commit-interval-ms 100] [--topology count|dedup --state-dir DIR]
 //              [--http-port 0] [--partitions 2] [--assignor range]
+//
+// --topology dedup passes each key (the event id) once: deduplicate with a
+// 1 h retention, its store "seen".
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -55,6 +59,12 @@ int main(int argc, char** argv) {
             .count(eddy::materialized<std::string, std::int64_t>::as("counts"))
             .to_stream()
             .to(arg("--out"), eddy::produced<std::string, std::int64_t>::with(eddy::serdes::string{}, eddy::serdes::int64{}));
+    } else if (arg("--topology") == "dedup") {
+        // Each key (the event id) once within an hour; the ids in "seen".
+        builder.stream<std::string, std::string>(arg("--in"))
+            .deduplicate([](const std::string& id, const std::string&) { return id; }, std::chrono::hours(1),
+                eddy::materialized<std::string, std::int64_t>::as("seen"))
+            .to(arg("--out"));
     } else {
         builder.stream<std::string, std::string>(arg("--in"))
             .filter([](const std::string&, const std::string& v) { return !v.ends_with("7"); })
