@@ -170,6 +170,58 @@ TEST(RetryContractTest, AStepFailingThreeTimesForOneKeyHoldsOnlyItsPartitionAndS
     EXPECT_EQ(committed(app_id, in, 2), eddy::test::end_offsets(broker().bootstrap_servers(), in, 2));
 }
 
+TEST(RetryContractTest, UnderExactlyOnceTheTransactionCommitsNoOffsetPastTheHeldRecord) {
+    const auto in = unique("retry-eos-in");
+    const auto out = unique("retry-eos-out");
+    const auto audit = unique("retry-eos-audit");
+    const auto app_id = unique("retry-eos-app");
+    broker().create_topic(in, 2);
+    broker().create_topic(out, 2);
+    broker().create_topic(audit, 2);
+    constexpr int n = 100;
+    constexpr int poison_offset = 30;
+    produce_partitions(in, n, poison_offset, "poison");
+
+    std::atomic<int> poison_calls{0};
+    eddy::streams_builder builder;
+    auto source = builder.stream<std::string, std::string>(in);
+    // A branch that writes before the retry step sees the record: its
+    // output is in the transaction while the record is held.
+    source.to(audit);
+    source
+        .map_values_with_retry(
+            [&](const std::string& k, const std::string& v) {
+                if (k == "poison" && ++poison_calls <= 3) {
+                    throw std::runtime_error("downstream timeout");
+                }
+                return v;
+            },
+            eddy::retry_policy().with_initial_backoff(300ms).with_jitter(0), eddy::named::as("call"))
+        .to(out);
+    auto config = config_for(app_id);
+    config.set("processing.guarantee", "exactly_once_v2");
+    config.set("buffered.records.per.partition", "10");
+    eddy::kafka_streams app(builder.build(), config);
+    app.start();
+
+    ASSERT_TRUE(wait_for([&] { return poison_calls.load() >= 2; }, 30s));
+    std::this_thread::sleep_for(250ms);
+    ASSERT_EQ(poison_calls.load(), 2);
+    const auto mid = committed(app_id, in, 2);
+    EXPECT_LE(mid[0], poison_offset) << "a transaction committed past the held record";
+
+    const auto bootstrap = broker().bootstrap_servers();
+    auto got = consume_until(bootstrap, out, [&](const auto& rs) { return rs.size() >= 2 * n; }, 60s, true);
+    ASSERT_EQ(got.size(), static_cast<std::size_t>(2 * n));
+    got = consume_until(bootstrap, out, [&](const auto& rs) { return rs.size() > 2 * n; }, 5s, true);
+    expect_every_offset_once_in_key_order(got, n);
+    auto audited = consume_until(bootstrap, audit, [&](const auto& rs) { return rs.size() > 2 * n; }, 5s, true);
+    expect_every_offset_once_in_key_order(audited, n);
+    EXPECT_EQ(poison_calls.load(), 4);
+    ASSERT_TRUE(wait_for([&] { return committed(app_id, in, 2) == std::vector<std::int64_t>{n, n}; }, 30s));
+    EXPECT_TRUE(app.close(30s));
+}
+
 TEST(RetryContractTest, ARecordThatAlwaysFailsIsDeadLetteredAfterFiveAttemptsAndItsPartitionMovesOn) {
     const auto in = unique("retry-dlq-in");
     const auto out = unique("retry-dlq-out");
