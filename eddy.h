@@ -10,10 +10,12 @@
 //       .to("out");
 //   eddy::topology_test_driver driver(builder.build());
 
+#include "operators/circuit_breaker.h"
 #include "operators/error_handlers.h"
 #include "operators/log.h"
 #include "operators/processor.h"
 #include "operators/record.h"
+#include "operators/retry_policy.h"
 #include "runtime/admin.h"
 #include "runtime/embedded_broker.h"
 #include "runtime/kafka_error.h"

@@ -211,6 +211,7 @@ struct kafka_streams::impl {
         settings.buffered_records_per_partition =
             static_cast<std::size_t>(std::max<std::int64_t>(2, config.get_int("buffered.records.per.partition", 1000)));
         settings.deserialization_handler = config.make_deserialization_handler();
+        settings.dead_letter_topic = config.get_or(streams_config::dead_letter_topic, "");
         settings.process_id = config.get_or("process.id", random_process_id());
         settings.state_dir = config.get_or("state.dir", (std::filesystem::temp_directory_path() / "eddy-streams").string());
         // One block cache and write-buffer budget for every RocksDB store of
@@ -367,8 +368,14 @@ struct kafka_streams::impl {
                     log.name, log.store, it->second.partitions, needed));
             }
         }
-        if (auto dlq = config.get(streams_config::dead_letter_topic); dlq && !dlq->empty() && !existing.contains(*dlq)) {
-            to_create.push_back({*dlq, 1, replication_factor(), {}});
+        std::set<std::string> dead_letter_topics = topo.dead_letter_topics();
+        if (auto dlq = config.get(streams_config::dead_letter_topic); dlq && !dlq->empty()) {
+            dead_letter_topics.insert(*dlq);
+        }
+        for (const auto& dlq : dead_letter_topics) {
+            if (!existing.contains(dlq)) {
+                to_create.push_back({dlq, 1, replication_factor(), {}});
+            }
         }
         if (uses_directory() && !existing.contains(instances_topic())) {
             to_create.push_back({instances_topic(), 1, replication_factor(), {{"cleanup.policy", "compact"}}});

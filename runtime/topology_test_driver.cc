@@ -72,6 +72,7 @@ topology_test_driver::topology_test_driver(const topology& t, const streams_conf
         }
         _tasks.push_back(std::make_unique<runtime::internal::stream_task>(t, task_id{id, 0}, application_id,
             *_collector, [this] { return _wall_clock_ms; }, handler, storage));
+        _tasks.back()->set_dead_letter_topic(config.get_or(streams_config::dead_letter_topic, ""));
         for (const auto& topic : t.source_topics(id, application_id)) {
             _task_of_topic.emplace(topic, _tasks.back().get());
         }
@@ -171,10 +172,34 @@ void topology_test_driver::process_pending() {
     }
     _processing = true;
     try {
-        while (!_pending.empty()) {
-            auto r = std::move(_pending.front());
-            _pending.pop_front();
-            _task_of_topic.at(r.topic)->process(r);
+        for (;;) {
+            if (!_pending.empty()) {
+                auto r = std::move(_pending.front());
+                _pending.pop_front();
+                auto* task = _task_of_topic.at(r.topic);
+                if (auto w = _waiting.find(task); task->held() || (w != _waiting.end() && !w->second.empty())) {
+                    // Behind the held record, as the runtime buffers them.
+                    _waiting[task].push_back(std::move(r));
+                } else {
+                    task->process(r);
+                }
+                continue;
+            }
+            // A task let go: its waiting records go on, one at a time (each
+            // may hold it again).
+            bool ran = false;
+            for (auto& [task, waiting] : _waiting) {
+                if (!task->held() && !waiting.empty()) {
+                    auto r = std::move(waiting.front());
+                    waiting.pop_front();
+                    task->process(r);
+                    ran = true;
+                    break;
+                }
+            }
+            if (!ran) {
+                break;
+            }
         }
     } catch (...) {
         _pending.clear();
@@ -200,6 +225,14 @@ raw_record topology_test_driver::read_raw(const std::string& topic) {
 std::size_t topology_test_driver::queue_size(const std::string& topic) const {
     auto it = _outputs.find(topic);
     return it == _outputs.end() ? 0 : it->second.size();
+}
+
+std::size_t topology_test_driver::waiting_records() const {
+    std::size_t n = 0;
+    for (const auto& [task, waiting] : _waiting) {
+        n += waiting.size();
+    }
+    return n;
 }
 
 std::set<std::string> topology_test_driver::produced_topic_names() const {

@@ -86,7 +86,10 @@ public:
     // (deduplicated-records-total).
     std::int64_t deduplicated_records() const;
 
-    // Moves the wall clock and runs the wall-clock punctuations that fall due.
+    // Moves the wall clock and runs the wall-clock punctuations that fall due
+    // (a retry step's next try among them). A task a retry step holds keeps
+    // the records piped to it waiting until the step lets go, as the Kafka
+    // runtime does.
     void advance_wall_clock_time(std::chrono::milliseconds by);
     std::int64_t wall_clock_ms() const noexcept { return _wall_clock_ms; }
 
@@ -98,6 +101,8 @@ public:
     // when there is none.
     raw_record read_raw(const std::string& topic);
     std::size_t queue_size(const std::string& topic) const;
+    // Input records waiting for a held task (a retry step's).
+    std::size_t waiting_records() const;
     // Every topic something was written to.
     std::set<std::string> produced_topic_names() const;
 
@@ -120,6 +125,8 @@ private:
     std::map<std::string, std::int64_t> _next_offset;
     std::map<std::string, std::deque<raw_record>> _outputs;
     std::deque<raw_record> _pending;
+    // Per held task: its records that wait, in arrival order.
+    std::map<runtime::internal::stream_task*, std::deque<raw_record>> _waiting;
     bool _processing = false;
 };
 

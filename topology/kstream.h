@@ -34,6 +34,7 @@
 #include "operators/passthrough.h"
 #include "operators/peek.h"
 #include "operators/processor.h"
+#include "operators/retry.h"
 #include "operators/select_key.h"
 #include "statestore/stores.h"
 #include "topology/concepts.h"
@@ -266,6 +267,39 @@ public:
             "KSTREAM-FOREACH-", n, [f] { return std::make_unique<operators::peek_processor<K, V, F>>(f, false); });
     }
 
+    // map_values for a function that calls out and may fail: when f throws
+    // an error the policy retries, the record waits in the task's retry
+    // queue and f is called again at its backoff time (a wall-clock
+    // punctuation); meanwhile the task's later records wait too, so order
+    // per key holds, while the thread's other tasks go on. After the last
+    // attempt the record goes to the dead-letter topic and the task moves
+    // on. See docs/retries.md.
+    //
+    //   auto sent = reminders.map_values_with_retry(
+    //       [&](const std::string& v) { return push.send(v); },
+    //       eddy::retry_policy().with_max_attempts(5), eddy::named::as("push"));
+    template<typename F>
+        requires value_mapper<F, V> || key_value_to_value_mapper<F, K, V>
+    auto map_values_with_retry(F f, const retry_policy& policy, const named& n = {}) const {
+        auto kv = with_key(std::move(f));
+        using V2 = std::decay_t<std::invoke_result_t<decltype(kv)&, const K&, const V&>>;
+        auto out = add<K, V2>("KSTREAM-MAPVALUES-RETRY-", n, [kv, policy] {
+            return std::make_unique<operators::retry_processor<K, V, V2, decltype(kv), true>>(kv, policy);
+        });
+        mark_retry_step(policy);
+        return out;
+    }
+
+    // foreach for an action that calls out and may fail, retried as
+    // map_values_with_retry does; the stream ends here.
+    template<key_value_action<K, V> F>
+    void foreach_with_retry(F f, const retry_policy& policy, const named& n = {}) const {
+        add<K, V>("KSTREAM-FOREACH-RETRY-", n, [f, policy] {
+            return std::make_unique<operators::retry_processor<K, V, V, F, false>>(f, policy);
+        });
+        mark_retry_step(policy);
+    }
+
     // This stream and `other` as one, in arrival order.
     kstream merge(const kstream& other, const named& n = {}) const;
 
@@ -441,6 +475,13 @@ public:
     auto left_join(const global_ktable<GK, GV>& table, S key_selector, J joiner, const named& n = {}) const;
 
 private:
+    // The node just added is a retry step: it may hold its task's input.
+    void mark_retry_step(const retry_policy& policy) const {
+        auto& node = _graph->nodes_for_update().back();
+        node.holds_input = true;
+        node.dead_letter_topic = policy.dead_letter_topic();
+    }
+
     template<typename P>
     kstream add_filter(P predicate, bool negate, const named& n) const {
         return add<K, V>("KSTREAM-FILTER-", n, [predicate, negate] {

@@ -257,6 +257,20 @@ std::set<std::string> topology::sink_topics() const {
     return topics;
 }
 
+bool topology::holds_input() const {
+    return std::ranges::any_of(_nodes, [](const auto& n) { return n.holds_input; });
+}
+
+std::set<std::string> topology::dead_letter_topics() const {
+    std::set<std::string> topics;
+    for (const auto& n : _nodes) {
+        if (!n.dead_letter_topic.empty()) {
+            topics.insert(n.dead_letter_topic);
+        }
+    }
+    return topics;
+}
+
 std::vector<topology::internal_topic> topology::internal_topics(std::string_view application_id) const {
     std::vector<internal_topic> out;
     for (std::size_t s = 0; s < _subtopologies.size(); ++s) {

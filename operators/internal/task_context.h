@@ -112,6 +112,19 @@ public:
     std::function<std::int64_t()> wall_clock_ms;
     record_collector* collector = nullptr;
     std::shared_ptr<deserialization_exception_handler> deserialization_handler;
+    // The source record in flight, as bytes (null inside a punctuation):
+    // what a dead letter carries. Valid only while the record is processed;
+    // a node that keeps the record for later keeps a copy.
+    const raw_record* raw = nullptr;
+    // The application's dead-letter topic (errors.dead.letter.queue.topic.name),
+    // empty when none is set.
+    std::string dead_letter_topic;
+    // How many nodes hold the task's input: a retry step waiting to call
+    // again for a record. While it is above 0 the Kafka runtime and the test
+    // driver keep the task's records back (buffered, the partition paused
+    // when the buffer is full) so that order per key holds; other tasks go
+    // on.
+    int holds = 0;
 
     cancellable schedule(std::string node, std::chrono::milliseconds interval, punctuation_type type,
         std::function<void(std::int64_t)> fn);

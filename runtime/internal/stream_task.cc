@@ -136,7 +136,14 @@ void stream_task::process(operators::internal::raw_node& source, const raw_recor
     // The source sets the record's event time and advances stream time
     // (a timestamp extractor may pick another time than the record's).
     _context.record_timestamp_ms = r.timestamp;
-    source.process_raw(r);
+    _context.raw = &r;
+    try {
+        source.process_raw(r);
+    } catch (...) {
+        _context.raw = nullptr;
+        throw;
+    }
+    _context.raw = nullptr;
     _context.record_timestamp_ms = -1;
     _context.punctuate(punctuation_type::stream_time, _context.stream_time_ms);
 }

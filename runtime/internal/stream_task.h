@@ -70,6 +70,11 @@ public:
     void process(operators::internal::raw_node& source, const raw_record& r);
     // Runs the wall-clock punctuations due at `now_ms`.
     int punctuate_wall_clock(std::int64_t now_ms);
+    // Whether a node (a retry step) holds the task's input: its records
+    // must wait, unprocessed, until it lets go (in a wall-clock punctuation).
+    bool held() const noexcept { return _context.holds > 0; }
+    // Where nodes dead-letter records when they name no topic of their own.
+    void set_dead_letter_topic(std::string topic) { _context.dead_letter_topic = std::move(topic); }
     void close();
 
     // The task's directory under state.dir.

@@ -115,6 +115,10 @@ struct active_task {
     std::unique_ptr<stream_task> task;
     std::map<topic_partition, partition_state> partitions;
     std::optional<clock::time_point> waiting_since;
+    // The partition and offset of the record a retry step holds the task
+    // for: its offset is not committed past until the step lets go.
+    std::optional<topic_partition> held_at;
+    std::int64_t held_offset = -1;
     std::shared_ptr<std::atomic<std::int64_t>> processed = std::make_shared<std::atomic<std::int64_t>>(0);
 };
 
@@ -160,6 +164,9 @@ struct stream_thread::impl : record_collector {
     clock::time_point last_housekeeping = clock::now();
     static constexpr std::int64_t latency_sample_every = 16;
     bool transaction_open = false;
+    clock::time_point transaction_began;
+    // A sub-topology has a retry step, which may hold its task's input.
+    bool may_hold = false;
     bool offsets_after_transaction_pending = false;
     // Whether the group has assigned this member partitions (possibly none)
     // yet.
@@ -318,6 +325,7 @@ struct stream_thread::impl : record_collector {
                 fresh.emplace(id, std::make_unique<stream_task>(*topo, id, settings.application_id, *this,
                                       wall_clock_now_ms, settings.deserialization_handler,
                                       task_storage{settings.state_dir / settings.application_id, settings.store_memory, settings.global_stores, cache}));
+                fresh.at(id)->set_dead_letter_topic(settings.dead_letter_topic);
             }
         }
         std::vector<stream_task*> made;
@@ -480,6 +488,7 @@ struct stream_thread::impl : record_collector {
             throw_kafka(e, "cannot begin a transaction");
         }
         transaction_open = true;
+        transaction_began = clock::now();
     }
 
     const route_entry* find_route(rd_kafka_message_t* m) {
@@ -505,7 +514,7 @@ struct stream_thread::impl : record_collector {
         }
         bump(self->_counters.consumed);
         auto& t = *route->task;
-        if (t.partitions.size() == 1 && route->partition->buffer.empty()) {
+        if (t.partitions.size() == 1 && route->partition->buffer.empty() && !t.task->held()) {
             // One input and nothing waiting: no ordering to decide.
             fill_raw_record(m, scratch);
             process_one(t, *route->partition, scratch);
@@ -529,6 +538,11 @@ struct stream_thread::impl : record_collector {
     // partitions; waits up to max.task.idle.ms for an empty partition.
     void process_ready(active_task& t) {
         for (;;) {
+            if (t.task->held()) {
+                // A retry step waits on a record: the rest waits behind it
+                // (buffered; the partition pauses when its buffer fills).
+                return;
+            }
             partition_state* next = nullptr;
             const topic_partition* next_key = nullptr;
             bool some_empty = false;
@@ -591,8 +605,42 @@ struct stream_thread::impl : record_collector {
             t.task->process(*partition.source, r);
         }
         bump(*t.processed);
-        partition.next_offset = r.offset + 1;
+        if (t.task->held()) {
+            // The record waits in a retry queue: a crash must read it again,
+            // so its offset is what gets committed until it is done.
+            partition.next_offset = r.offset;
+            t.held_at.emplace(r.topic, r.partition);
+            t.held_offset = r.offset;
+        } else {
+            partition.next_offset = r.offset + 1;
+        }
         dirty = true;
+    }
+
+    bool any_held() const {
+        if (!may_hold) {
+            return false;
+        }
+        for (const auto& [id, t] : tasks) {
+            if (t.task->held()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // A retry step let go of the task: the held record is done (processed
+    // or dead-lettered), its offset may be committed, and the records that
+    // waited go on.
+    void released(active_task& t) {
+        if (t.held_at) {
+            if (auto p = t.partitions.find(*t.held_at); p != t.partitions.end() && p->second.next_offset <= t.held_offset) {
+                p->second.next_offset = t.held_offset + 1;
+            }
+            t.held_at.reset();
+        }
+        dirty = true;
+        process_ready(t);
     }
 
     void check_delivery() {
@@ -646,6 +694,16 @@ struct stream_thread::impl : record_collector {
 
     // Commits what was processed; `final` when partitions are about to go.
     void commit(bool final) {
+        // Under exactly-once a held record may already have written part of
+        // its output (another branch, a store upstream of the retry step)
+        // into the open transaction: committing now would commit that part
+        // with an offset that makes a restart process the record again. The
+        // thread's commit waits for the hold to end, up to half the
+        // transaction timeout (then it commits, the held offset unpassed).
+        if (!final && settings.exactly_once && transaction_open && any_held()
+            && clock::now() - transaction_began < settings.transaction_timeout / 2) {
+            return;
+        }
         // The record caches write what they collapsed to the stores and the
         // changelogs first: under exactly-once into the open transaction,
         // under at-least-once before the producer flush, so the changelog
@@ -807,8 +865,12 @@ struct stream_thread::impl : record_collector {
         const auto now = wall_clock_now_ms();
         rd_kafka_poll(producer, 0);
         for (auto& [id, t] : tasks) {
+            const bool was_held = t.task->held();
             if (t.task->punctuate_wall_clock(now) > 0) {
                 dirty = true;
+            }
+            if (was_held && !t.task->held()) {
+                released(t);
             }
         }
     }
@@ -852,7 +914,10 @@ stream_thread::stream_thread(int index, const topology& t, const thread_settings
     for (const auto& log : t.changelog_topics(settings.application_id)) {
         _impl->changelog_topics.insert(log.name);
     }
-    _impl->batch_consume = !settings.exactly_once && settings.max_task_idle.count() == 0;
+    // A retry step pauses and resumes partitions: no batches (see
+    // batch_consume).
+    _impl->may_hold = t.holds_input();
+    _impl->batch_consume = !settings.exactly_once && settings.max_task_idle.count() == 0 && !_impl->may_hold;
     for (std::size_t s = 0; s < t.subtopology_count(); ++s) {
         _impl->has_stores = _impl->has_stores || !t.stores_of(static_cast<int>(s)).empty();
         // A global sub-topology reads nothing here (the global thread does).
@@ -1016,8 +1081,11 @@ void stream_thread::run() {
             // Blocks for the first record (or the poll timeout), then, when
             // batching, takes whatever else is already fetched without
             // waiting: a batch never holds a record back to fill itself.
-            rd_kafka_message_t* first =
-                rd_kafka_consumer_poll(me.consumer, static_cast<int>(me.settings.poll_timeout.count()));
+            // While a retry step holds a task its next try is a wall-clock
+            // punctuation: poll briefly so it runs on time with no input.
+            const auto poll_ms = me.any_held() ? std::min<std::int64_t>(me.settings.poll_timeout.count(), 5)
+                                               : me.settings.poll_timeout.count();
+            rd_kafka_message_t* first = rd_kafka_consumer_poll(me.consumer, static_cast<int>(poll_ms));
             ssize_t n = 0;
             if (first != nullptr && queue != nullptr && !me.callback_error) {
                 n = rd_kafka_consume_batch_queue(queue, 0, batch.data(), batch.size());

@@ -52,6 +52,9 @@ struct thread_settings {
     std::map<std::string, std::string> consumer_settings;
     std::map<std::string, std::string> producer_settings;
     std::shared_ptr<deserialization_exception_handler> deserialization_handler;
+    // errors.dead.letter.queue.topic.name (empty: none), for the tasks'
+    // retry steps.
+    std::string dead_letter_topic;
     // Where tasks keep their stores, and the memory RocksDB stores share.
     std::filesystem::path state_dir;
     std::shared_ptr<statestore::internal::memory_budget> store_memory;

@@ -37,6 +37,13 @@ struct graph_node {
     // (co-partitioned with them: a foreign-key join's subscription topics).
     int partitions = 0;
     std::vector<std::string> stores;
+    // The node may hold its task's input (a retry step): the runtime must
+    // be able to pause and resume partitions, so it cannot consume in
+    // batches.
+    bool holds_input = false;
+    // A dead-letter topic the node writes to (a retry step's own), created
+    // on start.
+    std::string dead_letter_topic;
     std::function<std::unique_ptr<operators::internal::node_instance>()> factory;
     // What build() must reject, found while the node was added (a missing
     // serde, say), each phrased to follow "node <name>: ".
