@@ -257,6 +257,16 @@ std::set<std::string> topology::sink_topics() const {
     return topics;
 }
 
+std::set<std::string> topology::dead_letter_topics() const {
+    std::set<std::string> topics;
+    for (const auto& n : _nodes) {
+        if (!n.dead_letter_topic.empty()) {
+            topics.insert(n.dead_letter_topic);
+        }
+    }
+    return topics;
+}
+
 std::vector<topology::internal_topic> topology::internal_topics(std::string_view application_id) const {
     std::vector<internal_topic> out;
     for (std::size_t s = 0; s < _subtopologies.size(); ++s) {
@@ -339,6 +349,7 @@ void topology::add_task_nodes(task_nodes& task, int subtopology, std::string_vie
     for (auto i : _subtopologies.at(static_cast<std::size_t>(subtopology))) {
         const auto& spec = _nodes[i];
         auto instance = spec.factory();
+        instance->set_dead_letter_topic(spec.dead_letter_topic);
         for (const auto& p : spec.parents) {
             made.at(p)->add_child(*instance);
         }

@@ -106,6 +106,9 @@ public:
     std::set<std::string> external_source_topics() const;
     // Every topic a sink writes by name, internal ones excepted.
     std::set<std::string> sink_topics() const;
+    // The dead-letter topics branches route their failures to
+    // (kstream::with_dead_letter_topic).
+    std::set<std::string> dead_letter_topics() const;
     std::vector<internal_topic> internal_topics(std::string_view application_id) const;
     // The sub-topology that reads `topic` (an internal one by its full name).
     std::optional<int> subtopology_of(std::string_view topic, std::string_view application_id = {}) const;

@@ -37,6 +37,9 @@ struct graph_node {
     // (co-partitioned with them: a foreign-key join's subscription topics).
     int partitions = 0;
     std::vector<std::string> stores;
+    // Where the node's failures are dead-lettered, whatever the configured
+    // handlers say (kstream::with_dead_letter_topic); empty: the handlers'.
+    std::string dead_letter_topic;
     std::function<std::unique_ptr<operators::internal::node_instance>()> factory;
     // What build() must reject, found while the node was added (a missing
     // serde, say), each phrased to follow "node <name>: ".
