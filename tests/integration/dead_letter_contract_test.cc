@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -235,6 +236,37 @@ TEST(DeadLetterContractTest, TheDeadLetterTopicsAreCreatedOnStartAndHealthIsServ
     EXPECT_EQ(answer.status, 200);
     EXPECT_EQ(nlohmann::json::parse(answer.body), nlohmann::json({{"status", "healthy"}}));
     EXPECT_TRUE(app.close(30s));
+}
+
+TEST(DeadLetterContractTest, LogAndFailStopsTheThreadWithAMessageNamingTheNode) {
+    const auto in = unique("dl4-in");
+    broker().create_topic(in, 1);
+    eddy::streams_builder builder;
+    builder.stream<std::string, std::string>(in)
+        .map_values([](const std::string& v) -> std::string {
+            if (v == "boom") {
+                throw std::domain_error("no booms here");
+            }
+            return v;
+        }, eddy::named::as("explode"))
+        .to(unique("dl4-out"));
+    eddy::kafka_streams app(builder.build(), config_for(unique("dl4-app")));
+    std::mutex mutex;
+    std::string what;
+    app.set_uncaught_exception_handler([&](const std::exception& e) {
+        std::scoped_lock lock(mutex);
+        what = e.what();
+        return eddy::uncaught_response::shutdown_client;
+    });
+    app.start();
+    eddy::test::produce(broker().bootstrap_servers(), in, {{"k", "fine"}, {"k", "boom"}}, 0);
+    ASSERT_TRUE(wait_for([&] { return app.state() == eddy::streams_state::error; }, 30s));
+    {
+        std::scoped_lock lock(mutex);
+        EXPECT_THAT(what, HasSubstr("processing failed at node explode topic=" + in + " partition=0 offset=1"));
+        EXPECT_THAT(what, HasSubstr("std::domain_error: no booms here"));
+    }
+    app.close(30s);
 }
 
 #ifdef EDDY_TEST_KAFKA
