@@ -44,13 +44,14 @@ struct read_record {
 };
 
 std::vector<read_record> read_with_headers(const std::string& topic, std::size_t expected,
-    std::chrono::milliseconds timeout) {
+    std::chrono::milliseconds timeout, bool read_committed = false) {
     char err[512];
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     rd_kafka_conf_set(conf, "bootstrap.servers", broker().bootstrap_servers().c_str(), err, sizeof err);
     rd_kafka_conf_set(conf, "group.id", unique("dlq-reader").c_str(), err, sizeof err);
     rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", err, sizeof err);
     rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof err);
+    rd_kafka_conf_set(conf, "isolation.level", read_committed ? "read_committed" : "read_uncommitted", err, sizeof err);
     rd_kafka_t* consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
     if (consumer == nullptr) {
         throw std::runtime_error(err);
@@ -235,6 +236,36 @@ TEST(DeadLetterContractTest, TheDeadLetterTopicsAreCreatedOnStartAndHealthIsServ
     const auto answer = eddy::test::http_get(server.port(), "/health");
     EXPECT_EQ(answer.status, 200);
     EXPECT_EQ(nlohmann::json::parse(answer.body), nlohmann::json({{"status", "healthy"}}));
+    EXPECT_TRUE(app.close(30s));
+}
+
+TEST(DeadLetterContractTest, UnderExactlyOnceDeadLettersCommitWithTheOutput) {
+    const auto in = unique("dl5-in");
+    const auto out = unique("dl5-out");
+    const auto dlq = unique("dl5-dlq");
+    broker().create_topic(in, 1);
+    eddy::streams_builder builder;
+    builder.stream<std::string, std::string>(in)
+        .map_values([](const std::string& v) -> std::string {
+            if (v == "boom") {
+                throw std::domain_error("no booms here");
+            }
+            return v;
+        }, eddy::named::as("explode"))
+        .to(out);
+    auto config = config_for(unique("dl5-app"));
+    config.set("processing.guarantee", "exactly_once_v2");
+    config.set(eddy::streams_config::processing_exception_handler, "dead_letter");
+    config.set(eddy::streams_config::dead_letter_topic, dlq);
+    eddy::kafka_streams app(builder.build(), config);
+    app.start();
+    eddy::test::produce(broker().bootstrap_servers(), in, {{"a", "1"}, {"b", "boom"}, {"c", "3"}}, 0);
+    EXPECT_EQ(eddy::test::consume(broker().bootstrap_servers(), out, 2, 30s, true).size(), 2u);
+    const auto dead = read_with_headers(dlq, 1, 30s, true);
+    ASSERT_EQ(dead.size(), 1u);
+    EXPECT_EQ(dead[0].key, std::optional<std::string>("b"));
+    EXPECT_EQ(dead[0].headers.at(std::string(h::processor_node)), "explode");
+    EXPECT_EQ(app.state(), eddy::streams_state::running);
     EXPECT_TRUE(app.close(30s));
 }
 
