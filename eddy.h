@@ -18,6 +18,7 @@
 #include "operators/retry_policy.h"
 #include "runtime/admin.h"
 #include "runtime/embedded_broker.h"
+#include "runtime/health.h"
 #include "runtime/kafka_error.h"
 #include "runtime/kafka_streams.h"
 #include "runtime/query_server.h"

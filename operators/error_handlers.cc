@@ -20,12 +20,11 @@ const std::shared_ptr<spdlog::logger>& logger() {
 }
 
 void log_failure(const error_context& ctx, std::string_view action) {
-    logger()->warn(
-        "deserialization failed action={} node={} topic={} partition={} offset={} error={}",
-        action, ctx.node, ctx.record.topic, ctx.record.partition, ctx.record.offset, ctx.message);
+    logger()->warn("{} failed action={} node={} topic={} partition={} offset={} error={}", to_string(ctx.kind), action,
+        ctx.node, ctx.record.topic, ctx.record.partition, ctx.record.offset, ctx.message);
 }
 
-class log_and_fail_handler final : public deserialization_exception_handler {
+class log_and_fail_handler final : public any_exception_handler {
 public:
     handler_response handle(const error_context& ctx, record_collector&) override {
         log_failure(ctx, "fail");
@@ -34,7 +33,7 @@ public:
     std::string_view name() const noexcept override { return "log_and_fail"; }
 };
 
-class log_and_continue_handler final : public deserialization_exception_handler {
+class log_and_continue_handler final : public any_exception_handler {
 public:
     handler_response handle(const error_context& ctx, record_collector&) override {
         log_failure(ctx, "continue");
@@ -43,11 +42,12 @@ public:
     std::string_view name() const noexcept override { return "log_and_continue"; }
 };
 
-class dead_letter_handler final : public deserialization_exception_handler {
+// The warn line of each dead letter is the task's (it logs whoever sent it:
+// this handler or one of the user's).
+class dead_letter_handler final : public any_exception_handler {
 public:
     explicit dead_letter_handler(std::string topic) : _topic(std::move(topic)) {}
     handler_response handle(const error_context& ctx, record_collector& collector) override {
-        log_failure(ctx, fmt::format("dead_letter dlq={}", _topic));
         collector.send(make_dead_letter(ctx, _topic, 1));
         return handler_response::continue_processing;
     }
@@ -91,8 +91,20 @@ T integer_header(const headers& hs, std::string_view key) {
 
 } // namespace
 
+std::string_view to_string(error_kind k) noexcept {
+    switch (k) {
+    case error_kind::deserialization:
+        return "deserialization";
+    case error_kind::processing:
+        return "processing";
+    case error_kind::production:
+        break;
+    }
+    return "production";
+}
+
 deserialization_error::deserialization_error(std::string node, const raw_record& r, std::string reason)
-    : std::runtime_error(fmt::format("cannot deserialize record at topic={} partition={} offset={} node={}: {}",
+    : handled_error(fmt::format("cannot deserialize record at topic={} partition={} offset={} node={}: {}",
           r.topic, r.partition, r.offset, node, reason))
     , _node(std::move(node))
     , _topic(r.topic)
@@ -105,7 +117,9 @@ raw_record make_dead_letter(const error_context& ctx, std::string topic, int att
     raw_record out;
     out.topic = std::move(topic);
     out.partition = -1;
-    out.timestamp = ctx.record.timestamp;
+    // A punctuation's failure has no source record: stamped with the time
+    // it failed.
+    out.timestamp = ctx.has_source_record ? ctx.record.timestamp : ctx.wall_clock_ms;
     out.key = ctx.record.key;
     out.value = ctx.record.value;
     out.headers = ctx.record.headers;
@@ -117,7 +131,8 @@ raw_record make_dead_letter(const error_context& ctx, std::string topic, int att
         .add(std::string(h::processor_node), std::string(ctx.node))
         .add(std::string(h::attempts), std::to_string(attempts))
         .add(std::string(h::application_id), std::string(ctx.application_id))
-        .add(std::string(h::time), std::to_string(ctx.wall_clock_ms));
+        .add(std::string(h::time), std::to_string(ctx.wall_clock_ms))
+        .add(std::string(h::kind), std::string(to_string(ctx.kind)));
     return out;
 }
 
@@ -137,13 +152,13 @@ dead_letter_info decode_dead_letter_headers(const headers& hs) {
 }
 
 namespace handlers {
-std::shared_ptr<deserialization_exception_handler> log_and_fail() {
+std::shared_ptr<any_exception_handler> log_and_fail() {
     return std::make_shared<log_and_fail_handler>();
 }
-std::shared_ptr<deserialization_exception_handler> log_and_continue() {
+std::shared_ptr<any_exception_handler> log_and_continue() {
     return std::make_shared<log_and_continue_handler>();
 }
-std::shared_ptr<deserialization_exception_handler> dead_letter(std::string topic) {
+std::shared_ptr<any_exception_handler> dead_letter(std::string topic) {
     return std::make_shared<dead_letter_handler>(std::move(topic));
 }
 } // namespace handlers

@@ -19,6 +19,7 @@
 #include "runtime/internal/changelog_config.h"
 #include "runtime/internal/client_config.h"
 #include "runtime/internal/global_stream_thread.h"
+#include "runtime/internal/health_monitor.h"
 #include "runtime/internal/instance_directory.h"
 #include "runtime/internal/standby_thread.h"
 #include "runtime/internal/log.h"
@@ -94,6 +95,8 @@ struct kafka_streams::impl {
     int standby_replicas = 0;
     std::shared_ptr<runtime::internal::standby_thread> standby;
     std::map<std::string, int> topic_partitions;
+    // The dead-letter rate and whatever else makes the app degraded.
+    std::shared_ptr<runtime::internal::health_monitor> health;
 
     impl(topology t, streams_config c) : topo(std::move(t)), config(std::move(c)) {}
 
@@ -211,7 +214,16 @@ struct kafka_streams::impl {
         settings.buffered_records_per_partition =
             static_cast<std::size_t>(std::max<std::int64_t>(2, config.get_int("buffered.records.per.partition", 1000)));
         settings.deserialization_handler = config.make_deserialization_handler();
+        settings.processing_handler = config.make_processing_handler();
+        settings.production_handler = config.make_production_handler();
         settings.dead_letter_topic = config.get_or(streams_config::dead_letter_topic, "");
+        const auto degraded_rate = config.get_int(streams_config::dead_letter_degraded_rate, 60);
+        if (degraded_rate < 0) {
+            throw config_error(fmt::format(
+                "setting {}={} must not be negative", streams_config::dead_letter_degraded_rate, degraded_rate));
+        }
+        health = std::make_shared<runtime::internal::health_monitor>(degraded_rate);
+        settings.on_dead_letter = [monitor = health](std::int64_t now_ms) { monitor->record_dead_letter(now_ms); };
         settings.process_id = config.get_or("process.id", random_process_id());
         settings.state_dir = config.get_or("state.dir", (std::filesystem::temp_directory_path() / "eddy-streams").string());
         // One block cache and write-buffer budget for every RocksDB store of
@@ -368,6 +380,7 @@ struct kafka_streams::impl {
                     log.name, log.store, it->second.partitions, needed));
             }
         }
+        // The dead-letter topics: the handlers' and the branches' own.
         std::set<std::string> dead_letter_topics = topo.dead_letter_topics();
         if (auto dlq = config.get(streams_config::dead_letter_topic); dlq && !dlq->empty()) {
             dead_letter_topics.insert(*dlq);
@@ -629,9 +642,24 @@ embedded_broker* kafka_streams::embedded() const {
     return _impl->broker.get();
 }
 
+health_report kafka_streams::health() const {
+    return _impl->health->report(std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
+}
+
+void kafka_streams::set_health_reason(const std::string& key, std::string reason) {
+    _impl->health->set(key, std::move(reason));
+}
+
+void kafka_streams::clear_health_reason(std::string_view key) {
+    _impl->health->clear(key);
+}
+
 std::vector<metric> kafka_streams::metrics() const {
     std::vector<metric> out;
     std::scoped_lock lock(_impl->mutex);
+    std::int64_t dead_letters = 0;
     if (_impl->standby) {
         // Standby replicas: the copies kept, what they were given, and each
         // copy's changelog position.
@@ -664,6 +692,14 @@ std::vector<metric> kafka_streams::metrics() const {
         out.push_back({"deduplicated-records-total", tags, static_cast<double>(t->deduplicated_records())});
         out.push_back({"aborted-transactions-total", tags, static_cast<double>(c.aborted_transactions.load())});
         out.push_back({"partition-pauses-total", tags, static_cast<double>(c.pauses.load())});
+        // Per handler kind, and their sum (the thread's, then the app's).
+        const auto& dl = t->dead_letters();
+        for (auto kind : {error_kind::deserialization, error_kind::processing, error_kind::production}) {
+            out.push_back({"dead-letter-records-total", {{"thread", t->name()}, {"kind", std::string(to_string(kind))}},
+                static_cast<double>(dl.by_kind[static_cast<std::size_t>(kind)].load(std::memory_order_relaxed))});
+        }
+        out.push_back({"dead-letter-records-total", tags, static_cast<double>(dl.total())});
+        dead_letters += dl.total();
         for (const auto& [task, n] : t->task_processed()) {
             out.push_back({"task-records-processed-total", {{"thread", t->name()}, {"task", task}},
                 static_cast<double>(n)});
@@ -672,6 +708,13 @@ std::vector<metric> kafka_streams::metrics() const {
             out.push_back({"records-lag", {{"thread", t->name()}, {"partition", partition}}, static_cast<double>(lag)});
         }
     }
+    // The app's: every live thread's dead letters, and how many fell in the
+    // last minute (what health() compares with errors.dead.letter.degraded.rate).
+    out.push_back({"dead-letter-records-total", {}, static_cast<double>(dead_letters)});
+    out.push_back({"dead-letter-records-last-minute", {},
+        static_cast<double>(_impl->health->dead_letters_last_minute(
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+                .count()))});
     return out;
 }
 

@@ -17,7 +17,8 @@
 // bootstrap.servers (required; "embedded" starts an embedded broker in this
 // process), processing.guarantee (at_least_once | exactly_once_v2),
 // num.stream.threads, commit.interval.ms, max.task.idle.ms,
-// buffered.records.per.partition, the deserialization handler settings, and
+// buffered.records.per.partition, the exception handler settings
+// (operators/error_handlers.h), errors.dead.letter.degraded.rate, and
 // producer.* / consumer.* / admin.* passed to the clients.
 
 #include <chrono>
@@ -30,6 +31,7 @@
 #include <string_view>
 #include <vector>
 
+#include "runtime/health.h"
 #include "runtime/queryable_session_store.h"
 #include "runtime/queryable_window_store.h"
 #include "runtime/state_restore_listener.h"
@@ -142,11 +144,23 @@ public:
     // The in-process embedded broker, when there is one.
     embedded_broker* embedded() const;
 
+    // Healthy, or degraded with the reasons: the dead-letter rate over the
+    // last minute above errors.dead.letter.degraded.rate, or a reason set
+    // below. Any thread may ask.
+    health_report health() const;
+    // Marks the app degraded for `reason` under `key` (replacing what the
+    // key said), until cleared: for what the app itself notices.
+    void set_health_reason(const std::string& key, std::string reason);
+    void clear_health_reason(std::string_view key);
+
     // Per thread and task: records-consumed-total, records-produced-total,
     // records-processed-total, process-latency-avg-ns, commit-total,
     // commit-latency-avg-ms, rebalance-total, dropped-records-total,
     // deduplicated-records-total (duplicates deduplicate() dropped; also in
-    // dropped-records-total), records-lag (from librdkafka's statistics).
+    // dropped-records-total), records-lag (from librdkafka's statistics),
+    // dead-letter-records-total (per thread and kind={deserialization,
+    // processing,production}, per thread, and untagged for the app) and
+    // dead-letter-records-last-minute.
     std::vector<metric> metrics() const;
 
 private:

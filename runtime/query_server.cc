@@ -253,12 +253,18 @@ struct query_server::impl {
             }
             return instances(*a);
         }
+        if (segments.size() == 1 && segments[0] == "health") {
+            if (a == nullptr) {
+                return error(http::status::service_unavailable, "no app attached to this query server yet");
+            }
+            return health(*a);
+        }
         if (segments.empty() || segments[0] != "stores" || segments.size() == 1 || segments.size() == 3
             || segments.size() > 5 || (segments.size() >= 4 && segments[2] != "keys")
             || (segments.size() == 5 && segments[4] != "windows")) {
             return error(http::status::not_found,
                 fmt::format("no endpoint {}; try /stores/{{store}}/keys/{{key}}, /stores/{{store}}?from=&to=, "
-                            "/stores/{{store}}/keys/{{key}}/windows?from=&to= or /instances",
+                            "/stores/{{store}}/keys/{{key}}/windows?from=&to=, /instances or /health",
                     std::string(path)));
         }
         const std::string& name = segments[1];
@@ -504,6 +510,18 @@ struct query_server::impl {
             out += fmt::format("\"missing\":{},", nlohmann::json(missing).dump());
         }
         return {http::status::ok, out + "\"entries\":" + entries + "}"};
+    }
+
+    // 200 {"status":"healthy"}, or 503 {"status":"degraded","reasons":[...]}
+    // (what a load balancer or a liveness probe reads).
+    static answer health(kafka_streams& a) {
+        const auto h = a.health();
+        nlohmann::json body{{"status", std::string(to_string(h.status))}};
+        if (h.status == health_status::degraded) {
+            body["reasons"] = h.reasons;
+            return {http::status::service_unavailable, body.dump()};
+        }
+        return {http::status::ok, body.dump()};
     }
 
     answer instances(kafka_streams& a) {

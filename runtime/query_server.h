@@ -29,6 +29,8 @@
 //     &partial=true                               an instance that does not answer is listed in
 //                                                 "missing" rather than failing the query (502)
 //   /instances                                    every instance, its stores and partitions
+//   /health                                       200 {"status":"healthy"}, or 503
+//                                                 {"status":"degraded","reasons":[...]} (kafka_streams::health)
 // 400 bad key or parameter, 404 unknown store or key, 502 owner (or, for a
 // range, any instance) unreachable, 503 no owner (rebalancing).
 

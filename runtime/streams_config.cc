@@ -44,8 +44,11 @@ std::int64_t streams_config::get_int(std::string_view key, std::int64_t fallback
     return out;
 }
 
-std::shared_ptr<eddy::deserialization_exception_handler> streams_config::make_deserialization_handler() const {
-    auto name = get_or(deserialization_exception_handler, "log_and_fail");
+namespace {
+
+// The built-in handler the setting `key` names.
+std::shared_ptr<any_exception_handler> builtin_handler(const streams_config& config, std::string_view key) {
+    auto name = config.get_or(key, "log_and_fail");
     if (name == "log_and_fail") {
         return handlers::log_and_fail();
     }
@@ -53,17 +56,53 @@ std::shared_ptr<eddy::deserialization_exception_handler> streams_config::make_de
         return handlers::log_and_continue();
     }
     if (name == "dead_letter") {
-        auto topic = get(dead_letter_topic);
+        auto topic = config.get(streams_config::dead_letter_topic);
         if (!topic || topic->empty()) {
             throw config_error(fmt::format(
-                "setting {}=dead_letter needs {} (the dead-letter topic)", deserialization_exception_handler,
-                dead_letter_topic));
+                "setting {}=dead_letter needs {} (the dead-letter topic)", key, streams_config::dead_letter_topic));
         }
         return handlers::dead_letter(*topic);
     }
-    throw config_error(fmt::format(
-        "setting {}={} is not one of log_and_fail, log_and_continue, dead_letter", deserialization_exception_handler,
-        name));
+    throw config_error(fmt::format("setting {}={} is not one of log_and_fail, log_and_continue, dead_letter", key, name));
+}
+
+} // namespace
+
+streams_config& streams_config::set_deserialization_exception_handler(
+    std::shared_ptr<eddy::deserialization_exception_handler> h) {
+    _deserialization_handler = std::move(h);
+    return *this;
+}
+
+streams_config& streams_config::set_processing_exception_handler(std::shared_ptr<eddy::processing_exception_handler> h) {
+    _processing_handler = std::move(h);
+    return *this;
+}
+
+streams_config& streams_config::set_production_exception_handler(std::shared_ptr<eddy::production_exception_handler> h) {
+    _production_handler = std::move(h);
+    return *this;
+}
+
+std::shared_ptr<eddy::deserialization_exception_handler> streams_config::make_deserialization_handler() const {
+    if (_deserialization_handler) {
+        return _deserialization_handler;
+    }
+    return builtin_handler(*this, deserialization_exception_handler);
+}
+
+std::shared_ptr<eddy::processing_exception_handler> streams_config::make_processing_handler() const {
+    if (_processing_handler) {
+        return _processing_handler;
+    }
+    return builtin_handler(*this, processing_exception_handler);
+}
+
+std::shared_ptr<eddy::production_exception_handler> streams_config::make_production_handler() const {
+    if (_production_handler) {
+        return _production_handler;
+    }
+    return builtin_handler(*this, production_exception_handler);
 }
 
 } // namespace eddy

@@ -19,6 +19,8 @@
 namespace eddy {
 
 class deserialization_exception_handler;
+class processing_exception_handler;
+class production_exception_handler;
 
 // A setting that is missing or has a value eddy cannot use.
 class config_error : public std::invalid_argument {
@@ -32,7 +34,15 @@ public:
     static constexpr std::string_view bootstrap_servers = "bootstrap.servers";
     // log_and_fail (default), log_and_continue or dead_letter.
     static constexpr std::string_view deserialization_exception_handler = "deserialization.exception.handler";
+    // log_and_fail (default), log_and_continue or dead_letter, for a
+    // processor that throws (KIP-1033) and a record a sink cannot write.
+    static constexpr std::string_view processing_exception_handler = "processing.exception.handler";
+    static constexpr std::string_view production_exception_handler = "production.exception.handler";
+    // Where the dead_letter handlers write; created on start.
     static constexpr std::string_view dead_letter_topic = "errors.dead.letter.queue.topic.name";
+    // Dead letters per minute above which the app's health is degraded
+    // (default 60; 0: never).
+    static constexpr std::string_view dead_letter_degraded_rate = "errors.dead.letter.degraded.rate";
 
     streams_config() = default;
     streams_config(std::initializer_list<std::pair<const std::string, std::string>> settings)
@@ -45,13 +55,26 @@ public:
     std::string required(std::string_view key) const;
     std::int64_t get_int(std::string_view key, std::int64_t fallback) const;
 
-    // The handler the settings name (log_and_fail when unset).
+    // Handlers of your own, in code; each wins over its setting above.
+    //   config.set_processing_exception_handler(std::make_shared<my_handler>());
+    streams_config& set_deserialization_exception_handler(std::shared_ptr<eddy::deserialization_exception_handler> h);
+    streams_config& set_processing_exception_handler(std::shared_ptr<eddy::processing_exception_handler> h);
+    streams_config& set_production_exception_handler(std::shared_ptr<eddy::production_exception_handler> h);
+
+    // The handler set in code, else the one the settings name (log_and_fail
+    // when unset); config_error for an unknown name, or dead_letter without
+    // errors.dead.letter.queue.topic.name.
     std::shared_ptr<eddy::deserialization_exception_handler> make_deserialization_handler() const;
+    std::shared_ptr<eddy::processing_exception_handler> make_processing_handler() const;
+    std::shared_ptr<eddy::production_exception_handler> make_production_handler() const;
 
     const std::map<std::string, std::string, std::less<>>& settings() const noexcept { return _settings; }
 
 private:
     std::map<std::string, std::string, std::less<>> _settings;
+    std::shared_ptr<eddy::deserialization_exception_handler> _deserialization_handler;
+    std::shared_ptr<eddy::processing_exception_handler> _processing_handler;
+    std::shared_ptr<eddy::production_exception_handler> _production_handler;
 };
 
 } // namespace eddy

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "runtime/internal/health_monitor.h"
 #include "runtime/internal/stream_task.h"
 
 namespace eddy {
@@ -35,6 +36,16 @@ topology_test_driver::topology_test_driver(const topology& t, const streams_conf
     : _wall_clock_ms(initial_wall_clock_ms), _collector(std::make_unique<collector>(*this)) {
     auto application_id = config.get_or(streams_config::application_id, "topology-test-driver");
     auto handler = config.make_deserialization_handler();
+    const auto degraded_rate = config.get_int(streams_config::dead_letter_degraded_rate, 60);
+    if (degraded_rate < 0) {
+        throw config_error(fmt::format(
+            "setting {}={} must not be negative", streams_config::dead_letter_degraded_rate, degraded_rate));
+    }
+    _health = std::make_shared<runtime::internal::health_monitor>(degraded_rate);
+    _dead_letters = std::make_shared<dead_letter_stats>();
+    _dead_letters->on_dead_letter = [monitor = _health](std::int64_t now_ms) { monitor->record_dead_letter(now_ms); };
+    const runtime::internal::task_error_handling errors{config.make_processing_handler(),
+        config.make_production_handler(), config.get_or(streams_config::dead_letter_topic, ""), _dead_letters};
     runtime::internal::task_storage storage;
     if (auto dir = config.get_or("state.dir", ""); !dir.empty()) {
         storage.state_dir = std::filesystem::path(dir) / application_id;
@@ -58,6 +69,7 @@ topology_test_driver::topology_test_driver(const topology& t, const streams_conf
         _tasks.push_back(std::make_unique<runtime::internal::stream_task>(t.create_global_task_nodes(),
             task_id{globals.front().subtopology, 0}, application_id, *_collector, [this] { return _wall_clock_ms; },
             handler, storage, "global"));
+        _tasks.back()->set_error_handling(errors);
         auto shared = std::make_shared<std::map<std::string, statestore::internal::store_handle*, std::less<>>>();
         for (const auto& g : globals) {
             shared->emplace(g.store, _tasks.back()->stores().at(g.store));
@@ -72,7 +84,7 @@ topology_test_driver::topology_test_driver(const topology& t, const streams_conf
         }
         _tasks.push_back(std::make_unique<runtime::internal::stream_task>(t, task_id{id, 0}, application_id,
             *_collector, [this] { return _wall_clock_ms; }, handler, storage));
-        _tasks.back()->set_dead_letter_topic(config.get_or(streams_config::dead_letter_topic, ""));
+        _tasks.back()->set_error_handling(errors);
         for (const auto& topic : t.source_topics(id, application_id)) {
             _task_of_topic.emplace(topic, _tasks.back().get());
         }
@@ -114,6 +126,18 @@ std::int64_t topology_test_driver::deduplicated_records() const {
         n += task->deduplicated_records();
     }
     return n;
+}
+
+std::int64_t topology_test_driver::dead_letter_records() const {
+    return _dead_letters->total();
+}
+
+std::int64_t topology_test_driver::dead_letter_records(error_kind kind) const {
+    return _dead_letters->by_kind[static_cast<std::size_t>(kind)].load();
+}
+
+health_report topology_test_driver::health() const {
+    return _health->report(_wall_clock_ms);
 }
 
 std::set<std::string> topology_test_driver::store_names() const {

@@ -24,6 +24,7 @@
 
 #include "operators/internal/source_node.h"
 #include "operators/record.h"
+#include "runtime/health.h"
 #include "runtime/streams_config.h"
 #include "serde/serde.h"
 #include "statestore/key_value_store.h"
@@ -33,6 +34,7 @@
 namespace eddy {
 
 namespace runtime::internal {
+class health_monitor;
 class stream_task;
 } // namespace runtime::internal
 
@@ -85,6 +87,13 @@ public:
     // Of those, the duplicates deduplicate() nodes dropped
     // (deduplicated-records-total).
     std::int64_t deduplicated_records() const;
+    // Records dead-lettered (dead-letter-records-total), of one handler kind.
+    std::int64_t dead_letter_records() const;
+    std::int64_t dead_letter_records(error_kind kind) const;
+    // As kafka_streams::health(), on the driver's wall clock: degraded
+    // while more than errors.dead.letter.degraded.rate records were
+    // dead-lettered in the minute up to it.
+    health_report health() const;
 
     // Moves the wall clock and runs the wall-clock punctuations that fall due
     // (a retry step's next try among them). A task a retry step holds keeps
@@ -116,6 +125,8 @@ private:
     void commit();
 
     std::int64_t _wall_clock_ms;
+    std::shared_ptr<dead_letter_stats> _dead_letters;
+    std::shared_ptr<runtime::internal::health_monitor> _health;
     // Stores live under state.dir, or a temporary directory removed with the
     // driver.
     std::string _temporary_state_dir;

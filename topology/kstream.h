@@ -183,8 +183,12 @@ public:
     using key_type = K;
     using value_type = V;
 
-    kstream(std::shared_ptr<dsl::internal::graph> graph, std::string node, bool key_changed = false)
-        : _graph(std::move(graph)), _node(std::move(node)), _key_changed(key_changed) {}
+    kstream(std::shared_ptr<dsl::internal::graph> graph, std::string node, bool key_changed = false,
+        std::string dead_letter_topic = {})
+        : _graph(std::move(graph))
+        , _node(std::move(node))
+        , _key_changed(key_changed)
+        , _dead_letter_topic(std::move(dead_letter_topic)) {}
 
     // The node whose output this stream is.
     const std::string& node_name() const noexcept { return _node; }
@@ -192,6 +196,22 @@ public:
     // changed the keys since the last source or repartition: then a grouping
     // repartitions first, so that each key's records meet in one task.
     bool key_changed() const noexcept { return _key_changed; }
+
+    // This stream, whose failures from here on go to the dead-letter topic
+    // `topic`: every node the stream's own operations add after it (filter,
+    // map, map_values, flat_map, select_key, peek, foreach, process,
+    // process_values, split, merge, repartition, to), and the streams they
+    // return, dead-letter their processing and production failures there,
+    // whatever the configured handlers say. Aggregations, joins and tables
+    // made from it keep the configured handlers. The topic is created on
+    // start. An empty topic ends the routing.
+    //
+    //   in.with_dead_letter_topic("payments.dlq").map_values(charge).to("charged");
+    kstream with_dead_letter_topic(std::string topic) const {
+        return kstream(_graph, _node, _key_changed, std::move(topic));
+    }
+    // The dead-letter topic of this stream's chain; empty when none.
+    const std::string& dead_letter_topic() const noexcept { return _dead_letter_topic; }
 
     template<key_value_predicate<K, V> P>
     kstream filter(P predicate, const named& n = {}) const {
@@ -319,7 +339,8 @@ public:
             true, r.partitions());
         return kstream(_graph,
             dsl::internal::add_source<K, V>(
-                *_graph, name + "-source", {topic}, r.key_serde(), r.value_serde(), nullptr, true));
+                *_graph, name + "-source", {topic}, r.key_serde(), r.value_serde(), nullptr, true),
+            false, _dead_letter_topic);
     }
 
     // Writes each record to the topic extractor(key, value[, metadata]) names.
@@ -347,7 +368,7 @@ public:
         std::string name = n.name().empty() ? _graph->new_name("KSTREAM-PROCESSOR-") : n.name();
         add_node<KOut, VOut>(name, std::move(supplier), std::move(stores));
         // A processor may forward any key.
-        return kstream<KOut, VOut>(_graph, name, true);
+        return kstream<KOut, VOut>(_graph, name, true, _dead_letter_topic);
     }
 
     // Runs the fixed-key processor `supplier()` makes: values may change,
@@ -363,7 +384,7 @@ public:
                 return std::make_unique<operators::internal::fixed_key_adapter<K, V, VOut>>(supplier());
             },
             std::move(stores));
-        return kstream<K, VOut>(_graph, name, _key_changed);
+        return kstream<K, VOut>(_graph, name, _key_changed, _dead_letter_topic);
     }
 
     // Drops duplicates: the first record of each id_extractor(key, value)
@@ -390,7 +411,7 @@ public:
     kstream<K2, V2> add(std::string_view prefix, const named& n, Make make, bool burn_index = true) const {
         std::string name = burn_index || n.name().empty() ? _graph->name_or_new(n.name(), prefix) : n.name();
         add_node<K2, V2>(name, std::move(make));
-        return kstream<K2, V2>(_graph, name, _key_changed);
+        return kstream<K2, V2>(_graph, name, _key_changed, _dead_letter_topic);
     }
 
     template<typename K2, typename V2, typename Make>
@@ -400,6 +421,7 @@ public:
         node.kind = dsl::internal::node_kind::processor;
         node.parents = {_node};
         node.stores = std::move(stores);
+        node.dead_letter_topic = _dead_letter_topic;
         node.factory = operators::internal::processor_factory<K, V, K2, V2>(name, std::move(make));
         _graph->add(std::move(node));
     }
@@ -407,7 +429,7 @@ public:
     const std::shared_ptr<dsl::internal::graph>& graph() const noexcept { return _graph; }
 
     // This stream, marked as having had its keys changed.
-    kstream with_key_changed() const { return kstream(_graph, _node, true); }
+    kstream with_key_changed() const { return kstream(_graph, _node, true, _dead_letter_topic); }
 
     // Groups the records by their key for an aggregation. When the keys may
     // have changed upstream (map, flat_map, select_key), the stream is first
@@ -479,7 +501,11 @@ private:
     void mark_retry_step(const retry_policy& policy) const {
         auto& node = _graph->nodes_for_update().back();
         node.holds_input = true;
-        node.dead_letter_topic = policy.dead_letter_topic();
+        // The policy's own topic wins over the chain's
+        // (with_dead_letter_topic); without one the chain's stays.
+        if (!policy.dead_letter_topic().empty()) {
+            node.dead_letter_topic = policy.dead_letter_topic();
+        }
     }
 
     template<typename P>
@@ -508,6 +534,7 @@ private:
         node.topic_extractor = static_cast<bool>(extractor);
         node.internal_topics = internal;
         node.partitions = partitions;
+        node.dead_letter_topic = _dead_letter_topic;
         if (!extractor) {
             node.topics = {topic};
         }
@@ -524,6 +551,7 @@ private:
     std::shared_ptr<dsl::internal::graph> _graph;
     std::string _node;
     bool _key_changed = false;
+    std::string _dead_letter_topic;
 };
 
 // How split() names and shapes a branch, as Kafka Streams' Branched.
@@ -549,13 +577,24 @@ public:
         return b;
     }
 
+    // The branch's failures (its own node and what its stream adds) go to
+    // the dead-letter topic `topic` (kstream::with_dead_letter_topic):
+    //   .branch(is_payment, eddy::branched<K, V>::as("payments").with_dead_letter_topic("payments.dlq"))
+    branched with_dead_letter_topic(std::string topic) const {
+        branched b(*this);
+        b._dead_letter_topic = std::move(topic);
+        return b;
+    }
+
     const std::string& name() const noexcept { return _name; }
+    const std::string& dead_letter_topic() const noexcept { return _dead_letter_topic; }
 
 private:
     template<typename, typename>
     friend class branched_kstream;
 
     std::string _name;
+    std::string _dead_letter_topic;
     std::function<void(const kstream<K, V>&)> _consumer;
     std::function<kstream<K, V>(const kstream<K, V>&)> _function;
 };
@@ -593,8 +632,12 @@ private:
         const auto& prefix = _splitter.node_name();
         std::string name = prefix + (b.name().empty() ? std::to_string(index) : b.name());
         _splitter.graph()->new_name(name);
-        _splitter.template add_node<K, V>(name, [] { return std::make_unique<operators::passthrough_processor<K, V>>(); });
-        kstream<K, V> branch(_splitter.graph(), name, _splitter.key_changed());
+        // A branch without a topic of its own keeps the splitter's.
+        const kstream<K, V> from = b.dead_letter_topic().empty()
+            ? _splitter
+            : _splitter.with_dead_letter_topic(b.dead_letter_topic());
+        from.template add_node<K, V>(name, [] { return std::make_unique<operators::passthrough_processor<K, V>>(); });
+        kstream<K, V> branch(_splitter.graph(), name, _splitter.key_changed(), from.dead_letter_topic());
         if (b._consumer) {
             b._consumer(branch);
         } else if (b._function) {
@@ -622,18 +665,20 @@ kstream<K, V> kstream<K, V>::merge(const kstream& other, const named& n) const {
     dsl::internal::graph_node node;
     node.name = _graph->name_or_new(n.name(), "KSTREAM-MERGE-");
     node.parents = {_node, other._node};
+    node.dead_letter_topic = _dead_letter_topic;
     node.factory = operators::internal::processor_factory<K, V, K, V>(
         node.name, [] { return std::make_unique<operators::passthrough_processor<K, V>>(); });
     auto name = node.name;
     _graph->add(std::move(node));
-    return kstream(_graph, name, _key_changed || other._key_changed);
+    return kstream(_graph, name, _key_changed || other._key_changed, _dead_letter_topic);
 }
 
 template<typename K, typename V>
 branched_kstream<K, V> kstream<K, V>::split(const named& n) const {
     // The branch node reads the branches from the shared state when a task
     // creates it, after every branch() call.
-    branched_kstream<K, V> result(kstream(_graph, _graph->name_or_new(n.name(), "KSTREAM-BRANCH-"), _key_changed));
+    branched_kstream<K, V> result(
+        kstream(_graph, _graph->name_or_new(n.name(), "KSTREAM-BRANCH-"), _key_changed, _dead_letter_topic));
     auto state = result._state;
     add_node<K, V>(result._splitter.node_name(), [state] {
         return std::make_unique<operators::branch_processor<K, V>>(state->branches, state->default_child);

@@ -353,6 +353,7 @@ void topology::add_task_nodes(task_nodes& task, int subtopology, std::string_vie
     for (auto i : _subtopologies.at(static_cast<std::size_t>(subtopology))) {
         const auto& spec = _nodes[i];
         auto instance = spec.factory();
+        instance->set_dead_letter_topic(spec.dead_letter_topic);
         for (const auto& p : spec.parents) {
             made.at(p)->add_child(*instance);
         }

@@ -108,7 +108,8 @@ public:
     std::set<std::string> sink_topics() const;
     // Whether a node may hold its task's input (a retry step).
     bool holds_input() const;
-    // The dead-letter topics nodes name themselves (retry steps' own).
+    // The dead-letter topics nodes route their failures to
+    // (kstream::with_dead_letter_topic, retry steps' own).
     std::set<std::string> dead_letter_topics() const;
     std::vector<internal_topic> internal_topics(std::string_view application_id) const;
     // The sub-topology that reads `topic` (an internal one by its full name).

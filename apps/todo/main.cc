@@ -147,6 +147,12 @@ int main(int argc, char** argv) {
         eddy::streams_config config{{"application.id", "todo-backbone"},
             {"bootstrap.servers", bootstrap},
             {"commit.interval.ms", "200"}};
+        // Whatever fails lands in the dead-letter topic: a processor's
+        // exception and a record the sinks cannot write, as the audit
+        // source's unreadable bytes do.
+        config.set(eddy::streams_config::processing_exception_handler, "dead_letter");
+        config.set(eddy::streams_config::production_exception_handler, "dead_letter");
+        config.set(eddy::streams_config::dead_letter_topic, topics.dead_letters);
         std::unique_ptr<eddy::query_server> server;
         if (http_port) {
             server = std::make_unique<eddy::query_server>("127.0.0.1", static_cast<std::uint16_t>(*http_port));

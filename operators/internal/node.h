@@ -4,6 +4,7 @@
 // calls each once, then wires every node to its parents. Records pass between
 // nodes as typed C++ objects through one virtual call per node.
 
+#include <exception>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -17,6 +18,22 @@ namespace eddy::operators::internal {
 
 [[noreturn]] void throw_type_mismatch(std::string_view parent, std::string_view child);
 
+class node_instance;
+
+// Hands the failure `error` of `node` (thrown by its processor) to the
+// task's processing handler, or dead-letters it to the node's own
+// dead-letter topic when it has one. Rethrows what no handler may take (a
+// handled_error, the runtime's errors, a store's); throws processing_error
+// when the handler says fail.
+void handle_processing_failure(task_context& task, const node_instance& node, std::exception_ptr error);
+// The same for a failure of `node` outside a node call (a punctuation's).
+void handle_processing_failure(task_context& task, const std::string& node, const std::string& dead_letter_topic,
+    std::exception_ptr error);
+// Hands a record `node` (a sink) cannot write to the production handler,
+// likewise; throws production_error when the handler says fail.
+void handle_production_failure(task_context& task, const node_instance& node, std::string_view error_class,
+    std::string_view message);
+
 // One node of one task.
 class node_instance {
 public:
@@ -26,6 +43,10 @@ public:
     node_instance& operator=(const node_instance&) = delete;
 
     const std::string& name() const noexcept { return _name; }
+    // Where this node's failures go (kstream::with_dead_letter_topic);
+    // empty: wherever the configured handler sends them.
+    const std::string& dead_letter_topic() const noexcept { return _dead_letter_topic; }
+    void set_dead_letter_topic(std::string topic) { _dead_letter_topic = std::move(topic); }
 
     virtual void init(task_context& /*task*/) {}
     virtual void close() {}
@@ -35,6 +56,7 @@ public:
 
 private:
     std::string _name;
+    std::string _dead_letter_topic;
 };
 
 // A node that receives records of K, V.

@@ -22,6 +22,7 @@ public:
         : typed_node<KIn, VIn>(std::move(name)), _processor(std::move(p)) {}
 
     void init(task_context& task) override {
+        _task = &task;
         _context = std::make_unique<processor_context<KOut, VOut>>(task, this->name());
         for (auto& [child_name, child] : _pending_children) {
             _context->add_child(std::move(child_name), child);
@@ -33,10 +34,19 @@ public:
     void add_child(node_instance& child) override {
         _pending_children.emplace_back(child.name(), &as_typed_child<KOut, VOut>(this->name(), child));
     }
-    void process(const record<KIn, VIn>& r) override { _processor->process(r); }
+    // A failure is handled here, at the innermost node: what a child throws
+    // after its own handling is a handled_error, which goes on up unhandled.
+    void process(const record<KIn, VIn>& r) override {
+        try {
+            _processor->process(r);
+        } catch (...) {
+            handle_processing_failure(*_task, *this, std::current_exception());
+        }
+    }
 
 private:
     std::unique_ptr<processor_type> _processor;
+    task_context* _task = nullptr;
     std::unique_ptr<processor_context<KOut, VOut>> _context;
     std::vector<std::pair<std::string, typed_node<KOut, VOut>*>> _pending_children;
 };

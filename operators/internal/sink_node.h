@@ -2,8 +2,11 @@
 
 // The sink node: serialises typed records with the sink's serdes and hands
 // the bytes to the task's record collector, to a fixed topic or to the topic
-// a topic_name_extractor picks per record.
+// a topic_name_extractor picks per record. A record it cannot serialize, or
+// the producer refuses, goes to the production handler; an extractor that
+// throws, to the processing handler.
 
+#include <exception>
 #include <functional>
 #include <string>
 #include <utility>
@@ -14,7 +17,10 @@
 
 namespace eddy::operators::internal {
 
-[[noreturn]] void throw_sink_error(const std::string& node, const std::string& topic, std::string_view what);
+// What a sink's production failure says: "sink N cannot write to topic T: ...".
+std::string sink_error_message(const std::string& node, const std::string& topic, std::string_view what);
+// The demangled class of `e` ("std::out_of_range"), what error headers say.
+std::string exception_class_name(const std::exception& e);
 
 template<typename K, typename V>
 class sink_node final : public typed_node<K, V> {
@@ -47,9 +53,16 @@ public:
     void process(const record<K, V>& r) override {
         auto& out = _out;
         if (_topic_of) {
-            out.topic = _topic_of(r.key, r.value, _task->metadata);
+            try {
+                out.topic = _topic_of(r.key, r.value, _task->metadata);
+            } catch (...) {
+                handle_processing_failure(*_task, *this, std::current_exception());
+                return;
+            }
             if (out.topic.empty()) {
-                throw_sink_error(this->name(), out.topic, "the topic name extractor returned an empty topic");
+                handle_production_failure(*_task, *this, "eddy::production_error",
+                    sink_error_message(this->name(), out.topic, "the topic name extractor returned an empty topic"));
+                return;
             }
         } else if (out.topic != _topic) {
             out.topic.assign(_topic);
@@ -59,11 +72,18 @@ public:
         try {
             encode_into(_key_serde, r.key, out.key);
             encode_into(_value_serde, r.value, out.value);
-        } catch (const serde_error& e) {
-            throw_sink_error(this->name(), out.topic, e.what());
+        } catch (const std::exception& e) {
+            handle_production_failure(
+                *_task, *this, exception_class_name(e), sink_error_message(this->name(), out.topic, e.what()));
+            return;
         }
         out.headers = r.headers;
-        _task->collector->send(out);
+        try {
+            _task->collector->send(out);
+        } catch (const record_rejected& e) {
+            handle_production_failure(
+                *_task, *this, "eddy::record_rejected", sink_error_message(this->name(), out.topic, e.what()));
+        }
     }
 
 private:

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "operators/internal/node.h"
 #include "statestore/store_error.h"
 
 namespace eddy {
@@ -57,7 +58,14 @@ int task_context::punctuate(punctuation_type type, std::int64_t now_ms) {
         _punctuations[i].next_ms += interval * ((now_ms - _punctuations[i].next_ms) / interval + 1);
         auto fn = _punctuations[i].fn;
         metadata.reset();
-        fn(now_ms);
+        raw = nullptr;
+        try {
+            fn(now_ms);
+        } catch (...) {
+            // The punctuator's own failure (a child's was handled by the
+            // child): the processing handler, under the scheduling node.
+            handle_processing_failure(*this, _punctuations[i].node, {}, std::current_exception());
+        }
         ++ran;
     }
     return ran;

@@ -5,6 +5,7 @@
 // record collector. The Kafka runtime and the topology test driver each fill
 // one in; the nodes cannot tell which.
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,10 +68,37 @@ public:
     virtual ~record_collector() = default;
     // `r.partition` < 0 lets the collector choose the partition from the key.
     // The collector copies what it keeps: the caller may reuse `r`.
+    // Throws record_rejected for a record the producer refuses for itself
+    // (too large, say), anything else for what stops every record.
     virtual void send(const raw_record& r) = 0;
 };
 
+// A record the collector refuses for itself while others still go (larger
+// than message.max.bytes, say): the sink hands it to the production handler.
+class record_rejected : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// The dead letters of the tasks of one stream thread (or of the test
+// driver): counted per handler kind (dead-letter-records-total) and told to
+// whoever watches their rate (the app's health).
+struct dead_letter_stats {
+    // Indexed by eddy::error_kind: deserialization, processing, production.
+    std::array<std::atomic<std::int64_t>, 3> by_kind{};
+    // Called with the wall-clock time of each dead letter; set before the
+    // tasks run.
+    std::function<void(std::int64_t)> on_dead_letter;
+
+    std::int64_t total() const noexcept {
+        return by_kind[0].load(std::memory_order_relaxed) + by_kind[1].load(std::memory_order_relaxed)
+            + by_kind[2].load(std::memory_order_relaxed);
+    }
+};
+
 class deserialization_exception_handler;
+class processing_exception_handler;
+class production_exception_handler;
 
 namespace operators::internal {
 
@@ -90,6 +119,11 @@ public:
     eddy::task_id id;
     // The record in flight, or empty (inside a punctuation).
     std::optional<eddy::record_metadata> metadata;
+    // The record in flight as its source read it (what a dead letter keeps);
+    // null inside a punctuation. Set by stream_task::process.
+    const raw_record* raw = nullptr;
+    // errors.dead.letter.queue.topic.name; empty when unset.
+    std::string dead_letter_topic;
     // Largest record timestamp the task has seen; -1 before the first.
     std::int64_t stream_time_ms = -1;
     // The timestamp of the record in flight (what changelog records carry).
@@ -112,25 +146,24 @@ public:
     std::function<std::int64_t()> wall_clock_ms;
     record_collector* collector = nullptr;
     std::shared_ptr<deserialization_exception_handler> deserialization_handler;
-    // The source record in flight, as bytes (null inside a punctuation):
-    // what a dead letter carries. Valid only while the record is processed;
-    // a node that keeps the record for later keeps a copy.
-    const raw_record* raw = nullptr;
-    // The application's dead-letter topic (errors.dead.letter.queue.topic.name),
-    // empty when none is set.
-    std::string dead_letter_topic;
     // How many nodes hold the task's input: a retry step waiting to call
     // again for a record. While it is above 0 the Kafka runtime and the test
     // driver keep the task's records back (buffered, the partition paused
     // when the buffer is full) so that order per key holds; other tasks go
     // on.
     int holds = 0;
+    // Null: log_and_fail.
+    std::shared_ptr<processing_exception_handler> processing_handler;
+    std::shared_ptr<production_exception_handler> production_handler;
+    // Null: dead letters are not counted (a task outside a stream thread).
+    std::shared_ptr<dead_letter_stats> dead_letters;
 
     cancellable schedule(std::string node, std::chrono::milliseconds interval, punctuation_type type,
         std::function<void(std::int64_t)> fn);
 
     // Runs the punctuations of `type` that are due at `now_ms`; returns how
-    // many ran. Each runs with no record metadata.
+    // many ran. Each runs with no record metadata and no raw record; one
+    // that throws goes to the processing handler under its node's name.
     int punctuate(punctuation_type type, std::int64_t now_ms);
 
 private:

@@ -136,16 +136,23 @@ void stream_task::process(operators::internal::raw_node& source, const raw_recor
     // The source sets the record's event time and advances stream time
     // (a timestamp extractor may pick another time than the record's).
     _context.record_timestamp_ms = r.timestamp;
+    // The bytes a dead letter keeps, for as long as the record is in flight
+    // (a punctuation after it sees none, nor does one after a failure).
     _context.raw = &r;
-    try {
-        source.process_raw(r);
-    } catch (...) {
-        _context.raw = nullptr;
-        throw;
-    }
-    _context.raw = nullptr;
+    struct clear_raw {
+        operators::internal::task_context& context;
+        ~clear_raw() { context.raw = nullptr; }
+    } guard{_context};
+    source.process_raw(r);
     _context.record_timestamp_ms = -1;
     _context.punctuate(punctuation_type::stream_time, _context.stream_time_ms);
+}
+
+void stream_task::set_error_handling(task_error_handling h) {
+    _context.processing_handler = std::move(h.processing);
+    _context.production_handler = std::move(h.production);
+    _context.dead_letter_topic = std::move(h.dead_letter_topic);
+    _context.dead_letters = std::move(h.dead_letters);
 }
 
 int stream_task::punctuate_wall_clock(std::int64_t now_ms) {

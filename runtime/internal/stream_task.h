@@ -40,6 +40,17 @@ struct changelog_partition {
     bool source = false;
 };
 
+// What a task's nodes do with processing and production failures (the
+// deserialization handler is a constructor argument: sources take it when
+// they are made).
+struct task_error_handling {
+    std::shared_ptr<processing_exception_handler> processing;
+    std::shared_ptr<production_exception_handler> production;
+    // errors.dead.letter.queue.topic.name
+    std::string dead_letter_topic;
+    std::shared_ptr<dead_letter_stats> dead_letters;
+};
+
 class stream_task {
 public:
     // Opens the task's stores (empty, or as a persistent store left them);
@@ -68,6 +79,8 @@ public:
     // spares the per-record lookup by topic name.
     operators::internal::raw_node* source_of(std::string_view topic) const;
     void process(operators::internal::raw_node& source, const raw_record& r);
+    // Before the first record.
+    void set_error_handling(task_error_handling h);
     // Runs the wall-clock punctuations due at `now_ms`.
     int punctuate_wall_clock(std::int64_t now_ms);
     // Whether a node (a retry step) holds the task's input: its records

@@ -90,6 +90,36 @@ std::int64_t bump(std::atomic<std::int64_t>& counter, std::int64_t by = 1) {
     return before;
 }
 
+// A delivery error of this record alone (the broker refused it: too large
+// for the topic, invalid for it), which the other records do not share.
+bool refused_for_itself(rd_kafka_resp_err_t err) {
+    switch (err) {
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+    case RD_KAFKA_RESP_ERR_INVALID_TIMESTAMP:
+        return true;
+    default:
+        return false;
+    }
+}
+
+// Passes what a production handler sends on, noting that it sent one.
+class noting_collector final : public record_collector {
+public:
+    explicit noting_collector(record_collector& inner) : _inner(&inner) {}
+    void send(const raw_record& r) override {
+        _inner->send(r);
+        ++sent;
+        topic = r.topic;
+    }
+    int sent = 0;
+    std::string topic;
+
+private:
+    record_collector* _inner;
+};
+
 [[noreturn]] void throw_kafka(rd_kafka_error_t* error, const std::string& what) {
     auto code = rd_kafka_error_code(error);
     std::string msg = fmt::format("{}: {}", what, rd_kafka_error_string(error));
@@ -173,6 +203,15 @@ struct stream_thread::impl : record_collector {
     bool assigned_once = false;
     bool dirty = false; // processed something since the last commit
     std::optional<kafka_error> delivery_error;
+    // Records the broker refused one by one, from delivery reports under
+    // at-least-once: the production handler decides on each before the
+    // next offset commit. (Under exactly-once such a refusal aborts the
+    // transaction, as before.)
+    struct refused_delivery {
+        raw_record record;
+        std::string message;
+    };
+    std::vector<refused_delivery> refused;
     // An exception caught in a librdkafka callback, rethrown by the loop.
     std::exception_ptr callback_error;
     // The thread is dying of an error: commit nothing more.
@@ -219,6 +258,12 @@ struct stream_thread::impl : record_collector {
             if (hdrs != nullptr) {
                 rd_kafka_headers_destroy(hdrs);
             }
+            if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
+                // This record only (larger than the producer's
+                // message.max.bytes): the sink's production handler decides.
+                throw record_rejected(fmt::format("{} ({} bytes of key and value)", rd_kafka_err2str(err),
+                    key_size + value_size));
+            }
             throw kafka_error(err, fmt::format("cannot produce to topic {}: {}", r.topic, rd_kafka_err2str(err)));
         }
     }
@@ -226,6 +271,16 @@ struct stream_thread::impl : record_collector {
     static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
         auto* me = static_cast<impl*>(opaque);
         if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            // A changelog record refused would leave the store and its
+            // changelog apart: that one still fails the thread.
+            if (!me->settings.exactly_once && m->_private != &changelog_tag && refused_for_itself(m->err)) {
+                auto& r = me->refused.emplace_back();
+                fill_raw_record(m, r.record);
+                r.record.offset = -1;
+                r.message = fmt::format("delivery to topic {} partition {} failed: {}", rd_kafka_topic_name(m->rkt),
+                    m->partition, rd_kafka_err2str(m->err));
+                return;
+            }
             if (!me->delivery_error) {
                 me->delivery_error.emplace(m->err,
                     fmt::format("delivery to topic {} partition {} failed: {}", rd_kafka_topic_name(m->rkt),
@@ -322,10 +377,13 @@ struct stream_thread::impl : record_collector {
                     // A standby copy of its stores closes first.
                     settings.handover->acquire(id);
                 }
-                fresh.emplace(id, std::make_unique<stream_task>(*topo, id, settings.application_id, *this,
-                                      wall_clock_now_ms, settings.deserialization_handler,
-                                      task_storage{settings.state_dir / settings.application_id, settings.store_memory, settings.global_stores, cache}));
-                fresh.at(id)->set_dead_letter_topic(settings.dead_letter_topic);
+                auto task = std::make_unique<stream_task>(*topo, id, settings.application_id, *this,
+                    wall_clock_now_ms, settings.deserialization_handler,
+                    task_storage{settings.state_dir / settings.application_id, settings.store_memory,
+                        settings.global_stores, cache});
+                task->set_error_handling({settings.processing_handler, settings.production_handler,
+                    settings.dead_letter_topic, self->_dead_letters});
+                fresh.emplace(id, std::move(task));
             }
         }
         std::vector<stream_task*> made;
@@ -643,6 +701,36 @@ struct stream_thread::impl : record_collector {
         process_ready(t);
     }
 
+    // The source record of a refused delivery is gone by now: the handler
+    // gets the refused record itself (its topic and partition, offset -1),
+    // under the node name "producer".
+    void handle_refused() {
+        auto batch = std::exchange(refused, {});
+        for (const auto& f : batch) {
+            const auto now = wall_clock_now_ms();
+            const error_context ctx{settings.application_id, "producer", "eddy::record_rejected", f.message, f.record,
+                now, error_kind::production, false, settings.dead_letter_topic};
+            noting_collector collector(*this);
+            const auto response = settings.production_handler
+                ? settings.production_handler->handle(ctx, collector)
+                : handlers::log_and_fail()->handle(ctx, collector);
+            if (collector.sent > 0) {
+                logger()->warn("record dead-lettered kind=production handler={} node=producer dlq={} topic={} "
+                               "partition={} error=\"{}\"",
+                    settings.production_handler ? settings.production_handler->name() : "log_and_fail",
+                    collector.topic, f.record.topic, f.record.partition, f.message);
+                self->_dead_letters->by_kind[static_cast<std::size_t>(error_kind::production)].fetch_add(
+                    1, std::memory_order_relaxed);
+                if (self->_dead_letters->on_dead_letter) {
+                    self->_dead_letters->on_dead_letter(now);
+                }
+            }
+            if (response == handler_response::fail) {
+                throw production_error("producer", f.message);
+            }
+        }
+    }
+
     void check_delivery() {
         if (delivery_error) {
             auto e = *delivery_error;
@@ -755,6 +843,16 @@ struct stream_thread::impl : record_collector {
             if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
                 throw kafka_error(err, fmt::format("cannot flush the producer before committing: {} records outstanding",
                                            rd_kafka_outq_len(producer)));
+            }
+            // The records the broker refused go to the production handler;
+            // what it dead-letters is flushed before the offsets go.
+            while (!refused.empty()) {
+                handle_refused();
+                err = rd_kafka_flush(producer, static_cast<int>(settings.transaction_timeout.count()));
+                if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                    throw kafka_error(err, fmt::format("cannot flush the producer before committing: {} records outstanding",
+                                               rd_kafka_outq_len(producer)));
+                }
             }
             check_delivery();
             logger()->trace("flushed thread={} took_us={}", self->name(),
@@ -911,6 +1009,7 @@ stream_thread::stream_thread(int index, const topology& t, const thread_settings
     _impl->topo = &t;
     _impl->settings = settings;
     _impl->cache = std::make_shared<statestore::internal::cache_budget>(settings.cache_max_bytes);
+    _dead_letters->on_dead_letter = settings.on_dead_letter;
     for (const auto& log : t.changelog_topics(settings.application_id)) {
         _impl->changelog_topics.insert(log.name);
     }

@@ -52,9 +52,12 @@ struct thread_settings {
     std::map<std::string, std::string> consumer_settings;
     std::map<std::string, std::string> producer_settings;
     std::shared_ptr<deserialization_exception_handler> deserialization_handler;
-    // errors.dead.letter.queue.topic.name (empty: none), for the tasks'
-    // retry steps.
+    std::shared_ptr<processing_exception_handler> processing_handler;
+    std::shared_ptr<production_exception_handler> production_handler;
+    // errors.dead.letter.queue.topic.name
     std::string dead_letter_topic;
+    // Told of every dead letter (the app's health); may be null.
+    std::function<void(std::int64_t)> on_dead_letter;
     // Where tasks keep their stores, and the memory RocksDB stores share.
     std::filesystem::path state_dir;
     std::shared_ptr<statestore::internal::memory_budget> store_memory;
@@ -119,6 +122,8 @@ public:
     std::int64_t dropped_records() const;
     // Of those, the duplicates deduplicate() nodes dropped, summed.
     std::int64_t deduplicated_records() const;
+    // The records this thread's tasks dead-lettered, per handler kind.
+    const dead_letter_stats& dead_letters() const noexcept { return *_dead_letters; }
     // Consumer lag per "topic-partition", from librdkafka's statistics.
     std::map<std::string, std::int64_t> lag() const;
 
@@ -135,6 +140,7 @@ private:
     std::atomic<bool> _stop{false};
     std::atomic<thread_state> _state{thread_state::created};
     thread_counters _counters;
+    std::shared_ptr<dead_letter_stats> _dead_letters = std::make_shared<dead_letter_stats>();
     std::thread _thread;
 };
 

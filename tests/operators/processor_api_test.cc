@@ -10,6 +10,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "operators/error_handlers.h"
 #include "operators/processor.h"
 #include "runtime/topology_test_driver.h"
 #include "serde/serdes.h"
@@ -80,11 +81,14 @@ TEST(ProcessorApiTest, ForwardingToAnUnknownChildNamesBothNodes) {
         .to("out");
     eddy::topology_test_driver driver(builder.build());
     auto in = driver.create_input_topic<std::string, std::string>("in");
+    // A processor's exception, as any other: the processing handler's
+    // (log_and_fail by default, which names the node and the record).
     try {
         in.pipe_input("k", "v");
-        FAIL() << "expected std::invalid_argument";
-    } catch (const std::invalid_argument& e) {
-        EXPECT_STREQ(e.what(), "node router has no child named nobody");
+        FAIL() << "expected eddy::processing_error";
+    } catch (const eddy::processing_error& e) {
+        EXPECT_EQ(e.node(), "router");
+        EXPECT_THAT(e.what(), ::testing::HasSubstr("std::invalid_argument: node router has no child named nobody"));
     }
 }
 

@@ -41,8 +41,9 @@ struct graph_node {
     // be able to pause and resume partitions, so it cannot consume in
     // batches.
     bool holds_input = false;
-    // A dead-letter topic the node writes to (a retry step's own), created
-    // on start.
+    // Where the node's failures are dead-lettered, whatever the configured
+    // handlers say (kstream::with_dead_letter_topic, or a retry step's
+    // policy's own topic); empty: the handlers'. Created on start.
     std::string dead_letter_topic;
     std::function<std::unique_ptr<operators::internal::node_instance>()> factory;
     // What build() must reject, found while the node was added (a missing

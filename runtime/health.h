@@ -1,0 +1,31 @@
+#pragma once
+
+// An application's health, as kafka_streams::health() and the query
+// server's GET /health report it: healthy, or degraded with the reasons.
+// Degraded is a warning, not a failure: the app still processes (a state of
+// error is kafka_streams::state()).
+//
+//   const eddy::health_report h = app.health();
+//   if (h.status == eddy::health_status::degraded) {
+//       for (const auto& why : h.reasons) { alert(why); }
+//   }
+//
+// Reasons today: the dead-letter rate over the last minute above
+// errors.dead.letter.degraded.rate.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace eddy {
+
+enum class health_status { healthy, degraded };
+std::string_view to_string(health_status s) noexcept;
+
+struct health_report {
+    health_status status = health_status::healthy;
+    // Why it is degraded, one sentence each; empty when healthy.
+    std::vector<std::string> reasons;
+};
+
+} // namespace eddy
