@@ -170,6 +170,57 @@ TEST(RetryContractTest, AStepFailingThreeTimesForOneKeyHoldsOnlyItsPartitionAndS
     EXPECT_EQ(committed(app_id, in, 2), eddy::test::end_offsets(broker().bootstrap_servers(), in, 2));
 }
 
+TEST(RetryContractTest, AnAppClosedWhileARecordIsHeldLeavesItForTheNextOneToProcess) {
+    const auto in = unique("retry-close-in");
+    const auto out = unique("retry-close-out");
+    const auto app_id = unique("retry-close-app");
+    broker().create_topic(in, 2);
+    broker().create_topic(out, 2);
+    constexpr int n = 50;
+    constexpr int poison_offset = 10;
+    produce_partitions(in, n, poison_offset, "poison");
+
+    std::atomic<bool> service_up{false};
+    std::atomic<int> poison_calls{0};
+    auto topology = [&] {
+        eddy::streams_builder builder;
+        builder.stream<std::string, std::string>(in)
+            .map_values_with_retry(
+                [&](const std::string& k, const std::string& v) {
+                    if (k == "poison") {
+                        ++poison_calls;
+                        if (!service_up) {
+                            throw std::runtime_error("service down");
+                        }
+                    }
+                    return v;
+                },
+                eddy::retry_policy().with_initial_backoff(10s), eddy::named::as("call"))
+            .to(out);
+        return builder.build();
+    };
+    {
+        eddy::kafka_streams app(topology(), config_for(app_id));
+        app.start();
+        ASSERT_TRUE(wait_for([&] { return poison_calls.load() == 1; }, 30s));
+        ASSERT_TRUE(wait_for([&] { return committed(app_id, in, 2)[1] == n; }, 30s));
+        EXPECT_TRUE(app.close(30s));
+    }
+    // The clean close committed the held record's offset, not past it.
+    EXPECT_EQ(committed(app_id, in, 2), (std::vector<std::int64_t>{poison_offset, n}));
+    service_up = true;
+    eddy::kafka_streams again(topology(), config_for(app_id));
+    again.start();
+    auto got = consume_until(
+        broker().bootstrap_servers(), out, [&](const auto& rs) { return rs.size() >= 2 * n; }, 60s);
+    ASSERT_EQ(got.size(), static_cast<std::size_t>(2 * n));
+    got = consume_until(broker().bootstrap_servers(), out, [&](const auto& rs) { return rs.size() > 2 * n; }, 5s);
+    expect_every_offset_once_in_key_order(got, n);
+    EXPECT_EQ(poison_calls.load(), 2);
+    ASSERT_TRUE(wait_for([&] { return committed(app_id, in, 2) == std::vector<std::int64_t>{n, n}; }, 30s));
+    EXPECT_TRUE(again.close(30s));
+}
+
 TEST(RetryContractTest, UnderExactlyOnceTheTransactionCommitsNoOffsetPastTheHeldRecord) {
     const auto in = unique("retry-eos-in");
     const auto out = unique("retry-eos-out");
