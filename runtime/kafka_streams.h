@@ -142,10 +142,19 @@ public:
     // The in-process embedded broker, when there is one.
     embedded_broker* embedded() const;
 
+    // Whether no broker answers this instance's stream threads right now
+    // (librdkafka reported all brokers down and none has answered since).
+    // The producers keep buffering meanwhile, up to their bound, and
+    // processing resumes when a broker answers (docs/adr/0015). Also the
+    // metric broker-unreachable (1 or 0).
+    bool broker_unreachable() const;
+
     // Per thread and task: records-consumed-total, records-produced-total,
     // records-processed-total, process-latency-avg-ns, commit-total,
     // commit-latency-avg-ms, rebalance-total, records-lag (from librdkafka's
-    // statistics).
+    // statistics), broker-unreachable, producer-buffered-records and
+    // producer-buffered-bytes (handed to the producer, not yet
+    // acknowledged), transaction-retries-total, commits-postponed-total.
     std::vector<metric> metrics() const;
 
 private:
