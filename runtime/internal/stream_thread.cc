@@ -383,23 +383,38 @@ struct stream_thread::impl : record_collector {
     // A transactional call, made again while librdkafka says its error is
     // retriable (a coordinator moved, loading or unreachable; a timeout):
     // the transaction stays open and nothing is lost while it waits.
-    // Returns the error that ends the tries (nullptr: it succeeded); once a
-    // stop is requested, after one more try.
+    // `call(timeout_ms)` gets at most 1 s a try (librdkafka resumes a
+    // transactional call that timed out), so that the producer's callbacks,
+    // which say whether a broker answers, are served between tries. Returns
+    // the error that ends the tries (nullptr: it succeeded); once a stop is
+    // requested, after transaction.timeout.ms more.
     template<typename Call>
     rd_kafka_error_t* retrying(const char* what, Call&& call) {
+        const int timeout_ms = static_cast<int>(std::min<std::int64_t>(settings.transaction_timeout.count(), 1000));
+        std::optional<clock::time_point> stop_seen;
         for (int attempt = 1;; ++attempt) {
-            rd_kafka_error_t* e = call();
+            rd_kafka_error_t* e = call(timeout_ms);
             if (e == nullptr || rd_kafka_error_is_retriable(e) == 0 || rd_kafka_error_is_fatal(e) != 0
-                || rd_kafka_error_txn_requires_abort(e) != 0
-                || (self->_stop.load(std::memory_order_relaxed) && attempt > 1)) {
+                || rd_kafka_error_txn_requires_abort(e) != 0) {
                 return e;
             }
+            if (self->_stop.load(std::memory_order_relaxed)) {
+                if (!stop_seen) {
+                    stop_seen = clock::now();
+                } else if (clock::now() - *stop_seen > settings.transaction_timeout) {
+                    return e;
+                }
+            }
             bump(self->_counters.transaction_retries);
-            logger()->warn("transaction call retried thread={} call={} attempt={} broker_unreachable={} error=\"{}\"",
-                self->name(), what, attempt, unreachable_since.has_value(), rd_kafka_error_string(e));
+            // A slow commit under load times out a try too: say so only
+            // when it lasts or no broker answers.
+            if (unreachable_since || attempt % 10 == 0) {
+                logger()->warn("transaction call retried thread={} call={} attempt={} broker_unreachable={} "
+                               "error=\"{}\"",
+                    self->name(), what, attempt, unreachable_since.has_value(), rd_kafka_error_string(e));
+            }
             rd_kafka_error_destroy(e);
-            // Serves the callbacks that say when a broker answers again.
-            rd_kafka_poll(producer, 100);
+            rd_kafka_poll(producer, attempt == 1 ? 0 : 100);
         }
     }
 
@@ -822,9 +837,8 @@ struct stream_thread::impl : record_collector {
             begin_transaction_if_needed();
             if (pl.list->cnt > 0) {
                 auto* group = rd_kafka_consumer_group_metadata(consumer);
-                auto* e = retrying("send_offsets_to_transaction", [&] {
-                    return rd_kafka_send_offsets_to_transaction(
-                        producer, pl.list, group, static_cast<int>(settings.transaction_timeout.count()));
+                auto* e = retrying("send_offsets_to_transaction", [&](int timeout_ms) {
+                    return rd_kafka_send_offsets_to_transaction(producer, pl.list, group, timeout_ms);
                 });
                 rd_kafka_consumer_group_metadata_destroy(group);
                 if (e != nullptr) {
@@ -832,9 +846,8 @@ struct stream_thread::impl : record_collector {
                     return;
                 }
             }
-            if (auto* e = retrying("commit_transaction", [&] {
-                    return rd_kafka_commit_transaction(producer, static_cast<int>(settings.transaction_timeout.count()));
-                })) {
+            if (auto* e = retrying("commit_transaction",
+                    [&](int timeout_ms) { return rd_kafka_commit_transaction(producer, timeout_ms); })) {
                 handle_transaction_error(e, "cannot commit the transaction");
                 return;
             }
@@ -910,9 +923,8 @@ struct stream_thread::impl : record_collector {
     // committed offset, so the aborted records are processed again.
     void abort_and_rewind() {
         if (transaction_open) {
-            if (auto* e = retrying("abort_transaction", [&] {
-                    return rd_kafka_abort_transaction(producer, static_cast<int>(settings.transaction_timeout.count()));
-                })) {
+            if (auto* e = retrying("abort_transaction",
+                    [&](int timeout_ms) { return rd_kafka_abort_transaction(producer, timeout_ms); })) {
                 throw_kafka(e, "cannot abort the transaction");
             }
             transaction_open = false;
@@ -980,9 +992,8 @@ struct stream_thread::impl : record_collector {
         if (settings.exactly_once && transaction_open) {
             // Again while retriable: the next transaction cannot begin
             // before this one is aborted.
-            if (auto* e = retrying("abort_transaction", [&] {
-                    return rd_kafka_abort_transaction(producer, static_cast<int>(settings.transaction_timeout.count()));
-                })) {
+            if (auto* e = retrying("abort_transaction",
+                    [&](int timeout_ms) { return rd_kafka_abort_transaction(producer, timeout_ms); })) {
                 logger()->error("abort after a lost assignment failed thread={} error={}", self->name(),
                     rd_kafka_error_string(e));
                 rd_kafka_error_destroy(e);
@@ -1144,10 +1155,8 @@ void stream_thread::run() {
     auto& me = *_impl;
     try {
         if (me.settings.exactly_once) {
-            if (auto* e = me.retrying("init_transactions", [&] {
-                    return rd_kafka_init_transactions(
-                        me.producer, static_cast<int>(me.settings.transaction_timeout.count() * 3));
-                })) {
+            if (auto* e = me.retrying("init_transactions",
+                    [&](int timeout_ms) { return rd_kafka_init_transactions(me.producer, timeout_ms); })) {
                 throw_kafka(e, "cannot initialise transactions (is the cluster reachable and transactional?)");
             }
         }
