@@ -383,14 +383,15 @@ struct stream_thread::impl : record_collector {
     // A transactional call, made again while librdkafka says its error is
     // retriable (a coordinator moved, loading or unreachable; a timeout):
     // the transaction stays open and nothing is lost while it waits.
-    // `call(timeout_ms)` gets at most 1 s a try (librdkafka resumes a
-    // transactional call that timed out), so that the producer's callbacks,
-    // which say whether a broker answers, are served between tries. Returns
-    // the error that ends the tries (nullptr: it succeeded); once a stop is
-    // requested, after transaction.timeout.ms more.
+    // `call(timeout_ms)` gets transaction.timeout.ms a try: librdkafka's own
+    // retries within a call (a coordinator moved) end with the call's
+    // timeout, so shorter tries turned retriable errors into aborts. The
+    // producer's callbacks (whether a broker answers) are served between
+    // tries. Returns the error that ends the tries (nullptr: it succeeded);
+    // once a stop is requested, after transaction.timeout.ms more.
     template<typename Call>
     rd_kafka_error_t* retrying(const char* what, Call&& call) {
-        const int timeout_ms = static_cast<int>(std::min<std::int64_t>(settings.transaction_timeout.count(), 1000));
+        const int timeout_ms = static_cast<int>(settings.transaction_timeout.count());
         std::optional<clock::time_point> stop_seen;
         for (int attempt = 1;; ++attempt) {
             rd_kafka_error_t* e = call(timeout_ms);
@@ -406,13 +407,8 @@ struct stream_thread::impl : record_collector {
                 }
             }
             bump(self->_counters.transaction_retries);
-            // A slow commit under load times out a try too: say so only
-            // when it lasts or no broker answers.
-            if (unreachable_since || attempt % 10 == 0) {
-                logger()->warn("transaction call retried thread={} call={} attempt={} broker_unreachable={} "
-                               "error=\"{}\"",
-                    self->name(), what, attempt, unreachable_since.has_value(), rd_kafka_error_string(e));
-            }
+            logger()->warn("transaction call retried thread={} call={} attempt={} broker_unreachable={} error=\"{}\"",
+                self->name(), what, attempt, unreachable_since.has_value(), rd_kafka_error_string(e));
             rd_kafka_error_destroy(e);
             rd_kafka_poll(producer, attempt == 1 ? 0 : 100);
         }
