@@ -36,14 +36,22 @@ std::string reader_group() {
 
 } // namespace
 
-void produce(const std::string& bootstrap, const std::string& topic, const std::vector<to_send>& records,
-    const std::map<std::string, std::string>& settings) {
+producer::producer(const std::string& bootstrap, const std::map<std::string, std::string>& settings) {
     std::map<std::string, std::string> all = {{"bootstrap.servers", bootstrap}, {"partitioner", "murmur2_random"},
-        {"linger.ms", "5"}, {"enable.idempotence", "true"}, {"reconnect.backoff.max.ms", "1000"}};
+        {"linger.ms", "5"}, {"enable.idempotence", "true"}, {"reconnect.backoff.max.ms", "1000"},
+        {"message.timeout.ms", "0"}};
     for (const auto& [k, v] : settings) {
         all[k] = v;
     }
-    auto* rk = client(RD_KAFKA_PRODUCER, all);
+    _rk = client(RD_KAFKA_PRODUCER, all);
+}
+
+producer::~producer() {
+    rd_kafka_destroy(static_cast<rd_kafka_t*>(_rk));
+}
+
+void producer::send(const std::string& topic, const std::vector<to_send>& records) {
+    auto* rk = static_cast<rd_kafka_t*>(_rk);
     for (const auto& r : records) {
         for (;;) {
             char* key = r.key ? const_cast<char*>(r.key->data()) : nullptr;
@@ -59,17 +67,20 @@ void produce(const std::string& bootstrap, const std::string& topic, const std::
                 continue;
             }
             if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-                rd_kafka_destroy(rk);
                 throw std::runtime_error(std::string("produce: ") + rd_kafka_err2str(err));
             }
             break;
         }
     }
-    auto err = rd_kafka_flush(rk, 60'000);
-    rd_kafka_destroy(rk);
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        throw std::runtime_error(std::string("flush: ") + rd_kafka_err2str(err));
+    // No message timeout: this returns once the broker took every record.
+    while (rd_kafka_flush(rk, 1000) == RD_KAFKA_RESP_ERR__TIMED_OUT) {
     }
+}
+
+void produce(const std::string& bootstrap, const std::string& topic, const std::vector<to_send>& records,
+    const std::map<std::string, std::string>& settings) {
+    producer p(bootstrap, settings);
+    p.send(topic, records);
 }
 
 std::vector<record> read(const std::string& bootstrap, const std::string& topic,

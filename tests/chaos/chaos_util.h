@@ -37,6 +37,22 @@ struct to_send {
     std::int32_t partition = -1; // by key (murmur2, as Java)
 };
 
+// One producer client for many batches (a new client per batch costs a
+// connection and a producer id, seconds after an outage).
+class producer {
+public:
+    explicit producer(const std::string& bootstrap, const std::map<std::string, std::string>& settings = {});
+    ~producer();
+    producer(const producer&) = delete;
+    producer& operator=(const producer&) = delete;
+    // Sends the records in order and waits until all are acknowledged
+    // (while the broker is down, until it is back); throws on a failure.
+    void send(const std::string& topic, const std::vector<to_send>& records);
+
+private:
+    void* _rk;
+};
+
 // Produces every record, in order, and waits until all are acknowledged;
 // throws on any failure. `settings` add to or override the client's.
 void produce(const std::string& bootstrap, const std::string& topic, const std::vector<to_send>& records,

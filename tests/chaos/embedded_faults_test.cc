@@ -90,7 +90,8 @@ struct workload {
     eddy::streams_config config(const eddy::embedded_broker& broker, const std::string& guarantee) const {
         return {{"application.id", app}, {"bootstrap.servers", broker.bootstrap_servers()},
             {"processing.guarantee", guarantee}, {"commit.interval.ms", "100"}, {"poll.ms", "20"},
-            {"consumer.fetch.wait.max.ms", "10"}, {"process.id", "p1"}};
+            {"consumer.fetch.wait.max.ms", "10"}, {"consumer.session.timeout.ms", "6000"},
+            {"consumer.heartbeat.interval.ms", "500"}, {"process.id", "p1"}};
     }
 
     static std::vector<eddy::chaos::to_send> inputs(int from, int to) {
@@ -117,9 +118,10 @@ public:
     paced_producer(std::string bootstrap, std::string topic, int n, int rate)
         : _thread([=, this] {
               const int batch = std::max(1, rate / 20);
+              eddy::chaos::producer client(bootstrap);
               const auto start = clock_type::now();
               for (int sent = 0; sent < n; sent += batch) {
-                  eddy::chaos::produce(bootstrap, topic, workload::inputs(sent, std::min(n, sent + batch)));
+                  client.send(topic, workload::inputs(sent, std::min(n, sent + batch)));
                   _sent.store(std::min(n, sent + batch));
                   std::this_thread::sleep_until(start + std::chrono::milliseconds(1000LL * (sent + batch) / rate));
               }

@@ -11,6 +11,7 @@
 // EDDY_STREAM_APP: the stream_app binary.
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
@@ -162,9 +163,10 @@ public:
     paced_producer(std::string bootstrap, std::string topic, int n, int rate)
         : _thread([=] {
               const int batch = std::max(1, rate / 20);
+              eddy::chaos::producer client(bootstrap);
               const auto start = clock_type::now();
               for (int sent = 0; sent < n; sent += batch) {
-                  eddy::chaos::produce(bootstrap, topic, inputs(sent, std::min(n, sent + batch)));
+                  client.send(topic, inputs(sent, std::min(n, sent + batch)));
                   std::this_thread::sleep_until(start + std::chrono::milliseconds(1000LL * (sent + batch) / rate));
               }
           }) {}
@@ -230,7 +232,21 @@ TEST(ChaosKafkaTest, BrokerStoppedTenSecondsAndRestartedLeavesEveryRecordOnceUnd
     }
     const double produced_before = metric(app, "records-produced-total");
     const auto restart = clock_type::now();
-    ASSERT_TRUE(kafka.start());
+    // Started on a thread of its own: the app is watched until the broker
+    // answers again.
+    std::atomic<bool> restarted{false};
+    std::atomic<bool> started_ok{false};
+    std::thread starter([&] {
+        started_ok = kafka.start();
+        restarted = true;
+    });
+    while (!restarted) {
+        saw_unreachable = saw_unreachable || app.broker_unreachable();
+        EXPECT_NE(app.state(), eddy::streams_state::error);
+        std::this_thread::sleep_for(100ms);
+    }
+    starter.join();
+    ASSERT_TRUE(started_ok);
     const auto answering_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - restart).count();
     wait_for([&] { return metric(app, "records-produced-total") > produced_before; }, 120s);
