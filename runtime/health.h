@@ -11,7 +11,9 @@
 //   }
 //
 // Reasons today: the dead-letter rate over the last minute above
-// errors.dead.letter.degraded.rate.
+// errors.dead.letter.degraded.rate; no broker answering
+// (kafka_streams::broker_unreachable()); what the app sets itself
+// (kafka_streams::set_health_reason).
 
 #include <string>
 #include <string_view>

@@ -39,6 +39,11 @@ std::string random_process_id() {
     return fmt::format("{:08x}{:08x}", rd(), rd());
 }
 
+// The largest record the producers send (message.max.bytes) and the
+// dead-letter topic takes (max.message.bytes): a 1 MiB record dead-lettered
+// with its headers fits (docs/adr/0015).
+constexpr std::int64_t dead_letter_max_bytes = 8LL << 20;
+
 // Defaults first; what the user set under the prefix wins.
 std::map<std::string, std::string> with_defaults(
     std::map<std::string, std::string> defaults, const std::map<std::string, std::string>& user) {
@@ -272,6 +277,9 @@ struct kafka_streams::impl {
             {"queued.min.messages", "1000000"},
             {"fetch.wait.max.ms", broker ? "10" : "100"},
             {"statistics.interval.ms", "5000"},
+            // Java's default: a returning broker is found within a second
+            // (librdkafka's 10 s made recovery after an outage take ~8 s).
+            {"reconnect.backoff.max.ms", "1000"},
         };
         if (broker) {
             consumer_defaults["session.timeout.ms"] = "6000";
@@ -282,16 +290,36 @@ struct kafka_streams::impl {
         }
         settings.consumer_settings =
             with_defaults(consumer_defaults, runtime::internal::client_settings(config, "consumer."));
-        settings.producer_settings = with_defaults(
-            {
-                {"enable.idempotence", "true"},
-                {"compression.type", "lz4"},
-                {"linger.ms", "5"},
-                // Java's default partitioner, so keys land where Kafka Streams
-                // would put them.
-                {"partitioner", "murmur2_random"},
-            },
-            runtime::internal::client_settings(config, "producer."));
+        std::map<std::string, std::string> producer_defaults = {
+            {"enable.idempotence", "true"},
+            {"compression.type", "lz4"},
+            {"linger.ms", "5"},
+            // Java's default partitioner, so keys land where Kafka Streams
+            // would put them.
+            {"partitioner", "murmur2_random"},
+            // What a thread's producer buffers while no broker answers
+            // (docs/adr/0015): at most this many records and KiB (librdkafka
+            // would take 1 GiB); when full, processing waits.
+            {"queue.buffering.max.messages", "100000"},
+            {"queue.buffering.max.kbytes", "65536"},
+            // Room for a dead-letter copy of the largest record a topic
+            // takes (1 MiB by default) plus its headers.
+            {"message.max.bytes", std::to_string(dead_letter_max_bytes)},
+            // The statistics say when a broker answers again.
+            {"statistics.interval.ms", "5000"},
+            {"reconnect.backoff.max.ms", "1000"},
+        };
+        if (!settings.exactly_once) {
+            // At-least-once: a record waits for the broker however long the
+            // outage lasts instead of failing with _MSG_TIMED_OUT after 5 min
+            // (the queue bounds the wait). Under exactly-once librdkafka
+            // keeps it within transaction.timeout.ms: an outage longer than
+            // that aborts the transaction, and the thread processes the
+            // records again once the broker is back.
+            producer_defaults["message.timeout.ms"] = "0";
+        }
+        settings.producer_settings =
+            with_defaults(producer_defaults, runtime::internal::client_settings(config, "producer."));
     }
 
     // Source topics exist and are co-partitioned per sub-topology; internal
@@ -380,14 +408,17 @@ struct kafka_streams::impl {
                     log.name, log.store, it->second.partitions, needed));
             }
         }
-        // The dead-letter topics: the handlers' and the branches' own.
+        // The dead-letter topics: the handlers' and the branches' own. Each
+        // takes the dead-letter copy of a record as large as a topic takes
+        // by default (1 MiB), with its headers.
         std::set<std::string> dead_letter_topics = topo.dead_letter_topics();
         if (auto dlq = config.get(streams_config::dead_letter_topic); dlq && !dlq->empty()) {
             dead_letter_topics.insert(*dlq);
         }
         for (const auto& dlq : dead_letter_topics) {
             if (!existing.contains(dlq)) {
-                to_create.push_back({dlq, 1, replication_factor(), {}});
+                to_create.push_back(
+                    {dlq, 1, replication_factor(), {{"max.message.bytes", std::to_string(dead_letter_max_bytes)}}});
             }
         }
         if (uses_directory() && !existing.contains(instances_topic())) {
@@ -643,9 +674,15 @@ embedded_broker* kafka_streams::embedded() const {
 }
 
 health_report kafka_streams::health() const {
-    return _impl->health->report(std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::system_clock::now().time_since_epoch())
-                                     .count());
+    auto report = _impl->health->report(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
+    if (broker_unreachable()) {
+        report.status = health_status::degraded;
+        report.reasons.emplace_back(
+            "broker unreachable: no broker answers (the producers buffer, processing resumes when one does)");
+    }
+    return report;
 }
 
 void kafka_streams::set_health_reason(const std::string& key, std::string reason) {
@@ -673,9 +710,19 @@ std::vector<metric> kafka_streams::metrics() const {
             }
         }
     }
+    bool unreachable = false;
+    for (const auto& t : _impl->threads) {
+        unreachable = unreachable || t->broker_unreachable();
+    }
+    out.push_back({"broker-unreachable", {}, unreachable ? 1.0 : 0.0});
     for (const auto& t : _impl->threads) {
         const auto& c = t->counters();
         std::map<std::string, std::string> tags{{"thread", t->name()}};
+        out.push_back({"broker-unreachable", tags, t->broker_unreachable() ? 1.0 : 0.0});
+        out.push_back({"producer-buffered-records", tags, static_cast<double>(c.buffered_records.load())});
+        out.push_back({"producer-buffered-bytes", tags, static_cast<double>(c.buffered_bytes.load())});
+        out.push_back({"transaction-retries-total", tags, static_cast<double>(c.transaction_retries.load())});
+        out.push_back({"commits-postponed-total", tags, static_cast<double>(c.commits_postponed.load())});
         const auto processed = c.processed.load();
         const auto commits = c.commits.load();
         out.push_back({"records-consumed-total", tags, static_cast<double>(c.consumed.load())});
@@ -716,6 +763,16 @@ std::vector<metric> kafka_streams::metrics() const {
             std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
                 .count()))});
     return out;
+}
+
+bool kafka_streams::broker_unreachable() const {
+    std::scoped_lock lock(_impl->mutex);
+    for (const auto& t : _impl->threads) {
+        if (t->broker_unreachable()) {
+            return true;
+        }
+    }
+    return false;
 }
 
 std::optional<host_info> kafka_streams::application_server() const {

@@ -145,13 +145,21 @@ public:
     embedded_broker* embedded() const;
 
     // Healthy, or degraded with the reasons: the dead-letter rate over the
-    // last minute above errors.dead.letter.degraded.rate, or a reason set
-    // below. Any thread may ask.
+    // last minute above errors.dead.letter.degraded.rate, no broker
+    // answering (broker_unreachable()), or a reason set below. Any thread
+    // may ask.
     health_report health() const;
     // Marks the app degraded for `reason` under `key` (replacing what the
     // key said), until cleared: for what the app itself notices.
     void set_health_reason(const std::string& key, std::string reason);
     void clear_health_reason(std::string_view key);
+
+    // Whether no broker answers this instance's stream threads right now
+    // (librdkafka reported all brokers down and none has answered since).
+    // The producers keep buffering meanwhile, up to their bound, and
+    // processing resumes when a broker answers (docs/adr/0015). Also the
+    // metric broker-unreachable (1 or 0).
+    bool broker_unreachable() const;
 
     // Per thread and task: records-consumed-total, records-produced-total,
     // records-processed-total, process-latency-avg-ns, commit-total,
@@ -159,8 +167,11 @@ public:
     // deduplicated-records-total (duplicates deduplicate() dropped; also in
     // dropped-records-total), records-lag (from librdkafka's statistics),
     // dead-letter-records-total (per thread and kind={deserialization,
-    // processing,production}, per thread, and untagged for the app) and
-    // dead-letter-records-last-minute.
+    // processing,production}, per thread, and untagged for the app),
+    // dead-letter-records-last-minute, broker-unreachable,
+    // producer-buffered-records and producer-buffered-bytes (handed to the
+    // producer, not yet acknowledged), transaction-retries-total,
+    // commits-postponed-total.
     std::vector<metric> metrics() const;
 
 private:

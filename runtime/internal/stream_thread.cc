@@ -220,6 +220,12 @@ struct stream_thread::impl : record_collector {
     mutable std::mutex stats_mutex;
     std::map<std::string, std::int64_t> lag;
     std::map<std::string, std::shared_ptr<std::atomic<std::int64_t>>> processed_by_task;
+    // Since when no broker answers this thread's clients (docs/adr/0015);
+    // unset while one does. Only the stream thread changes it: every
+    // librdkafka callback is served by its polls.
+    std::optional<clock::time_point> unreachable_since;
+    clock::time_point last_buffer_log = clock::now();
+    bool queue_full_logged = false;
 
     // --- record_collector ---
     void send(const raw_record& r) override {
@@ -241,17 +247,43 @@ struct stream_thread::impl : record_collector {
         // are only read.
         char* value = r.value ? const_cast<char*>(r.value->data()) : nullptr;
         const std::size_t value_size = r.value ? r.value->size() : 0;
+        std::optional<clock::time_point> full_since;
         for (;;) {
             auto err = rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(r.topic.c_str()), RD_KAFKA_V_PARTITION(partition),
                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(tag),
                 RD_KAFKA_V_KEY(key, key_size), RD_KAFKA_V_VALUE(value, value_size),
                 RD_KAFKA_V_TIMESTAMP(r.timestamp), RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
             if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                bump(self->_counters.buffered_records);
+                bump(self->_counters.buffered_bytes, static_cast<std::int64_t>(key_size + value_size));
                 return;
             }
             if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-                // The producer's queue is full: serve delivery reports until
-                // there is room, the record waits meanwhile.
+                // The producer's queue is full (the bound of what it buffers
+                // while no broker answers): serve delivery reports until
+                // there is room, the record and the thread wait meanwhile.
+                const auto now = clock::now();
+                if (!full_since) {
+                    full_since = now;
+                }
+                if (!queue_full_logged) {
+                    queue_full_logged = true;
+                    logger()->warn("producer queue full, processing waits thread={} buffered_records={} "
+                                   "buffered_bytes={} broker_unreachable={}",
+                        self->name(), self->_counters.buffered_records.load(std::memory_order_relaxed),
+                        self->_counters.buffered_bytes.load(std::memory_order_relaxed), unreachable_since.has_value());
+                }
+                if (self->_stop.load(std::memory_order_relaxed) && now - *full_since > settings.transaction_timeout) {
+                    // Closing while no broker takes records: give up on this
+                    // one; its input is not committed, so it is processed
+                    // again by whoever owns the partition next.
+                    if (hdrs != nullptr) {
+                        rd_kafka_headers_destroy(hdrs);
+                    }
+                    throw kafka_error(err, fmt::format("stopping with the producer's queue full ({} records): "
+                                                       "no broker takes them",
+                                               self->_counters.buffered_records.load(std::memory_order_relaxed)));
+                }
                 rd_kafka_poll(producer, 10);
                 continue;
             }
@@ -270,6 +302,8 @@ struct stream_thread::impl : record_collector {
 
     static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
         auto* me = static_cast<impl*>(opaque);
+        bump(me->self->_counters.buffered_records, -1);
+        bump(me->self->_counters.buffered_bytes, -static_cast<std::int64_t>(m->key_len + m->len));
         if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
             // A changelog record refused would leave the store and its
             // changelog apart: that one still fails the thread.
@@ -289,6 +323,9 @@ struct stream_thread::impl : record_collector {
             return;
         }
         bump(me->self->_counters.produced);
+        if (me->unreachable_since) {
+            me->mark_reachable("producer");
+        }
         if (m->_private == &changelog_tag) {
             auto& next = me->changelog_written[{rd_kafka_topic_name(m->rkt), m->partition}];
             next = std::max(next, m->offset + 1);
@@ -299,6 +336,7 @@ struct stream_thread::impl : record_collector {
         auto* me = static_cast<impl*>(opaque);
         try {
             auto stats = nlohmann::json::parse(json, json + json_len);
+            me->reachability_from_statistics(stats, "consumer");
             std::map<std::string, std::int64_t> lag;
             if (stats.contains("topics")) {
                 for (const auto& [topic, t] : stats["topics"].items()) {
@@ -319,6 +357,123 @@ struct stream_thread::impl : record_collector {
             logger()->debug("statistics not parsed thread={} error={}", me->self->name(), e.what());
         }
         return 0;
+    }
+
+    // The producer's statistics: only whether a broker answers.
+    static int on_producer_statistics(rd_kafka_t*, char* json, std::size_t json_len, void* opaque) {
+        auto* me = static_cast<impl*>(opaque);
+        try {
+            me->reachability_from_statistics(nlohmann::json::parse(json, json + json_len), "producer");
+        } catch (const std::exception& e) {
+            logger()->debug("statistics not parsed thread={} error={}", me->self->name(), e.what());
+        }
+        return 0;
+    }
+
+    // A broker in state UP answers. (No broker UP does not mean none
+    // answers: librdkafka connects only to the brokers it needs.)
+    void reachability_from_statistics(const nlohmann::json& stats, const char* client) {
+        if (!unreachable_since || !stats.contains("brokers")) {
+            return;
+        }
+        for (const auto& [name, b] : stats["brokers"].items()) {
+            if (b.value("state", "") == "UP") {
+                mark_reachable(client);
+                return;
+            }
+        }
+    }
+
+    // librdkafka's error callback, for both clients: _ALL_BROKERS_DOWN
+    // says no broker answers; transport errors come by the dozen during an
+    // outage and say nothing more.
+    static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
+        auto* me = static_cast<impl*>(opaque);
+        const char* client = rd_kafka_type(rk) == RD_KAFKA_PRODUCER ? "producer" : "consumer";
+        const auto code = static_cast<rd_kafka_resp_err_t>(err);
+        if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+            me->mark_unreachable(client, reason);
+        } else if (code == RD_KAFKA_RESP_ERR__TRANSPORT || code == RD_KAFKA_RESP_ERR__RESOLVE) {
+            logger()->debug("client error thread={} client={} error={} reason=\"{}\"", me->self->name(), client,
+                rd_kafka_err2name(code), reason);
+        } else {
+            logger()->warn("client error thread={} client={} error={} reason=\"{}\"", me->self->name(), client,
+                rd_kafka_err2name(code), reason);
+        }
+    }
+
+    void mark_unreachable(const char* client, const char* reason) {
+        if (unreachable_since) {
+            return;
+        }
+        unreachable_since = clock::now();
+        last_buffer_log = *unreachable_since;
+        self->_broker_unreachable.store(true, std::memory_order_relaxed);
+        logger()->warn("broker unreachable thread={} client={} buffered_records={} buffered_bytes={} reason=\"{}\"",
+            self->name(), client, self->_counters.buffered_records.load(std::memory_order_relaxed),
+            self->_counters.buffered_bytes.load(std::memory_order_relaxed), reason);
+    }
+
+    void mark_reachable(const char* client) {
+        if (!unreachable_since) {
+            return;
+        }
+        logger()->info("broker reachable again thread={} client={} unreachable_ms={} buffered_records={} "
+                       "buffered_bytes={}",
+            self->name(), client,
+            std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - *unreachable_since).count(),
+            self->_counters.buffered_records.load(std::memory_order_relaxed),
+            self->_counters.buffered_bytes.load(std::memory_order_relaxed));
+        unreachable_since.reset();
+        self->_broker_unreachable.store(false, std::memory_order_relaxed);
+        queue_full_logged = false;
+    }
+
+    // While no broker answers: what the producer holds, every 5 s.
+    void log_buffering(clock::time_point now) {
+        if (!unreachable_since || now - last_buffer_log < std::chrono::seconds(5)) {
+            return;
+        }
+        last_buffer_log = now;
+        logger()->warn("producer buffering while the broker is unreachable thread={} buffered_records={} "
+                       "buffered_bytes={} unreachable_ms={}",
+            self->name(), self->_counters.buffered_records.load(std::memory_order_relaxed),
+            self->_counters.buffered_bytes.load(std::memory_order_relaxed),
+            std::chrono::duration_cast<std::chrono::milliseconds>(now - *unreachable_since).count());
+    }
+
+    // A transactional call, made again while librdkafka says its error is
+    // retriable (a coordinator moved, loading or unreachable; a timeout):
+    // the transaction stays open and nothing is lost while it waits.
+    // `call(timeout_ms)` gets transaction.timeout.ms a try: librdkafka's own
+    // retries within a call (a coordinator moved) end with the call's
+    // timeout, so shorter tries turned retriable errors into aborts. The
+    // producer's callbacks (whether a broker answers) are served between
+    // tries. Returns the error that ends the tries (nullptr: it succeeded);
+    // once a stop is requested, after transaction.timeout.ms more.
+    template<typename Call>
+    rd_kafka_error_t* retrying(const char* what, Call&& call) {
+        const int timeout_ms = static_cast<int>(settings.transaction_timeout.count());
+        std::optional<clock::time_point> stop_seen;
+        for (int attempt = 1;; ++attempt) {
+            rd_kafka_error_t* e = call(timeout_ms);
+            if (e == nullptr || rd_kafka_error_is_retriable(e) == 0 || rd_kafka_error_is_fatal(e) != 0
+                || rd_kafka_error_txn_requires_abort(e) != 0) {
+                return e;
+            }
+            if (self->_stop.load(std::memory_order_relaxed)) {
+                if (!stop_seen) {
+                    stop_seen = clock::now();
+                } else if (clock::now() - *stop_seen > settings.transaction_timeout) {
+                    return e;
+                }
+            }
+            bump(self->_counters.transaction_retries);
+            logger()->warn("transaction call retried thread={} call={} attempt={} broker_unreachable={} error=\"{}\"",
+                self->name(), what, attempt, unreachable_since.has_value(), rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+            rd_kafka_poll(producer, attempt == 1 ? 0 : 100);
+        }
     }
 
     static void on_rebalance(
@@ -565,6 +720,9 @@ struct stream_thread::impl : record_collector {
     }
 
     void route(rd_kafka_message_t* m) {
+        if (self->_broker_unreachable.load(std::memory_order_relaxed)) {
+            mark_reachable("consumer");
+        }
         const auto* route = find_route(m);
         if (route == nullptr) {
             // A record fetched before its partition was revoked.
@@ -821,15 +979,17 @@ struct stream_thread::impl : record_collector {
             begin_transaction_if_needed();
             if (pl.list->cnt > 0) {
                 auto* group = rd_kafka_consumer_group_metadata(consumer);
-                auto* e = rd_kafka_send_offsets_to_transaction(
-                    producer, pl.list, group, static_cast<int>(settings.transaction_timeout.count()));
+                auto* e = retrying("send_offsets_to_transaction", [&](int timeout_ms) {
+                    return rd_kafka_send_offsets_to_transaction(producer, pl.list, group, timeout_ms);
+                });
                 rd_kafka_consumer_group_metadata_destroy(group);
                 if (e != nullptr) {
                     handle_transaction_error(e, "cannot send offsets to the transaction");
                     return;
                 }
             }
-            if (auto* e = rd_kafka_commit_transaction(producer, static_cast<int>(settings.transaction_timeout.count()))) {
+            if (auto* e = retrying("commit_transaction",
+                    [&](int timeout_ms) { return rd_kafka_commit_transaction(producer, timeout_ms); })) {
                 handle_transaction_error(e, "cannot commit the transaction");
                 return;
             }
@@ -840,6 +1000,18 @@ struct stream_thread::impl : record_collector {
             }
         } else {
             auto err = rd_kafka_flush(producer, static_cast<int>(settings.transaction_timeout.count()));
+            if (err == RD_KAFKA_RESP_ERR__TIMED_OUT && !failed) {
+                // No broker took the records in time (an outage): the
+                // offsets wait for them, the records stay buffered (no
+                // message timeout under at-least-once, docs/adr/0015) and
+                // processing goes on until the producer's queue is full.
+                bump(self->_counters.commits_postponed);
+                logger()->warn("commit postponed, the producer could not deliver thread={} final={} outstanding={} "
+                               "broker_unreachable={}",
+                    self->name(), final, rd_kafka_outq_len(producer), unreachable_since.has_value());
+                last_commit = clock::now();
+                return;
+            }
             if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
                 throw kafka_error(err, fmt::format("cannot flush the producer before committing: {} records outstanding",
                                            rd_kafka_outq_len(producer)));
@@ -903,7 +1075,8 @@ struct stream_thread::impl : record_collector {
     // committed offset, so the aborted records are processed again.
     void abort_and_rewind() {
         if (transaction_open) {
-            if (auto* e = rd_kafka_abort_transaction(producer, static_cast<int>(settings.transaction_timeout.count()))) {
+            if (auto* e = retrying("abort_transaction",
+                    [&](int timeout_ms) { return rd_kafka_abort_transaction(producer, timeout_ms); })) {
                 throw_kafka(e, "cannot abort the transaction");
             }
             transaction_open = false;
@@ -915,7 +1088,29 @@ struct stream_thread::impl : record_collector {
             pl.add(tp.first, tp.second, RD_KAFKA_OFFSET_INVALID);
         }
         if (pl.list->cnt > 0) {
-            rd_kafka_committed(consumer, pl.list, static_cast<int>(settings.transaction_timeout.count()));
+            // Without the committed offsets there is nowhere to rewind to
+            // (taking the beginning would commit everything again): wait for
+            // the group coordinator.
+            for (int attempt = 1;; ++attempt) {
+                auto err = rd_kafka_committed(consumer, pl.list, static_cast<int>(settings.transaction_timeout.count()));
+                for (int i = 0; err == RD_KAFKA_RESP_ERR_NO_ERROR && i < pl.list->cnt; ++i) {
+                    err = pl.list->elems[i].err;
+                }
+                if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                    break;
+                }
+                if (self->_stop.load(std::memory_order_relaxed)) {
+                    throw kafka_error(err, fmt::format("cannot read the committed offsets to rewind to: {}",
+                                               rd_kafka_err2str(err)));
+                }
+                logger()->warn("committed offsets not read, trying again thread={} attempt={} error={}", self->name(),
+                    attempt, rd_kafka_err2str(err));
+                for (int i = 0; i < pl.list->cnt; ++i) {
+                    pl.list->elems[i].offset = RD_KAFKA_OFFSET_INVALID;
+                    pl.list->elems[i].err = RD_KAFKA_RESP_ERR_NO_ERROR;
+                }
+                rd_kafka_poll(producer, 100);
+            }
             for (int i = 0; i < pl.list->cnt; ++i) {
                 if (pl.list->elems[i].offset < 0) {
                     pl.list->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
@@ -947,7 +1142,10 @@ struct stream_thread::impl : record_collector {
 
     void abort_after_loss() {
         if (settings.exactly_once && transaction_open) {
-            if (auto* e = rd_kafka_abort_transaction(producer, static_cast<int>(settings.transaction_timeout.count()))) {
+            // Again while retriable: the next transaction cannot begin
+            // before this one is aborted.
+            if (auto* e = retrying("abort_transaction",
+                    [&](int timeout_ms) { return rd_kafka_abort_transaction(producer, timeout_ms); })) {
                 logger()->error("abort after a lost assignment failed thread={} error={}", self->name(),
                     rd_kafka_error_string(e));
                 rd_kafka_error_destroy(e);
@@ -962,6 +1160,9 @@ struct stream_thread::impl : record_collector {
     void punctuate() {
         const auto now = wall_clock_now_ms();
         rd_kafka_poll(producer, 0);
+        if (unreachable_since) {
+            log_buffering(clock::now());
+        }
         for (auto& [id, t] : tasks) {
             const bool was_held = t.task->held();
             if (t.task->punctuate_wall_clock(now) > 0) {
@@ -1034,6 +1235,8 @@ stream_thread::stream_thread(int index, const topology& t, const thread_settings
     rd_kafka_conf_t* pconf = rd_kafka_conf_new();
     rd_kafka_conf_set_opaque(pconf, _impl.get());
     rd_kafka_conf_set_dr_msg_cb(pconf, &impl::on_delivery);
+    rd_kafka_conf_set_error_cb(pconf, &impl::on_error);
+    rd_kafka_conf_set_stats_cb(pconf, &impl::on_producer_statistics);
     _impl->producer = make_client(RD_KAFKA_PRODUCER, producer_settings, pconf);
 
     auto consumer_settings = settings.consumer_settings;
@@ -1042,6 +1245,7 @@ stream_thread::stream_thread(int index, const topology& t, const thread_settings
     rd_kafka_conf_set_opaque(cconf, _impl.get());
     rd_kafka_conf_set_rebalance_cb(cconf, &impl::on_rebalance);
     rd_kafka_conf_set_stats_cb(cconf, &impl::on_statistics);
+    rd_kafka_conf_set_error_cb(cconf, &impl::on_error);
     try {
         _impl->consumer = make_client(RD_KAFKA_CONSUMER, consumer_settings, cconf);
     } catch (...) {
@@ -1120,7 +1324,8 @@ void stream_thread::run() {
     auto& me = *_impl;
     try {
         if (me.settings.exactly_once) {
-            if (auto* e = rd_kafka_init_transactions(me.producer, static_cast<int>(me.settings.transaction_timeout.count() * 3))) {
+            if (auto* e = me.retrying("init_transactions",
+                    [&](int timeout_ms) { return rd_kafka_init_transactions(me.producer, timeout_ms); })) {
                 throw_kafka(e, "cannot initialise transactions (is the cluster reachable and transactional?)");
             }
         }

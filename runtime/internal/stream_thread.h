@@ -91,6 +91,15 @@ struct thread_counters {
     std::atomic<std::int64_t> rebalances{0};
     std::atomic<std::int64_t> aborted_transactions{0};
     std::atomic<std::int64_t> pauses{0};
+    // Records handed to the producer and not yet acknowledged (or failed),
+    // and their key and value bytes: what it buffers while no broker
+    // answers (docs/adr/0015).
+    std::atomic<std::int64_t> buffered_records{0};
+    std::atomic<std::int64_t> buffered_bytes{0};
+    // Transactional calls tried again after a retriable error.
+    std::atomic<std::int64_t> transaction_retries{0};
+    // Commits put off because the producer could not deliver in time.
+    std::atomic<std::int64_t> commits_postponed{0};
 };
 
 class stream_thread {
@@ -126,6 +135,9 @@ public:
     const dead_letter_stats& dead_letters() const noexcept { return *_dead_letters; }
     // Consumer lag per "topic-partition", from librdkafka's statistics.
     std::map<std::string, std::int64_t> lag() const;
+    // Whether this thread's clients last heard that no broker answers
+    // (librdkafka's _ALL_BROKERS_DOWN), and nothing since said otherwise.
+    bool broker_unreachable() const noexcept { return _broker_unreachable.load(std::memory_order_relaxed); }
 
 private:
     struct impl;
@@ -138,6 +150,7 @@ private:
     state_listener _on_state;
     error_listener _on_error;
     std::atomic<bool> _stop{false};
+    std::atomic<bool> _broker_unreachable{false};
     std::atomic<thread_state> _state{thread_state::created};
     thread_counters _counters;
     std::shared_ptr<dead_letter_stats> _dead_letters = std::make_shared<dead_letter_stats>();
