@@ -256,7 +256,7 @@ std::string human_bytes(const std::optional<std::string>& bytes) {
 bool is_dead_letter_header(std::string_view key) {
     namespace h = dead_letter_headers;
     for (auto k : {h::error_class, h::error_message, h::source_topic, h::source_partition, h::source_offset,
-             h::processor_node, h::attempts, h::application_id, h::time}) {
+             h::processor_node, h::attempts, h::application_id, h::time, h::kind}) {
         if (key == k) {
             return true;
         }
