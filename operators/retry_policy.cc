@@ -91,6 +91,6 @@ std::chrono::milliseconds retry_policy::backoff(int failed_attempts, double unit
 }
 
 retries_exhausted_error::retries_exhausted_error(std::string node, int attempts, const std::string& what)
-    : std::runtime_error(what), _node(std::move(node)), _attempts(attempts) {}
+    : handled_error(what), _node(std::move(node)), _attempts(attempts) {}
 
 } // namespace eddy

@@ -21,6 +21,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "operators/error_handlers.h"
+
 namespace eddy {
 
 class circuit_breaker;
@@ -84,8 +86,9 @@ private:
 
 // A record a retry step gave up on, with no dead-letter topic to send it to
 // (neither the policy's nor the application's): the step fails, as
-// log_and_fail does.
-class retries_exhausted_error : public std::runtime_error {
+// log_and_fail does. A handled_error: the step has decided, so the
+// processing handler lets it through rather than handling it again.
+class retries_exhausted_error : public handled_error {
 public:
     retries_exhausted_error(std::string node, int attempts, const std::string& what);
 
