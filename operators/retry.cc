@@ -86,6 +86,12 @@ void log_held(const operators::internal::task_context& task, const std::string& 
         task.holds);
 }
 
+void log_dropped(const operators::internal::task_context& task, const std::string& node, std::size_t records) {
+    logger()->info("retry queue dropped on rewind node={} task={} records={} (they are read again from the "
+                   "committed offset)",
+        node, task.id.to_string(), records);
+}
+
 void log_breaker_wait(const operators::internal::task_context& task, const std::string& node,
     const circuit_breaker& breaker, std::chrono::milliseconds wait) {
     const auto at = source_of(task);

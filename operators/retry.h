@@ -39,6 +39,7 @@ void dead_letter(operators::internal::task_context& task, const std::string& nod
 void log_retry(const operators::internal::task_context& task, const std::string& node, int attempts,
     std::chrono::milliseconds wait, const failure& why);
 void log_held(const operators::internal::task_context& task, const std::string& node, bool held);
+void log_dropped(const operators::internal::task_context& task, const std::string& node, std::size_t records);
 void log_breaker_wait(const operators::internal::task_context& task, const std::string& node,
     const circuit_breaker& breaker, std::chrono::milliseconds wait);
 } // namespace retry_internal
@@ -55,6 +56,9 @@ public:
         _task = &context.task_internals();
         _node = context.node_name();
         _random.seed(std::random_device{}());
+        // The queued records come again after a rewind: keeping them too
+        // would run (and forward) them twice.
+        _task->on_rewind.emplace_back([this] { drop(); });
     }
 
     void close() override {
@@ -95,6 +99,15 @@ private:
         _queue.push_back({r, _task->metadata,
             _task->raw != nullptr ? std::optional<raw_record>(*_task->raw) : std::nullopt,
             _task->record_timestamp_ms, attempts, next_ms});
+    }
+
+    void drop() {
+        _timer.cancel();
+        if (!_queue.empty()) {
+            retry_internal::log_dropped(*_task, _node, _queue.size());
+            _queue.clear();
+            release();
+        }
     }
 
     void hold() {

@@ -28,6 +28,13 @@ statestore::internal::store_handle& task_context::store(std::string_view node, s
     return *it->second;
 }
 
+void task_context::rewind() {
+    for (const auto& f : on_rewind) {
+        f();
+    }
+    holds = 0;
+}
+
 cancellable task_context::schedule(std::string node, std::chrono::milliseconds interval, punctuation_type type,
     std::function<void(std::int64_t)> fn) {
     if (interval.count() < 1) {

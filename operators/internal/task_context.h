@@ -152,6 +152,12 @@ public:
     // when the buffer is full) so that order per key holds; other tasks go
     // on.
     int holds = 0;
+    // Told when the runtime rewinds the task's input to its committed
+    // offsets (after an aborted transaction): a node that keeps records past
+    // their process() call (a retry step's queue) drops them, for they are
+    // read and processed again. rewind() calls them; holds is 0 after it.
+    std::vector<std::function<void()>> on_rewind;
+    void rewind();
     // Null: log_and_fail.
     std::shared_ptr<processing_exception_handler> processing_handler;
     std::shared_ptr<production_exception_handler> production_handler;

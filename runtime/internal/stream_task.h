@@ -86,6 +86,10 @@ public:
     // Whether a node (a retry step) holds the task's input: its records
     // must wait, unprocessed, until it lets go (in a wall-clock punctuation).
     bool held() const noexcept { return _context.holds > 0; }
+    // The task's input goes back to its committed offsets (an aborted
+    // transaction): what its retry steps queued is dropped and the task is
+    // no longer held, for those records are read again.
+    void rewind() { _context.rewind(); }
     // Where nodes dead-letter records when they name no topic of their own.
     void set_dead_letter_topic(std::string topic) { _context.dead_letter_topic = std::move(topic); }
     void close();

@@ -1120,11 +1120,25 @@ struct stream_thread::impl : record_collector {
                 throw_kafka(e, "cannot rewind after an aborted transaction");
             }
         }
+        partition_list paused;
         for (auto& [id, t] : tasks) {
             for (auto& [tp, state] : t.partitions) {
                 state.buffer.clear();
                 state.next_offset = -1;
+                // Paused for a full buffer that is now empty: nothing else
+                // would resume it.
+                if (state.paused) {
+                    paused.add(tp.first, tp.second, RD_KAFKA_OFFSET_INVALID);
+                    state.paused = false;
+                }
             }
+            // A held record, and those queued behind it, come again from
+            // the committed offset: the retry queues forget them.
+            t.task->rewind();
+            t.held_at.reset();
+        }
+        if (paused.list->cnt > 0) {
+            rd_kafka_resume_partitions(consumer, paused.list);
         }
         dirty = false;
         // The stores hold the aborted transaction's writes: rebuild them

@@ -10,6 +10,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <map>
+#include <stdexcept>
 #include <set>
 #include <string>
 #include <thread>
@@ -19,6 +21,7 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include "operators/retry_policy.h"
 #include "runtime/embedded_broker.h"
 #include "runtime/kafka_streams.h"
 #include "tests/chaos/chaos_util.h"
@@ -424,6 +427,95 @@ TEST(ChaosEmbeddedTest, CoordinatorsMovedMidStreamKeepEveryRecordOnce) {
     EXPECT_EQ(r.tally.unexpected, 0U);
     EXPECT_EQ(r.tally.duplicates, 0U);
     EXPECT_NE(r.state, eddy::streams_state::error);
+}
+
+// A transaction aborted while a retry step holds a record (exactly-once):
+// the thread rewinds to the committed offsets, so the held record comes
+// again from the topic, and the retry queue must forget its copy, or the
+// record would be processed (and its call succeed) twice. Partition 0's
+// record at offset 20 fails until the service comes back; the forced
+// commit of the held transaction (at half of transaction.timeout.ms) hits
+// an abortable EndTxn error. Every record from the held one on is in the
+// read_committed output exactly once, and the call succeeded once for it.
+// (Records before it may show twice: the mock shows aborted records.)
+TEST(ChaosEmbeddedTest, AnAbortWhileARecordIsHeldForgetsTheRetryQueueAndRunsTheRecordOnce) {
+    eddy::embedded_broker broker(1);
+    const auto in = unique("chaos-held-in");
+    const auto out = unique("chaos-held-out");
+    const auto app_id = unique("chaos-held-app");
+    broker.create_topic(in, 2);
+    broker.create_topic(out, 2);
+    constexpr int n = 60;
+    constexpr int held_offset = 20;
+    std::vector<eddy::chaos::to_send> first;
+    for (int i = 0; i < n; ++i) {
+        first.push_back({i == held_offset ? "held" : "k" + std::to_string(i % 5), "v" + std::to_string(i), 0});
+    }
+    eddy::chaos::produce(broker.bootstrap_servers(), in, first);
+
+    std::atomic<bool> service_up{false};
+    std::atomic<int> held_calls{0};
+    std::atomic<int> held_successes{0};
+    eddy::streams_builder builder;
+    builder.stream<std::string, std::string>(in)
+        .map_values_with_retry(
+            [&](const std::string& k, const std::string& v) {
+                if (k == "held") {
+                    ++held_calls;
+                    if (!service_up) {
+                        throw std::runtime_error("service down");
+                    }
+                    ++held_successes;
+                }
+                return v + "!";
+            },
+            eddy::retry_policy()
+                .with_initial_backoff(200ms)
+                .with_max_backoff(200ms)
+                .with_jitter(0)
+                .with_max_attempts(1000),
+            eddy::named::as("call"))
+        .to(out);
+    eddy::streams_config config{{"application.id", app_id}, {"bootstrap.servers", broker.bootstrap_servers()},
+        {"processing.guarantee", "exactly_once_v2"}, {"commit.interval.ms", "100"}, {"poll.ms", "20"},
+        {"consumer.fetch.wait.max.ms", "10"}, {"transaction.timeout.ms", "4000"},
+        {"buffered.records.per.partition", "10"}, {"process.id", "p1"}};
+    eddy::kafka_streams app(builder.build(), config);
+    app.start();
+
+    ASSERT_TRUE(wait_for([&] { return held_calls.load() >= 1; }, 30s));
+    // The next EndTxn is the held transaction's forced commit: a record of
+    // the other partition makes sure a transaction is open.
+    rd_kafka_mock_push_request_errors(mock(broker), api_end_txn, 1, RD_KAFKA_RESP_ERR_UNKNOWN_PRODUCER_ID);
+    eddy::chaos::produce(broker.bootstrap_servers(), in, {{"late", "late", 1}});
+    ASSERT_TRUE(wait_for([&] { return metric(app, "aborted-transactions-total") >= 1; }, 30s))
+        << "no transaction was aborted while the record was held";
+    const int calls_at_abort = held_calls.load();
+    service_up = true;
+
+    std::set<std::string> expected{"late!"};
+    for (int i = 0; i < n; ++i) {
+        expected.insert("v" + std::to_string(i) + "!");
+    }
+    const auto got = eddy::chaos::read_expected(broker.bootstrap_servers(), out, expected, 60s, true);
+    const auto t = eddy::chaos::count(expected, got);
+    std::map<std::string, int> seen;
+    for (const auto& r : got) {
+        ++seen[r.value.value_or("")];
+    }
+    for (int i = held_offset; i < n; ++i) {
+        EXPECT_EQ(seen["v" + std::to_string(i) + "!"], 1) << "offset " << i;
+    }
+    EXPECT_EQ(held_successes.load(), 1) << "the held record's call succeeded more than once";
+    EXPECT_GT(held_calls.load(), calls_at_abort);
+    EXPECT_EQ(t.lost, 0U);
+    EXPECT_EQ(t.unexpected, 0U);
+    eddy::chaos::report("abort-while-held", "exactly_once_v2", t, 0, -1,
+        {{"aborted_transactions", std::to_string(static_cast<long long>(metric(app, "aborted-transactions-total")))},
+            {"held_record_calls", std::to_string(held_calls.load())},
+            {"held_record_successes", std::to_string(held_successes.load())}});
+    EXPECT_NE(app.state(), eddy::streams_state::error);
+    EXPECT_TRUE(app.close(30s));
 }
 
 } // namespace
