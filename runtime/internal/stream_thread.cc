@@ -469,6 +469,15 @@ struct stream_thread::impl : record_collector {
                 }
             }
             bump(self->_counters.transaction_retries);
+            // A call that got no answer for transaction.timeout.ms: the
+            // broker is unreachable, though the error callbacks that would
+            // say so wait for the thread to poll (the statistics say when a
+            // broker is up again).
+            if (const auto code = rd_kafka_error_code(e);
+                code == RD_KAFKA_RESP_ERR__TIMED_OUT || code == RD_KAFKA_RESP_ERR__TRANSPORT
+                || code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+                mark_unreachable("producer", rd_kafka_error_string(e));
+            }
             logger()->warn("transaction call retried thread={} call={} attempt={} broker_unreachable={} error=\"{}\"",
                 self->name(), what, attempt, unreachable_since.has_value(), rd_kafka_error_string(e));
             rd_kafka_error_destroy(e);
