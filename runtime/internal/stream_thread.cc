@@ -456,7 +456,9 @@ struct stream_thread::impl : record_collector {
         const int timeout_ms = static_cast<int>(settings.transaction_timeout.count());
         std::optional<clock::time_point> stop_seen;
         for (int attempt = 1;; ++attempt) {
+            self->_broker_call_since_ns.store(clock::now().time_since_epoch().count(), std::memory_order_relaxed);
             rd_kafka_error_t* e = call(timeout_ms);
+            self->_broker_call_since_ns.store(0, std::memory_order_relaxed);
             if (e == nullptr || rd_kafka_error_is_retriable(e) == 0 || rd_kafka_error_is_fatal(e) != 0
                 || rd_kafka_error_txn_requires_abort(e) != 0) {
                 return e;
@@ -1327,6 +1329,14 @@ std::int64_t stream_thread::dropped_records() const {
         n += t.task->dropped_records();
     }
     return n;
+}
+
+bool stream_thread::broker_unreachable() const noexcept {
+    if (_broker_unreachable.load(std::memory_order_relaxed)) {
+        return true;
+    }
+    const auto since = _broker_call_since_ns.load(std::memory_order_relaxed);
+    return since != 0 && clock::now() - clock::time_point(clock::duration(since)) > broker_call_stall;
 }
 
 std::int64_t stream_thread::deduplicated_records() const {

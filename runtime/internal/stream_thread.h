@@ -136,8 +136,12 @@ public:
     // Consumer lag per "topic-partition", from librdkafka's statistics.
     std::map<std::string, std::int64_t> lag() const;
     // Whether this thread's clients last heard that no broker answers
-    // (librdkafka's _ALL_BROKERS_DOWN), and nothing since said otherwise.
-    bool broker_unreachable() const noexcept { return _broker_unreachable.load(std::memory_order_relaxed); }
+    // (librdkafka's _ALL_BROKERS_DOWN, a transactional call that timed
+    // out) and nothing since said otherwise, or a transactional call has
+    // been waiting on the broker for longer than broker_call_stall: the
+    // error callbacks that would say so wait for that call to return.
+    bool broker_unreachable() const noexcept;
+    static constexpr std::chrono::milliseconds broker_call_stall{3000};
 
 private:
     struct impl;
@@ -151,6 +155,9 @@ private:
     error_listener _on_error;
     std::atomic<bool> _stop{false};
     std::atomic<bool> _broker_unreachable{false};
+    // When the transactional call in progress began (steady clock, ns since
+    // its epoch); 0 when none is.
+    std::atomic<std::int64_t> _broker_call_since_ns{0};
     std::atomic<thread_state> _state{thread_state::created};
     thread_counters _counters;
     std::shared_ptr<dead_letter_stats> _dead_letters = std::make_shared<dead_letter_stats>();

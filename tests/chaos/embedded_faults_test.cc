@@ -150,6 +150,7 @@ struct outage_result {
     double max_buffered_bytes = 0;
     std::int64_t recovery_ms = -1;
     std::int64_t unreachable_cleared_ms = -1;
+    std::int64_t unreachable_seen_after_ms = -1; // from the outage's start
 };
 
 // Takes every broker down for `outage`, watching the app meanwhile; then
@@ -161,7 +162,10 @@ outage_result outage(eddy::embedded_broker& broker, const eddy::kafka_streams& a
     }
     const auto down = clock_type::now();
     while (clock_type::now() - down < outage) {
-        r.saw_unreachable = r.saw_unreachable || app.broker_unreachable();
+        if (!r.saw_unreachable && app.broker_unreachable()) {
+            r.saw_unreachable = true;
+            r.unreachable_seen_after_ms = ms_since(down);
+        }
         if (const auto h = app.health(); h.status == eddy::health_status::degraded) {
             r.saw_degraded = r.saw_degraded
                 || std::any_of(h.reasons.begin(), h.reasons.end(),
@@ -209,6 +213,7 @@ void broker_down_mid_stream(const std::string& guarantee, std::chrono::seconds d
     const auto t = eddy::chaos::count(workload::expected(total), got);
     eddy::chaos::report(fault, guarantee, t, 0, r.recovery_ms,
         {{"unreachable_seen", r.saw_unreachable ? "true" : "false"},
+            {"unreachable_seen_after_ms", std::to_string(r.unreachable_seen_after_ms)},
             {"unreachable_cleared_ms", std::to_string(r.unreachable_cleared_ms)},
             {"max_buffered_records", std::to_string(static_cast<long long>(r.max_buffered_records))},
             {"aborted_transactions", std::to_string(static_cast<long long>(metric(app, "aborted-transactions-total")))},
