@@ -35,6 +35,11 @@ struct windowed {
     friend bool operator==(const windowed&, const windowed&) = default;
 };
 
+template<typename T>
+inline constexpr bool is_windowed_v = false;
+template<typename K>
+inline constexpr bool is_windowed_v<windowed<K>> = true;
+
 // "[key@start/end]", as Kafka Streams prints a Windowed<String>.
 inline std::string to_string(const windowed<std::string>& w) {
     return "[" + w.key + "@" + std::to_string(w.window.start_ms) + "/" + std::to_string(w.window.end_ms) + "]";

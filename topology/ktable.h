@@ -37,11 +37,6 @@ namespace eddy {
 template<typename K, typename V>
 class kgrouped_table;
 
-template<typename T>
-inline constexpr bool is_windowed_v = false;
-template<typename K>
-inline constexpr bool is_windowed_v<windowed<K>> = true;
-
 // The key of a windowed aggregation's table.
 template<typename K>
 concept windowed_key = is_windowed_v<K>;

@@ -13,6 +13,7 @@
 
 #include "operators/internal/node.h"
 #include "operators/internal/source_node.h"
+#include "operators/window.h"
 #include "serde/serde.h"
 
 namespace eddy::operators::internal {
@@ -34,7 +35,13 @@ public:
         , _topic(std::move(topic))
         , _topic_of(std::move(topic_of))
         , _key_serde(std::move(key_serde))
-        , _value_serde(std::move(value_serde)) {}
+        , _value_serde(std::move(value_serde)) {
+        if constexpr (is_windowed_v<K>) {
+            // Kafka Streams' windowed serdes: partition by the plain key.
+            const auto kind = _key_serde.name();
+            _out.key_window_bytes = kind == "time_windowed" ? 8 : kind == "session_windowed" ? 16 : 0;
+        }
+    }
 
     // An internal topic is named after the application: prefix it now.
     void init(task_context& task) override {

@@ -60,6 +60,12 @@ struct raw_record {
     std::optional<std::string> key;
     std::optional<std::string> value;
     eddy::headers headers;
+    // A windowed key's window bytes at its end (8: a time window's start,
+    // 16: a session's end and start): with no partition given, the
+    // collector partitions by the key without them, so every window of a
+    // key lands where the plain key does (Kafka Streams'
+    // WindowedStreamPartitioner). 0: by the whole key.
+    std::uint8_t key_window_bytes = 0;
 };
 
 // Where sinks write: the Kafka producer, or the test driver's topics.

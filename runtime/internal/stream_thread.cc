@@ -191,6 +191,10 @@ struct stream_thread::impl : record_collector {
     bool batch_consume = false;
     // Tags a changelog record's delivery report.
     static inline char changelog_tag = 0;
+    // Tag a windowed key whose last 8 (time window) or 16 (session) bytes
+    // the partitioner leaves out.
+    static inline char time_windowed_tag = 0;
+    static inline char session_windowed_tag = 0;
     clock::time_point last_housekeeping = clock::now();
     static constexpr std::int64_t latency_sample_every = 16;
     bool transaction_open = false;
@@ -240,6 +244,9 @@ struct stream_thread::impl : record_collector {
         }
         const std::int32_t partition = r.partition < 0 ? RD_KAFKA_PARTITION_UA : r.partition;
         void* tag = !changelog_topics.empty() && changelog_topics.contains(r.topic) ? &changelog_tag : nullptr;
+        if (tag == nullptr && partition == RD_KAFKA_PARTITION_UA && r.key_window_bytes != 0) {
+            tag = r.key_window_bytes == 16 ? &session_windowed_tag : &time_windowed_tag;
+        }
         // The librdkafka macros cast their arguments without parentheses.
         const char* key = r.key ? r.key->data() : nullptr;
         const std::size_t key_size = r.key ? r.key->size() : 0;
@@ -298,6 +305,25 @@ struct stream_thread::impl : record_collector {
             }
             throw kafka_error(err, fmt::format("cannot produce to topic {}: {}", r.topic, rd_kafka_err2str(err)));
         }
+    }
+
+    // The producer's partitioner: murmur2 of the key as Java's default
+    // (a record without a key: a random partition), of the plain key for a
+    // windowed one (tagged by send()), as Kafka Streams'
+    // WindowedStreamPartitioner.
+    static std::int32_t partition(const rd_kafka_topic_t* rkt, const void* key, std::size_t key_size,
+        std::int32_t partition_count, void* topic_opaque, void* message_opaque) {
+        std::size_t window_bytes = 0;
+        if (message_opaque == &time_windowed_tag) {
+            window_bytes = 8;
+        } else if (message_opaque == &session_windowed_tag) {
+            window_bytes = 16;
+        }
+        if (key != nullptr && key_size >= window_bytes) {
+            key_size -= window_bytes;
+        }
+        return rd_kafka_msg_partitioner_murmur2_random(
+            rkt, key, key_size, partition_count, topic_opaque, message_opaque);
     }
 
     static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
@@ -1259,6 +1285,17 @@ stream_thread::stream_thread(int index, const topology& t, const thread_settings
     }
     rd_kafka_conf_t* pconf = rd_kafka_conf_new();
     rd_kafka_conf_set_opaque(pconf, _impl.get());
+    // eddy's partitioner (murmur2_random, windowed keys by their plain key),
+    // unless the settings name another.
+    if (auto p = producer_settings.find("partitioner");
+        p == producer_settings.end() || p->second == "murmur2_random") {
+        if (p != producer_settings.end()) {
+            producer_settings.erase(p);
+        }
+        rd_kafka_topic_conf_t* tconf = rd_kafka_topic_conf_new();
+        rd_kafka_topic_conf_set_partitioner_cb(tconf, &impl::partition);
+        rd_kafka_conf_set_default_topic_conf(pconf, tconf);
+    }
     rd_kafka_conf_set_dr_msg_cb(pconf, &impl::on_delivery);
     rd_kafka_conf_set_error_cb(pconf, &impl::on_error);
     rd_kafka_conf_set_stats_cb(pconf, &impl::on_producer_statistics);
