@@ -263,7 +263,10 @@ public:
         }
         auto& observed = _state->observed[_side];
         observed = std::max(observed, r.timestamp);
-        if (r.timestamp <= observed - _retention) {
+        // Kept while at most the retention behind the side's newest record,
+        // that bound included (ADR 0017: the window [t - before, t + after]
+        // holds at both ends, even when after + grace is 0).
+        if (r.timestamp < observed - _retention) {
             internal::log_join_skip(ctx.node_name(), "expired window store", ctx.record_metadata(), r.timestamp,
                 r.timestamp + _retention, observed);
             ctx.record_dropped();
@@ -288,7 +291,7 @@ private:
         _last_expiry = observed;
         std::vector<join_window_key<K>> gone;
         _store->for_each(std::nullopt, std::nullopt, [&](const join_window_key<K>& k, const V&) {
-            if (k.timestamp_ms <= observed - _retention) {
+            if (k.timestamp_ms < observed - _retention) {
                 gone.push_back(k);
             }
             return true;
@@ -370,7 +373,7 @@ public:
             emit_non_joined(r);
         }
         const std::int64_t from = std::max<std::int64_t>(
-            {0, ts - _params.join_before_ms, _state->observed[Left ? 1 : 0] - _params.retention_ms + 1});
+            {0, ts - _params.join_before_ms, _state->observed[Left ? 1 : 0] - _params.retention_ms});
         const std::int64_t to = std::max<std::int64_t>(0, ts + _params.join_after_ms);
         bool matched = false;
         if (from <= to) {

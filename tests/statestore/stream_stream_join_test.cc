@@ -119,6 +119,24 @@ protected:
 
 using std::vector;
 
+// ADR 0017: the window holds at both ends even when after + grace is 0. A
+// zero-width window joins records of equal time (Kafka Streams' code cuts
+// the record at t - before off there: its fetch starts one past the
+// retention); a record 1 ms apart does not join, nor one that fell out of
+// the other side's retention.
+TEST_F(StreamStreamJoinTest, ZeroWidthWindowJoinsRecordsOfEqualTime) {
+    start(join_type::inner, eddy::join_windows::of_time_difference_with_no_grace(0ms));
+    right(0, "r0", 0);
+    left(0, "L1", 0);
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "L1+r0", 0}}));
+    left(0, "L2", 1);
+    EXPECT_THAT(emitted(), ::testing::IsEmpty());
+    right(0, "r1", 1);
+    EXPECT_EQ(emitted(), (vector<kvt>{{0, "L2+r1", 1}}));
+    left(0, "L3", 0); // the right side's newest is at 1: r0 is gone
+    EXPECT_THAT(emitted(), ::testing::IsEmpty());
+}
+
 // KStreamKStreamJoinTest.testJoin: 100 ms windows, no grace, every record
 // at time 0.
 TEST_F(StreamStreamJoinTest, TestJoin) {
@@ -896,13 +914,14 @@ TEST(StreamStreamJoinApiTest, KeyAwareJoinerSeesTheKey) {
 
 // A record older than its side's retention (before + after + grace behind
 // that side's newest record) is not kept: dropped, counted, and so never
-// joined by a later record of the other side.
+// joined by a later record of the other side. One exactly at the bound is
+// kept (ADR 0017; Kafka Streams' code drops it too).
 TEST_F(StreamStreamJoinTest, ARecordOlderThanTheRetentionIsNotKeptAndIsCounted) {
     start(join_type::inner, eddy::join_windows::of_time_difference_and_grace(10ms, 5ms));
     left(0, "A0", 100);
-    left(1, "A1", 75); // 100 - 25 (retention): expired
+    left(1, "A1", 74); // 100 - 25 (retention) - 1: expired
     EXPECT_EQ(driver().dropped_records(), 1);
-    left(1, "A1-late", 76); // still within the retention
+    left(1, "A1-late", 75); // at the retention's bound: kept
     EXPECT_EQ(driver().dropped_records(), 1);
     right(1, "a1", 80);
     EXPECT_EQ(emitted(), (vector<kvt>{{1, "A1-late+a1", 80}}));
@@ -912,7 +931,7 @@ TEST_F(StreamStreamJoinTest, ARecordOlderThanTheRetentionIsNotKeptAndIsCounted) 
     for (const auto& e : store.all()) {
         times.push_back(e.key.timestamp_ms);
     }
-    EXPECT_EQ(times, (vector<std::int64_t>{100, 76}));
+    EXPECT_EQ(times, (vector<std::int64_t>{100, 75}));
 }
 
 // The outer store holds an unmatched record until its window closes, then
