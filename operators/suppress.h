@@ -6,9 +6,15 @@
 // Suppressed.untilWindowCloses). The buffer is a store with a changelog, so
 // a restart neither loses nor repeats a final result; an in-memory index by
 // window end (rebuilt from the store on start) finds the closed windows.
+//
+// Windows that close together come out as Kafka Streams' emit-final gives
+// them (its time-first window and session key schemas): ordered by window
+// end, then start, then the key's serialized bytes; for time windows of one
+// size that is (start, key).
 
 #include <cstdint>
 #include <map>
+#include <tuple>
 #include <optional>
 #include <string>
 #include <utility>
@@ -30,7 +36,7 @@ public:
         _buffer.emplace(context.template get_key_value_store<windowed<K>, timestamped<V>>(_store_name));
         // After a restore the buffer holds what was pending.
         _buffer->for_each(std::nullopt, std::nullopt, [&](const windowed<K>& k, const timestamped<V>& v) {
-            _by_end.emplace(k.window.end_ms, k);
+            _by_end.emplace(order_of(k), k);
             _observed = std::max(_observed, v.timestamp_ms);
             return true;
         });
@@ -51,7 +57,7 @@ public:
             this->context().record_dropped();
         } else {
             if (!_buffer->get(r.key)) {
-                _by_end.emplace(r.key.window.end_ms, r.key);
+                _by_end.emplace(order_of(r.key), r.key);
             }
             _buffer->put(r.key, timestamped<V>{*r.value.new_value, r.timestamp});
         }
@@ -59,8 +65,20 @@ public:
     }
 
 private:
+    // (end, start, the key's bytes): the windowed key's serialized bytes
+    // less the window suffix its serde appends (8 bytes of start for time
+    // windows, 16 of end and start for sessions).
+    using order = std::tuple<std::int64_t, std::int64_t, std::string>;
+    order order_of(const windowed<K>& k) const {
+        std::string bytes = _buffer->key_serde().serialize(k);
+        const auto kind = _buffer->key_serde().name();
+        const std::size_t suffix = kind == "time_windowed" ? 8 : kind == "session_windowed" ? 16 : 0;
+        bytes.resize(bytes.size() >= suffix ? bytes.size() - suffix : bytes.size());
+        return {k.window.end_ms, k.window.start_ms, std::move(bytes)};
+    }
+
     void emit_closed() {
-        while (!_by_end.empty() && _by_end.begin()->first + _grace <= _observed) {
+        while (!_by_end.empty() && std::get<0>(_by_end.begin()->first) + _grace <= _observed) {
             auto node = _by_end.extract(_by_end.begin());
             const auto& key = node.mapped();
             if (auto v = _buffer->get(key)) {
@@ -74,7 +92,7 @@ private:
     std::string _store_name;
     std::int64_t _grace;
     std::optional<key_value_store<windowed<K>, timestamped<V>>> _buffer;
-    std::multimap<std::int64_t, windowed<K>> _by_end;
+    std::map<order, windowed<K>> _by_end;
     std::int64_t _observed = -1;
 };
 

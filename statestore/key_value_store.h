@@ -101,6 +101,9 @@ public:
         });
     }
     std::uint64_t approximate_num_entries() const { return _handle->approximate_num_entries(); }
+    // The serdes the store was declared with.
+    const serde_ref<K>& key_serde() const noexcept { return _key_serde; }
+    const serde_ref<V>& value_serde() const noexcept { return _value_serde; }
 
 protected:
     // The smallest key after every key starting with `p` (none when `p` is

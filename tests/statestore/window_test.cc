@@ -209,6 +209,42 @@ TEST(WindowTest, EmitOnWindowCloseGivesOnlyFinalResults) {
     EXPECT_EQ(out.read_key_values_to_list(), (kvs{{"[k@0/10]", 3}})); // [10, 20) is still open
 }
 
+// KStreamWindowAggregateTest.testJoin's first table with emit-final: the
+// same two batches on topic1 (hopping 10 ms windows advancing by 5), then a
+// record at 20 closes [0,10) and [5,15). Windows closed together come out by
+// window, then key (Kafka Streams' time-ordered emit-final store): [5,15)
+// gives A, B, C, D, although it was first updated by A, B, D, C.
+TEST(WindowTest, EmitFinalOrdersWindowsClosedTogetherByWindowThenKeyAsKafkaStreamsTestJoin) {
+    eddy::streams_builder builder;
+    builder.stream<std::string, std::string>("topic1")
+        .group_by_key()
+        .windowed_by(eddy::time_windows::of_size_with_no_grace(10ms).advance_by(5ms))
+        .emit_strategy(eddy::emit_strategy::on_window_close())
+        .aggregate([] { return std::string("0"); },
+            [](const std::string&, const std::string& v, const std::string& agg) { return agg + "+" + v; },
+            eddy::materialized<std::string, std::string>::as("topic1-Canonized"))
+        .to_stream()
+        .map([](const eddy::windowed<std::string>& k, const std::string& v) {
+            return eddy::key_value<std::string, std::string>{eddy::to_string(k), v};
+        })
+        .to("output");
+    eddy::topology_test_driver driver(builder.build());
+    auto in = driver.create_input_topic<std::string, std::string>("topic1");
+    const std::vector<std::tuple<std::string, std::string, std::int64_t>> inputs{{"A", "1", 0}, {"B", "2", 1},
+        {"C", "3", 2}, {"D", "4", 3}, {"A", "1", 9}, {"A", "1", 5}, {"B", "2", 6}, {"D", "4", 7}, {"B", "2", 8},
+        {"C", "3", 9}};
+    for (const auto& [k, v, ts] : inputs) {
+        in.pipe_input(k, v, ts);
+    }
+    auto out = driver.create_output_topic<std::string, std::string>("output");
+    EXPECT_TRUE(out.read_key_values_to_list().empty());
+    in.pipe_input("Z", "9", 20);
+    using kvs = std::vector<eddy::key_value<std::string, std::string>>;
+    EXPECT_EQ(out.read_key_values_to_list(),
+        (kvs{{"[A@0/10]", "0+1+1+1"}, {"[B@0/10]", "0+2+2+2"}, {"[C@0/10]", "0+3+3"}, {"[D@0/10]", "0+4+4"},
+            {"[A@5/15]", "0+1+1"}, {"[B@5/15]", "0+2+2"}, {"[C@5/15]", "0+3"}, {"[D@5/15]", "0+4"}}));
+}
+
 // Event time from the value: the windows follow the extracted time, not the
 // record's; a negative time drops the record.
 TEST(WindowTest, ATimestampExtractorDecidesTheWindowsAndStreamTime) {
