@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "operators/change.h"
+#include "operators/internal/change_forwarder.h"
 #include "operators/log.h"
 #include "operators/processor.h"
 #include "operators/window.h"
@@ -57,6 +58,7 @@ public:
     void init(processor_context<K, change<VA>>& context) override {
         processor<K, V, K, change<VA>>::init(context);
         _store.emplace(context.template get_key_value_store<K, timestamped<VA>>(_store_name));
+        _forwarder.init(context, _store_name, _store->key_serde());
     }
 
     // Kafka Streams' KStreamAggregate: the update is stamped with the larger
@@ -74,7 +76,7 @@ public:
         }
         VA next = _fold(r.key, r.value, old ? *old : _init());
         _store->put(r.key, timestamped<VA>{next, ts});
-        this->context().forward(record<K, change<VA>>{r.key, change<VA>{std::move(next), std::move(old)}, ts, r.headers});
+        _forwarder.forward(record<K, change<VA>>{r.key, change<VA>{std::move(next), std::move(old)}, ts, r.headers});
     }
 
 private:
@@ -82,6 +84,7 @@ private:
     Init _init;
     Fold _fold;
     std::optional<key_value_store<K, timestamped<VA>>> _store;
+    internal::change_forwarder<K, VA> _forwarder;
 };
 
 // reduce: the first value of a key is its aggregate; later ones fold in
@@ -94,6 +97,7 @@ public:
     void init(processor_context<K, change<V>>& context) override {
         processor<K, V, K, change<V>>::init(context);
         _store.emplace(context.template get_key_value_store<K, timestamped<V>>(_store_name));
+        _forwarder.init(context, _store_name, _store->key_serde());
     }
 
     // Kafka Streams' KStreamReduce: stamped as KStreamAggregate.
@@ -110,13 +114,14 @@ public:
         }
         V next = old ? _reduce(*old, r.value) : r.value;
         _store->put(r.key, timestamped<V>{next, ts});
-        this->context().forward(record<K, change<V>>{r.key, change<V>{std::move(next), std::move(old)}, ts, r.headers});
+        _forwarder.forward(record<K, change<V>>{r.key, change<V>{std::move(next), std::move(old)}, ts, r.headers});
     }
 
 private:
     std::string _store_name;
     Reduce _reduce;
     std::optional<key_value_store<K, timestamped<V>>> _store;
+    internal::change_forwarder<K, V> _forwarder;
 };
 
 // ktable::to_stream: each change's new value goes on as a stream record.

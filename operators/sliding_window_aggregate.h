@@ -44,6 +44,7 @@ public:
     void init(processor_context<windowed<K>, change<VA>>& context) override {
         processor<K, V, windowed<K>, change<VA>>::init(context);
         _store.emplace(context.template get_key_value_store<windowed<K>, timestamped<VA>>(_store_name));
+        _forwarder.init(context, _store_name, _store->key_serde());
     }
 
     void process(const record<K, V>& r) override {
@@ -192,7 +193,7 @@ private:
         timestamped<VA> next{_fold(r.key, r.value, aggregate), had ? std::max(r.timestamp, aggregate_ts) : r.timestamp};
         const windowed<K> key{r.key, w};
         _store->put(key, next);
-        this->context().forward(record<windowed<K>, change<VA>>{
+        _forwarder.forward(record<windowed<K>, change<VA>>{
             key, change<VA>{next.value, exists ? std::move(aggregate) : std::nullopt}, next.timestamp_ms, r.headers});
     }
 
@@ -202,7 +203,7 @@ private:
         const std::int64_t start = r.timestamp + 1;
         const windowed<K> key{r.key, {start, start + _windows.time_difference_ms()}};
         _store->put(key, aggregate);
-        this->context().forward(record<windowed<K>, change<VA>>{
+        _forwarder.forward(record<windowed<K>, change<VA>>{
             key, change<VA>{aggregate.value, std::nullopt}, aggregate.timestamp_ms, r.headers});
     }
 
@@ -238,6 +239,7 @@ private:
     sliding_windows _windows;
     Fold _fold;
     std::optional<key_value_store<windowed<K>, timestamped<VA>>> _store;
+    internal::change_forwarder<windowed<K>, VA> _forwarder;
     std::int64_t _observed = -1;
     std::int64_t _last_expiry = 0;
 };

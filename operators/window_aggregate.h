@@ -38,6 +38,7 @@ public:
     void init(processor_context<windowed<K>, change<VA>>& context) override {
         processor<K, V, windowed<K>, change<VA>>::init(context);
         _store.emplace(context.template get_key_value_store<windowed<K>, timestamped<VA>>(_store_name));
+        _forwarder.init(context, _store_name, _store->key_serde());
     }
 
     void process(const record<K, V>& r) override {
@@ -63,7 +64,7 @@ public:
             timestamped<VA> next{_fold(r.key, r.value, old_value),
                 old ? std::max(old->timestamp_ms, r.timestamp) : r.timestamp};
             _store->put(key, next);
-            ctx.forward(record<windowed<K>, change<VA>>{
+            _forwarder.forward(record<windowed<K>, change<VA>>{
                 key, change<VA>{next.value, std::move(old_value)}, next.timestamp_ms, r.headers});
         }
         expire();
@@ -94,6 +95,7 @@ private:
     time_windows _windows;
     Fold _fold;
     std::optional<key_value_store<windowed<K>, timestamped<VA>>> _store;
+    internal::change_forwarder<windowed<K>, VA> _forwarder;
     std::int64_t _observed = -1;
     std::int64_t _last_expiry = 0;
 };

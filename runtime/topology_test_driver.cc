@@ -182,9 +182,17 @@ void topology_test_driver::pipe_raw(raw_record r) {
 
 void topology_test_driver::commit() {
     // As Kafka Streams' TopologyTestDriver, a commit after every input: the
-    // record caches write through, so the changelogs show every update.
-    for (auto& task : _tasks) {
-        task->flush_caches();
+    // record caches write through, so the changelogs show every update, and
+    // the aggregations forward their latest changes; what those write to a
+    // topic the topology reads is processed, and committed, in turn.
+    for (;;) {
+        for (auto& task : _tasks) {
+            task->flush_caches();
+        }
+        if (_pending.empty() || _processing) {
+            return;
+        }
+        process_pending();
     }
 }
 

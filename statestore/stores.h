@@ -56,6 +56,14 @@ public:
         b._logging = false;
         return b;
     }
+    // No record cache in front of the store: every write reaches the engine
+    // and the changelog at once, and an aggregation into it forwards every
+    // change (Kafka Streams' withCachingDisabled).
+    key_value_store_builder_t with_caching_disabled() const {
+        auto b = *this;
+        b._caching = false;
+        return b;
+    }
     const std::string& name() const noexcept { return _supplier.name(); }
 
     statestore::internal::store_spec spec() const {
@@ -63,9 +71,11 @@ public:
         s.name = _supplier.name();
         s.persistent = _supplier.persistent();
         s.logging = _logging;
-        s.make = [supplier = _supplier, ks = _key_serde, vs = _value_serde, logging = _logging] {
-            return std::make_unique<statestore::internal::store_handle>(
+        s.make = [supplier = _supplier, ks = _key_serde, vs = _value_serde, logging = _logging, caching = _caching] {
+            auto h = std::make_unique<statestore::internal::store_handle>(
                 supplier.name(), supplier.make(), logging, std::any(ks), std::any(vs));
+            h->set_caching(caching);
+            return h;
         };
         return s;
     }
@@ -75,6 +85,7 @@ private:
     serde_ref<K> _key_serde;
     serde_ref<V> _value_serde;
     bool _logging = true;
+    bool _caching = true;
 };
 
 namespace stores {
@@ -131,17 +142,27 @@ public:
         m._logging = false;
         return m;
     }
+    // No record cache for this store: an aggregation forwards every change
+    // at once instead of each key's latest per commit (Kafka Streams'
+    // withCachingDisabled; statestore.cache.max.bytes=0 does it for all).
+    materialized with_caching_disabled() const {
+        auto m = *this;
+        m._caching = false;
+        return m;
+    }
 
     const key_value_bytes_store_supplier& supplier() const noexcept { return _supplier; }
     const serde_ref<K>& key_serde() const noexcept { return _key_serde; }
     const serde_ref<V>& value_serde() const noexcept { return _value_serde; }
     bool logging() const noexcept { return _logging; }
+    bool caching() const noexcept { return _caching; }
 
 private:
     key_value_bytes_store_supplier _supplier;
     serde_ref<K> _key_serde = default_serde_ref<K>();
     serde_ref<V> _value_serde = default_serde_ref<V>();
     bool _logging = true;
+    bool _caching = true;
 };
 
 } // namespace eddy

@@ -172,6 +172,9 @@ public:
         if (!m.logging()) {
             builder = builder.with_logging_disabled();
         }
+        if (!m.caching()) {
+            builder = builder.with_caching_disabled();
+        }
         g.add_store(builder.spec());
         dsl::internal::add_plain_view(g, store, m.value_serde());
         const std::function<VA()> init = [initializer]() mutable { return VA(initializer()); };
@@ -266,6 +269,9 @@ private:
                            .with_value_serde(value_serde);
         if (!m.logging()) {
             store_m = store_m.with_logging_disabled();
+        }
+        if (!m.caching()) {
+            store_m = store_m.with_caching_disabled();
         }
         const auto windows = _windows;
         auto name = dsl::internal::add_stateful<windowed<K>, timestamped<VA>, K, V, windowed<K>, change<VA>>(

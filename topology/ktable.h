@@ -300,6 +300,9 @@ std::string add_stateful(graph& g, const std::string& parent, const std::string&
     if (!m.logging() || !source_topic.empty()) {
         builder = builder.with_logging_disabled();
     }
+    if (!m.caching()) {
+        builder = builder.with_caching_disabled();
+    }
     auto spec = builder.spec();
     spec.source_topic = source_topic;
     g.add_store(std::move(spec));

@@ -109,6 +109,9 @@ private:
         if (!m.logging()) {
             store_m = store_m.with_logging_disabled();
         }
+        if (!m.caching()) {
+            store_m = store_m.with_caching_disabled();
+        }
         const auto windows = _windows;
         auto name = dsl::internal::add_stateful<windowed<K>, VA, K, V, windowed<K>, change<VA>>(
             g, _stream.node_name(), store, store_m, n, prefix.c_str(), [store, windows, init, merge, fold] {
@@ -116,7 +119,8 @@ private:
                     operators::session_window_aggregate_processor<K, V, VA, Init, Merge, Fold>>(
                     store, windows, init, merge, fold);
             });
-        dsl::internal::set_window_retention(g, store, 2 * _windows.inactivity_gap_ms() + _windows.grace_ms());
+        dsl::internal::set_window_retention(
+            g, store, operators::session_window_aggregate_processor<K, V, VA, Init, Merge, Fold>::retention_ms(_windows));
         // A session closes once stream time is past its end plus gap plus
         // grace (both ends inclusive): suppress closes at end + this.
         // Merges delete rows, so the table may delete.

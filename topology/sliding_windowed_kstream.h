@@ -88,6 +88,9 @@ private:
         if (!m.logging()) {
             store_m = store_m.with_logging_disabled();
         }
+        if (!m.caching()) {
+            store_m = store_m.with_caching_disabled();
+        }
         const auto windows = _windows;
         auto name = dsl::internal::add_stateful<windowed<K>, timestamped<VA>, K, V, windowed<K>, change<VA>>(
             g, _stream.node_name(), store, store_m, n, prefix.c_str(), [store, windows, fold] {

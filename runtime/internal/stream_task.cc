@@ -35,7 +35,7 @@ stream_task::stream_task(task_nodes nodes, task_id id, std::string application_i
     const bool caching = storage.cache && storage.cache->max_bytes() > 0;
     for (auto& store : _nodes.stores) {
         store->engine().open(_directory, storage.memory);
-        if (caching) {
+        if (caching && store->caching()) {
             store->enable_cache(storage.cache);
         }
         _context.stores.emplace(store->name(), store.get());
@@ -104,9 +104,19 @@ void stream_task::flush_stores() {
 }
 
 std::size_t stream_task::flush_caches() {
+    // A flush forwards the aggregations' latest changes, which may fill the
+    // caches of stores downstream: again until every cache is clean (a
+    // sub-topology is acyclic, so each pass reaches one store further).
     std::size_t n = 0;
-    for (auto& store : _nodes.stores) {
-        n += store->flush_cache();
+    for (std::size_t pass = 0; pass <= _nodes.stores.size(); ++pass) {
+        std::size_t flushed = 0;
+        for (auto& store : _nodes.stores) {
+            flushed += store->flush_cache();
+        }
+        n += flushed;
+        if (flushed == 0) {
+            break;
+        }
     }
     return n;
 }

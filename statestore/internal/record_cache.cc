@@ -68,7 +68,7 @@ record_cache::entry* record_cache::find_locked(std::string_view key) {
     return _last;
 }
 
-std::optional<std::string> record_cache::get(std::string_view key, const bytes_store& engine) {
+std::optional<std::string> record_cache::get_locked_and_fill(std::string_view key, const bytes_store& engine) {
     std::scoped_lock lock(_mutex);
     if (auto* e = find_locked(key)) {
         ++_stats.hits;
@@ -87,6 +87,29 @@ std::optional<std::string> record_cache::get(std::string_view key, const bytes_s
     return value;
 }
 
+std::optional<std::string> record_cache::get(std::string_view key, const bytes_store& engine) {
+    auto value = get_locked_and_fill(key, engine);
+    notify_evicted();
+    return value;
+}
+
+void record_cache::notify_evicted() {
+    // Only the owning thread evicts (and reads this list).
+    if (std::this_thread::get_id() != _owner || _evicted_dirty.empty()) {
+        return;
+    }
+    std::vector<std::string> keys;
+    {
+        std::scoped_lock lock(_mutex);
+        keys.swap(_evicted_dirty);
+    }
+    if (_on_evicted) {
+        for (const auto& k : keys) {
+            _on_evicted(k);
+        }
+    }
+}
+
 void record_cache::insert_clean_locked(std::string_view key, const std::string& value) {
     auto [it, inserted] = _entries.try_emplace(std::string(key));
     auto& e = it->second;
@@ -99,15 +122,21 @@ void record_cache::insert_clean_locked(std::string_view key, const std::string& 
 }
 
 void record_cache::put(std::string_view key, std::string_view value) {
-    std::scoped_lock lock(_mutex);
-    write_locked(key, value);
-    evict_locked();
+    {
+        std::scoped_lock lock(_mutex);
+        write_locked(key, value);
+        evict_locked();
+    }
+    notify_evicted();
 }
 
 void record_cache::remove(std::string_view key) {
-    std::scoped_lock lock(_mutex);
-    write_locked(key, std::nullopt);
-    evict_locked();
+    {
+        std::scoped_lock lock(_mutex);
+        write_locked(key, std::nullopt);
+        evict_locked();
+    }
+    notify_evicted();
 }
 
 void record_cache::write_locked(std::string_view key, std::optional<std::string_view> value) {
@@ -162,6 +191,9 @@ void record_cache::evict_locked() {
             one.emplace_back(*e.key, e.value ? std::optional<std::string_view>(*e.value) : std::nullopt);
             _write(one);
             ++_stats.written;
+            if (_on_evicted) {
+                _evicted_dirty.push_back(*e.key);
+            }
         }
         ++_stats.evictions;
         erase_locked(_entries.find(*e.key));

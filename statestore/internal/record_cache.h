@@ -60,6 +60,10 @@ public:
     // no value), in the order given.
     using writer = std::function<void(const std::vector<bytes_update>& updates)>;
 
+    // Told, after the call that evicted it returns its lock, of each dirty
+    // entry an eviction wrote out.
+    using evicted_listener = std::function<void(std::string_view key)>;
+
     record_cache(std::shared_ptr<cache_budget> budget, writer write);
     ~record_cache();
     record_cache(const record_cache&) = delete;
@@ -77,6 +81,8 @@ public:
         const bytes_visitor& visit, const bytes_store& engine);
     // The engine's count and the dirty entries it may not hold yet.
     std::uint64_t approximate_num_entries(const bytes_store& engine) const;
+
+    void set_evicted_listener(evicted_listener listener) { _on_evicted = std::move(listener); }
 
     // Writes every dirty entry through the writer; returns how many.
     std::size_t flush();
@@ -119,11 +125,15 @@ private:
     // The entry of `key`, or null; the entry found last is checked first
     // (an aggregation's put follows its get of the same key).
     entry* find_locked(std::string_view key);
+    std::optional<std::string> get_locked_and_fill(std::string_view key, const bytes_store& engine);
     void write_locked(std::string_view key, std::optional<std::string_view> value);
     void insert_clean_locked(std::string_view key, const std::string& value);
     void evict_locked();
     void erase_locked(entry_map::iterator it);
     void charge(std::uint64_t add, std::uint64_t release);
+    // Tells the listener of the dirty entries evicted since the last call;
+    // called with the lock released.
+    void notify_evicted();
 
     std::shared_ptr<cache_budget> _budget;
     writer _write;
@@ -136,6 +146,8 @@ private:
     entry* _last = nullptr;
     std::uint64_t _bytes = 0;
     cache_stats _stats;
+    evicted_listener _on_evicted;
+    std::vector<std::string> _evicted_dirty;
 };
 
 } // namespace eddy::statestore::internal

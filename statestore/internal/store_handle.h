@@ -23,6 +23,19 @@
 
 namespace eddy::statestore::internal {
 
+// Told when a store's record cache writes dirty entries out: the DSL's
+// aggregations forward their latest change per key then, as Kafka Streams'
+// cache flush listeners do.
+class cache_flush_listener {
+public:
+    virtual ~cache_flush_listener() = default;
+    // Every dirty entry is about to be written (a flush before a commit);
+    // returns how many changes it forwarded.
+    virtual std::size_t on_flush() = 0;
+    // The dirty entry of `key` was written by an eviction.
+    virtual void on_evict(std::string_view key) = 0;
+};
+
 class store_handle {
 public:
     // Called with each change (no value: a delete) when the store logs.
@@ -46,6 +59,11 @@ public:
 
     void set_change_listener(change_listener listener) { _on_change = std::move(listener); }
 
+    // Whether the task may put a record cache in front of it (off: the
+    // topology said with_caching_disabled).
+    bool caching() const noexcept { return _caching; }
+    void set_caching(bool on) { _caching = on; }
+
     // A timestamped store (an aggregation's: value and timestamp) also reads
     // as a store of plain values through this serde_ref<V>, which skips the
     // timestamp; empty for other stores.
@@ -68,13 +86,33 @@ public:
     void enable_cache(std::shared_ptr<cache_budget> budget) {
         _cache = std::make_unique<record_cache>(
             std::move(budget), [this](const std::vector<bytes_update>& updates) { write_through(updates); });
+        _cache->set_evicted_listener([this](std::string_view key) {
+            if (_flush_listener != nullptr) {
+                _flush_listener->on_evict(key);
+            }
+        });
     }
+    // The operator that forwards on this store's flushes and evictions
+    // (null: none); it outlives neither the handle nor is outlived by it
+    // (both are the task's).
+    void set_flush_listener(cache_flush_listener* listener) { _flush_listener = listener; }
+    cache_flush_listener* flush_listener() const noexcept { return _flush_listener; }
     // The cache, or null when caching is off.
     record_cache* cache() noexcept { return _cache.get(); }
     const record_cache* cache() const noexcept { return _cache.get(); }
     // Writes the cache's dirty entries to the engine and the changelog;
     // returns how many.
-    std::size_t flush_cache() { return _cache ? _cache->flush() : 0; }
+    // Also counts the changes the flush listener forwarded (which may have
+    // made other stores dirty).
+    std::size_t flush_cache() {
+        if (!_cache) {
+            return 0;
+        }
+        // The listener first, even with nothing dirty here: a change whose
+        // entry an eviction already wrote may still wait in it.
+        const std::size_t forwarded = _flush_listener != nullptr ? _flush_listener->on_flush() : 0;
+        return _cache->flush() + forwarded;
+    }
     // Forgets what the cache holds, written or not (the store is wiped,
     // rebuilt or closed).
     void drop_cache() {
@@ -142,6 +180,8 @@ private:
     std::any _plain_value_serde;
     // A const read may fill it (the pointer's constness does not reach it).
     std::unique_ptr<record_cache> _cache;
+    cache_flush_listener* _flush_listener = nullptr;
+    bool _caching = true;
 };
 
 // How a topology makes one store for each of its tasks.

@@ -277,8 +277,11 @@ TEST(ChaosKafkaTest, BrokerStoppedTenSecondsAndRestartedLeavesEveryRecordOnceUnd
 // stream_app --topology count under exactly_once_v2, killed with SIGKILL 20
 // times at random points (seeded; the seed is printed) while records keep
 // coming, started again each time with the same process id and state
-// directory. Then: every user's committed updates are 1, 2, ..., n in order
-// (each input counted once), so the last value per key is the exact count.
+// directory. Then: every user's committed counts rise strictly and end at
+// exactly n (each input counted once): a record counted twice would repeat a
+// count or end above n, one lost would end below. (The count forwards
+// through its record cache, as Kafka Streams': a commit carries each user's
+// latest count, so counts in between may be skipped.)
 TEST(ChaosKafkaTest, TwentySigkillsInARowUnderExactlyOnceLeaveEveryCountExact) {
     REQUIRE_KAFKA();
     auto& kafka = own_kafka::get();
@@ -317,8 +320,7 @@ TEST(ChaosKafkaTest, TwentySigkillsInARowUnderExactlyOnceLeaveEveryCountExact) {
     ASSERT_TRUE(last.wait_for_line("running", 90s));
     producer.join();
 
-    // Each user's committed updates must be 1, 2, ..., 500 in order: a
-    // record counted twice would repeat a count, one lost would skip one.
+    // Each user's committed counts must rise strictly to exactly 500.
     constexpr std::int64_t per_user = total / 50;
     std::map<std::string, std::int64_t> last_seen;
     std::size_t scanned = 0;
@@ -342,24 +344,18 @@ TEST(ChaosKafkaTest, TwentySigkillsInARowUnderExactlyOnceLeaveEveryCountExact) {
     for (const auto& r : got) {
         updates[r.key.value_or("")].push_back(eddy::serdes::int64{}.deserialize(r.value.value_or("")));
     }
-    std::int64_t wrong_users = 0; // users whose updates are not exactly 1..500
-    std::int64_t duplicated = 0;  // updates beyond the first with the same count
-    std::int64_t missing = 0;     // counts in 1..500 never emitted
+    std::int64_t wrong_users = 0; // users whose counts do not rise strictly to exactly 500
+    std::int64_t duplicated = 0;  // counts at or below the one before, or above 500
+    std::int64_t missing = 0;     // records short of 500 in a user's last count
     for (const auto& [user, counts] : updates) {
-        std::map<std::int64_t, int> times;
-        for (auto c : counts) {
-            ++times[c];
+        bool exact = !counts.empty() && counts.back() == per_user;
+        for (std::size_t i = 0; i < counts.size(); ++i) {
+            if ((i > 0 && counts[i] <= counts[i - 1]) || counts[i] > per_user) {
+                ++duplicated;
+                exact = false;
+            }
         }
-        for (std::int64_t c = 1; c <= per_user; ++c) {
-            missing += times.contains(c) ? 0 : 1;
-        }
-        for (const auto& [c, n] : times) {
-            duplicated += n - 1;
-        }
-        bool exact = counts.size() == static_cast<std::size_t>(per_user);
-        for (std::size_t i = 0; exact && i < counts.size(); ++i) {
-            exact = counts[i] == static_cast<std::int64_t>(i + 1);
-        }
+        missing += counts.empty() ? per_user : std::max<std::int64_t>(0, per_user - counts.back());
         wrong_users += exact ? 0 : 1;
     }
     missing += static_cast<std::int64_t>(50 - std::min<std::size_t>(50, updates.size())) * per_user;
@@ -381,7 +377,9 @@ TEST(ChaosKafkaTest, TwentySigkillsInARowUnderExactlyOnceLeaveEveryCountExact) {
     EXPECT_EQ(wrong_users, 0);
     EXPECT_EQ(missing, 0);
     EXPECT_EQ(duplicated, 0);
-    EXPECT_EQ(got.size(), static_cast<std::size_t>(total));
+    // At most one update per input (the cache collapses a user's updates
+    // within a commit).
+    EXPECT_LE(got.size(), static_cast<std::size_t>(total));
     last.signal(SIGTERM);
     EXPECT_EQ(last.wait(), 0);
     std::filesystem::remove_all(state_dir);

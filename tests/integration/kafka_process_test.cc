@@ -4,6 +4,7 @@
 // instance killed with SIGKILL and started again leaves every input exactly
 // once in the read_committed output.
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -210,17 +211,31 @@ TEST(KafkaProcessTest, ExactlyOnceCountsStayExactAcrossSigkill) {
     ASSERT_TRUE(instance->wait_for_line("running", 60s));
     producer.join();
 
-    auto got = consume(bootstrap(), out, total, 120s, true);
+    // Until every user's committed count reached 400 (the count forwards
+    // through its record cache: a commit carries each user's latest count).
+    constexpr std::int64_t per_user = total / 50;
+    auto got = eddy::test::consume_until(
+        bootstrap(), out,
+        [&](const std::vector<eddy::test::kafka_record>& rs) {
+            std::map<std::string, std::int64_t> last;
+            for (const auto& r : rs) {
+                last[r.key.value_or("")] = eddy::serdes::int64{}.deserialize(r.value.value_or(""));
+            }
+            return last.size() == 50
+                && std::all_of(last.begin(), last.end(), [&](const auto& kv) { return kv.second >= per_user; });
+        },
+        120s, true);
     std::map<std::string, std::vector<std::int64_t>> updates;
     for (const auto& r : got) {
         updates[r.key.value_or("")].push_back(eddy::serdes::int64{}.deserialize(r.value.value_or("")));
     }
     int wrong = 0;
     for (const auto& [user, counts] : updates) {
-        // Each user's committed updates are 1, 2, ..., 400 in order.
-        bool exact = counts.size() == static_cast<std::size_t>(total / 50);
-        for (std::size_t i = 0; exact && i < counts.size(); ++i) {
-            exact = counts[i] == static_cast<std::int64_t>(i + 1);
+        // Each user's committed counts rise strictly to exactly 400: a record
+        // counted twice would repeat a count or end above, one lost below.
+        bool exact = !counts.empty() && counts.back() == per_user;
+        for (std::size_t i = 1; exact && i < counts.size(); ++i) {
+            exact = counts[i] > counts[i - 1];
         }
         wrong += exact ? 0 : 1;
     }
@@ -228,7 +243,7 @@ TEST(KafkaProcessTest, ExactlyOnceCountsStayExactAcrossSigkill) {
         updates.size(), wrong);
     EXPECT_EQ(updates.size(), 50U);
     EXPECT_EQ(wrong, 0);
-    EXPECT_EQ(got.size(), static_cast<std::size_t>(total));
+    EXPECT_LE(got.size(), static_cast<std::size_t>(total));
     instance->signal(SIGTERM);
     EXPECT_EQ(instance->wait(), 0);
     std::filesystem::remove_all(state_dir);

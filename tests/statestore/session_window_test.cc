@@ -117,6 +117,82 @@ TEST(SessionWindowTest, RecordsAtTheSameTimeUpdateTheSessionAsKafkaStreamsShould
     EXPECT_EQ(read_all(driver), (std::vector<out_record>{{at("mel", 0, 0), 1, 0}, {at("mel", 0, 0), 2, 0}}));
 }
 
+// A record inside a session (no merge, no new bounds) removes and puts the
+// same session. With the record cache (the default) that is one change, new
+// over old, as Kafka Streams with caching; with caching off, for the store or
+// for the app, its delete and then its new value, as Kafka Streams without.
+TEST(SessionWindowTest, ARecordInsideASessionIsOneUpdateWithTheCacheAndADeleteThenAPutWithout) {
+    auto topology = [](bool caching) {
+        auto m = eddy::materialized<std::string, std::int64_t>::as("store");
+        if (!caching) {
+            m = m.with_caching_disabled();
+        }
+        eddy::streams_builder builder;
+        builder.stream<std::string, std::string>("topic")
+            .group_by_key()
+            .windowed_by(eddy::session_windows::of_inactivity_gap_and_grace(10ms, 1h))
+            .count(m)
+            .map_values([](std::int64_t n) { return std::optional<std::int64_t>(n); })
+            .to_stream()
+            .map([](const eddy::windowed<std::string>& k, const std::optional<std::int64_t>& n) {
+                return eddy::key_value<std::string, std::optional<std::int64_t>>{eddy::to_string(k), n};
+            })
+            .to("output");
+        return builder.build();
+    };
+    const std::vector<out_record> first_two{
+        {at("a", 3, 3), 1, 3}, {at("a", 3, 3), std::nullopt, 3}, {at("a", 3, 7), 2, 7}};
+    {
+        eddy::topology_test_driver driver(topology(true));
+        pipe(driver, {{"a", 3}, {"a", 7}});
+        EXPECT_EQ(read_all(driver), first_two);
+        pipe(driver, {{"a", 3}});
+        EXPECT_EQ(read_all(driver), (std::vector<out_record>{{at("a", 3, 7), 3, 7}}));
+    }
+    const std::vector<out_record> delete_then_put{{at("a", 3, 7), std::nullopt, 7}, {at("a", 3, 7), 3, 7}};
+    {
+        eddy::topology_test_driver driver(topology(false));
+        pipe(driver, {{"a", 3}, {"a", 7}});
+        EXPECT_EQ(read_all(driver), first_two);
+        pipe(driver, {{"a", 3}});
+        EXPECT_EQ(read_all(driver), delete_then_put);
+    }
+    {
+        eddy::topology_test_driver driver(topology(true), {{"statestore.cache.max.bytes", "0"}});
+        pipe(driver, {{"a", 3}, {"a", 7}});
+        EXPECT_EQ(read_all(driver), first_two);
+        pipe(driver, {{"a", 3}});
+        EXPECT_EQ(read_all(driver), delete_then_put);
+    }
+}
+
+// ADR 0006's revision: a late record within grace bridges an old session
+// to an open one, however far behind stream time the old one ended (gap 5,
+// grace 2). Dropping sessions 2 x gap + grace behind stream time gave
+// [6,10] = 2 here.
+TEST(SessionWindowTest, ALateRecordWithinGraceMergesAnOldSessionIntoAnOpenOne) {
+    eddy::topology_test_driver driver(sessions(eddy::session_windows::of_inactivity_gap_and_grace(5ms, 2ms), false));
+    pipe(driver, {{"a", 2}, {"c", 17}, {"a", 10}});
+    read_all(driver);
+    pipe(driver, {{"a", 6}});
+    EXPECT_EQ(read_all(driver), (std::vector<out_record>{{at("a", 2, 2), std::nullopt, 2},
+                                    {at("a", 10, 10), std::nullopt, 10}, {at("a", 2, 10), 3, 10}}));
+    EXPECT_EQ(counts(driver).fetch("a"), (sessions_of{{{"a", {2, 10}}, 3}}));
+    EXPECT_EQ(driver.dropped_records(), 0);
+}
+
+// Sessions closed by one record come out by (end, start, key), as Kafka
+// Streams' emit-final reads its time-ordered session store (gap 10, grace
+// 16): c and a at 0 both close at 34, a first.
+TEST(SessionWindowTest, EmitFinalOrdersSessionsClosedTogetherByEndStartThenKey) {
+    eddy::topology_test_driver driver(
+        sessions(eddy::session_windows::of_inactivity_gap_and_grace(10ms, 16ms), true));
+    pipe(driver, {{"c", 0}, {"a", 0}});
+    EXPECT_TRUE(read_all(driver).empty());
+    pipe(driver, {{"a", 34}});
+    EXPECT_EQ(read_all(driver), (std::vector<out_record>{{at("a", 0, 0), 1, 0}, {at("c", 0, 0), 1, 0}}));
+}
+
 TEST(SessionWindowTest, RecordsApartByMoreThanTheGapAreSeparateSessionsAsKafkaStreams) {
     const std::int64_t second = gap_ms + 1;
     const std::int64_t third = 2 * (gap_ms + 1);
@@ -130,10 +206,13 @@ TEST(SessionWindowTest, RecordsApartByMoreThanTheGapAreSeparateSessionsAsKafkaSt
             (std::vector<out_record>{{at("mel", 0, 0), 1, 0}, {at("mel", second, second), 1, second},
                 {at("mel", second, second), 2, second}, {at("mel", third, third), 1, third},
                 {at("mel", third, third), 2, third}, {at("mel", third, third), 3, third}}));
-        // [0, 0] ended more than 2 * gap (+ grace) before stream time: no
-        // record can reach it any more, and it has left the store.
-        EXPECT_EQ(counts(driver).fetch("mel"),
-            (sessions_of{{{"mel", {second, second}}, 2}, {{"mel", {third, third}}, 3}}));
+        // The store keeps a session 3 gaps + grace + 60 s behind stream time
+        // (a late record may still bridge it: ADR 0006) ...
+        EXPECT_EQ(counts(driver).fetch("mel"), (sessions_of{{{"mel", {0, 0}}, 1},
+                                                  {{"mel", {second, second}}, 2}, {{"mel", {third, third}}, 3}}));
+        // ... and then drops it.
+        pipe(driver, {{"zed", third + 3 * gap_ms + 60'000 + 1}});
+        EXPECT_EQ(counts(driver).fetch("mel"), sessions_of{});
     }
     {
         // On window close (Kafka Streams' emitFinal results): the first two

@@ -27,7 +27,8 @@ materialized<K, timestamped<VA>> timestamped_materialized(const std::string& sto
     auto out = materialized<K, timestamped<VA>>::as(m.supplier() ? m.supplier() : stores::persistent_key_value_store(store))
                    .with_key_serde(m.key_serde())
                    .with_value_serde(values);
-    return m.logging() ? out : out.with_logging_disabled();
+    out = m.logging() ? out : out.with_logging_disabled();
+    return m.caching() ? out : out.with_caching_disabled();
 }
 
 // Lets the declared timestamped store `store` also be read as plain VA.

@@ -1,0 +1,158 @@
+#pragma once
+
+// How an aggregation hands its table changes downstream, as Kafka Streams'
+// record cache does by default: while the aggregation's store has a cache,
+// only the latest change of each key since the last flush goes on, when the
+// cache flushes (before each commit; after every input on the test driver)
+// or evicts that key. The change carries the old value the key had at the
+// last flush and the latest new value, timestamp and headers; a key made and
+// removed between two flushes sends nothing. With caching off
+// (statestore.cache.max.bytes=0) every change goes on at once, as Kafka
+// Streams' with caching disabled.
+//
+// Several operators may write one store (a cogroup's aggregators): the first
+// one's forwarder keeps the pending changes of all of them and forwards
+// through its own context (their children are the same merge node), so a
+// key changed by two of them still goes on once, as with Kafka Streams' one
+// flush listener per store.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "operators/change.h"
+#include "operators/internal/task_context.h"
+#include "operators/processor.h"
+#include "serde/serde.h"
+#include "statestore/internal/store_handle.h"
+
+namespace eddy::operators::internal {
+
+template<typename K, typename V>
+class change_forwarder final : public statestore::internal::cache_flush_listener {
+public:
+    change_forwarder() = default;
+    change_forwarder(const change_forwarder&) = delete;
+    change_forwarder& operator=(const change_forwarder&) = delete;
+
+    // `store_name` is the operator's store, keyed by `key_serde` (the bytes
+    // its cache evicts by).
+    void init(processor_context<K, change<V>>& context, std::string_view store_name, serde_ref<K> key_serde) {
+        _context = &context;
+        auto& task = context.task_internals();
+        auto& handle = task.store(context.node_name(), store_name);
+        if (handle.cache() == nullptr) {
+            return;
+        }
+        if (auto* first = dynamic_cast<change_forwarder*>(handle.flush_listener())) {
+            _delegate = first;
+            _task = &task;
+            return;
+        }
+        _task = &task;
+        _key_serde = std::move(key_serde);
+        handle.set_flush_listener(this);
+        // An aborted transaction: what was pending is processed again.
+        task.on_rewind.emplace_back([this] {
+            _pending.clear();
+            _order.clear();
+        });
+    }
+
+    void forward(record<K, change<V>> r) {
+        if (_task == nullptr) {
+            _context->forward(r);
+            return;
+        }
+        if (_delegate != nullptr) {
+            _delegate->forward(std::move(r));
+            return;
+        }
+        auto [it, inserted] = _pending.try_emplace(_key_serde.serialize(r.key));
+        auto& slot = it->second;
+        if (inserted) {
+            slot.r = std::move(r);
+        } else {
+            // The old value stays the one of the last flush.
+            std::optional<V> old = std::move(slot.r->value.old_value);
+            slot.r = std::move(r);
+            slot.r->value.old_value = std::move(old);
+            _order.erase(slot.seq);
+        }
+        slot.seq = ++_seq;
+        _order.emplace(slot.seq, it);
+    }
+
+    std::size_t on_flush() override {
+        if (_pending.empty()) {
+            return 0;
+        }
+        // In the order of the keys' latest changes; emitting may come back
+        // here (an eviction downstream), so take the pending ones first.
+        auto pending = std::move(_pending);
+        auto order = std::move(_order);
+        _pending.clear();
+        _order.clear();
+        for (auto& [seq, it] : order) {
+            emit(std::move(*it->second.r));
+        }
+        return order.size();
+    }
+
+    void on_evict(std::string_view key) override {
+        auto it = _pending.find(key);
+        if (it == _pending.end()) {
+            return;
+        }
+        auto r = std::move(*it->second.r);
+        _order.erase(it->second.seq);
+        _pending.erase(it);
+        emit(std::move(r));
+    }
+
+private:
+    struct slot {
+        std::optional<record<K, change<V>>> r;
+        std::uint64_t seq = 0;
+    };
+    using pending_map = std::map<std::string, slot, std::less<>>;
+
+    void emit(record<K, change<V>> r) {
+        if (!r.value.new_value && !r.value.old_value) {
+            return;
+        }
+        // Outside the record that may be in flight (an eviction comes amid
+        // another record's processing): the change's own time, no source
+        // record, as a punctuation's output.
+        auto metadata = std::move(_task->metadata);
+        const auto* raw = _task->raw;
+        const auto timestamp = _task->record_timestamp_ms;
+        _task->metadata.reset();
+        _task->raw = nullptr;
+        _task->record_timestamp_ms = r.timestamp;
+        try {
+            _context->forward(r);
+        } catch (...) {
+            _task->metadata = std::move(metadata);
+            _task->raw = raw;
+            _task->record_timestamp_ms = timestamp;
+            throw;
+        }
+        _task->metadata = std::move(metadata);
+        _task->raw = raw;
+        _task->record_timestamp_ms = timestamp;
+    }
+
+    processor_context<K, change<V>>* _context = nullptr;
+    task_context* _task = nullptr;
+    change_forwarder* _delegate = nullptr;
+    serde_ref<K> _key_serde;
+    pending_map _pending;
+    std::map<std::uint64_t, typename pending_map::iterator> _order;
+    std::uint64_t _seq = 0;
+};
+
+} // namespace eddy::operators::internal
