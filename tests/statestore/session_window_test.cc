@@ -34,7 +34,8 @@ struct out_record {
 // Kafka Streams' test processor: initializer 0, aggregator +1, merger a + b,
 // into a store named "store"; the table's changes go to "output" keyed
 // "[key@start/end]".
-eddy::topology sessions(const eddy::session_windows& windows, bool emit_final) {
+// `caching` false: the store without a record cache (every change forwarded).
+eddy::topology sessions(const eddy::session_windows& windows, bool emit_final, bool caching = true) {
     eddy::streams_builder builder;
     auto windowed = builder.stream<std::string, std::string>("topic").group_by_key().windowed_by(windows);
     if (emit_final) {
@@ -44,7 +45,8 @@ eddy::topology sessions(const eddy::session_windows& windows, bool emit_final) {
         .aggregate([] { return std::int64_t{0}; },
             [](const std::string&, const std::string&, std::int64_t n) { return n + 1; },
             [](const std::string&, std::int64_t a, std::int64_t b) { return a + b; },
-            eddy::materialized<std::string, std::int64_t>::as("store"))
+            caching ? eddy::materialized<std::string, std::int64_t>::as("store")
+                    : eddy::materialized<std::string, std::int64_t>::as("store").with_caching_disabled())
         .map_values([](std::int64_t n) { return std::optional<std::int64_t>(n); })
         .to_stream()
         .map([](const eddy::windowed<std::string>& k, const std::optional<std::int64_t>& n) {
@@ -122,28 +124,11 @@ TEST(SessionWindowTest, RecordsAtTheSameTimeUpdateTheSessionAsKafkaStreamsShould
 // over old, as Kafka Streams with caching; with caching off, for the store or
 // for the app, its delete and then its new value, as Kafka Streams without.
 TEST(SessionWindowTest, ARecordInsideASessionIsOneUpdateWithTheCacheAndADeleteThenAPutWithout) {
-    auto topology = [](bool caching) {
-        auto m = eddy::materialized<std::string, std::int64_t>::as("store");
-        if (!caching) {
-            m = m.with_caching_disabled();
-        }
-        eddy::streams_builder builder;
-        builder.stream<std::string, std::string>("topic")
-            .group_by_key()
-            .windowed_by(eddy::session_windows::of_inactivity_gap_and_grace(10ms, 1h))
-            .count(m)
-            .map_values([](std::int64_t n) { return std::optional<std::int64_t>(n); })
-            .to_stream()
-            .map([](const eddy::windowed<std::string>& k, const std::optional<std::int64_t>& n) {
-                return eddy::key_value<std::string, std::optional<std::int64_t>>{eddy::to_string(k), n};
-            })
-            .to("output");
-        return builder.build();
-    };
+    const auto windows = eddy::session_windows::of_inactivity_gap_and_grace(10ms, 1h);
     const std::vector<out_record> first_two{
         {at("a", 3, 3), 1, 3}, {at("a", 3, 3), std::nullopt, 3}, {at("a", 3, 7), 2, 7}};
     {
-        eddy::topology_test_driver driver(topology(true));
+        eddy::topology_test_driver driver(sessions(windows, false));
         pipe(driver, {{"a", 3}, {"a", 7}});
         EXPECT_EQ(read_all(driver), first_two);
         pipe(driver, {{"a", 3}});
@@ -151,14 +136,14 @@ TEST(SessionWindowTest, ARecordInsideASessionIsOneUpdateWithTheCacheAndADeleteTh
     }
     const std::vector<out_record> delete_then_put{{at("a", 3, 7), std::nullopt, 7}, {at("a", 3, 7), 3, 7}};
     {
-        eddy::topology_test_driver driver(topology(false));
+        eddy::topology_test_driver driver(sessions(windows, false, false));
         pipe(driver, {{"a", 3}, {"a", 7}});
         EXPECT_EQ(read_all(driver), first_two);
         pipe(driver, {{"a", 3}});
         EXPECT_EQ(read_all(driver), delete_then_put);
     }
     {
-        eddy::topology_test_driver driver(topology(true), {{"statestore.cache.max.bytes", "0"}});
+        eddy::topology_test_driver driver(sessions(windows, false), {{"statestore.cache.max.bytes", "0"}});
         pipe(driver, {{"a", 3}, {"a", 7}});
         EXPECT_EQ(read_all(driver), first_two);
         pipe(driver, {{"a", 3}});

@@ -28,11 +28,14 @@ struct out_record {
 
 // The windowed table's changes, keyed "[key@start/end]" as Kafka Streams'
 // Windowed.toString() prints them.
-eddy::topology windowed_strings(const eddy::time_windows& windows, const std::string& store) {
+// `emit_final`: only each window's final result (on_window_close).
+eddy::topology windowed_strings(const eddy::time_windows& windows, const std::string& store, bool emit_final = false) {
     eddy::streams_builder builder;
-    builder.stream<std::string, std::string>("topic1")
-        .group_by_key()
-        .windowed_by(windows)
+    auto windowed = builder.stream<std::string, std::string>("topic1").group_by_key().windowed_by(windows);
+    if (emit_final) {
+        windowed = windowed.emit_strategy(eddy::emit_strategy::on_window_close());
+    }
+    windowed
         .aggregate([] { return std::string("0"); },
             [](const std::string&, const std::string& v, const std::string& agg) { return agg + "+" + v; },
             eddy::materialized<std::string, std::string>::as(store))
@@ -215,20 +218,8 @@ TEST(WindowTest, EmitOnWindowCloseGivesOnlyFinalResults) {
 // window, then key (Kafka Streams' time-ordered emit-final store): [5,15)
 // gives A, B, C, D, although it was first updated by A, B, D, C.
 TEST(WindowTest, EmitFinalOrdersWindowsClosedTogetherByWindowThenKeyAsKafkaStreamsTestJoin) {
-    eddy::streams_builder builder;
-    builder.stream<std::string, std::string>("topic1")
-        .group_by_key()
-        .windowed_by(eddy::time_windows::of_size_with_no_grace(10ms).advance_by(5ms))
-        .emit_strategy(eddy::emit_strategy::on_window_close())
-        .aggregate([] { return std::string("0"); },
-            [](const std::string&, const std::string& v, const std::string& agg) { return agg + "+" + v; },
-            eddy::materialized<std::string, std::string>::as("topic1-Canonized"))
-        .to_stream()
-        .map([](const eddy::windowed<std::string>& k, const std::string& v) {
-            return eddy::key_value<std::string, std::string>{eddy::to_string(k), v};
-        })
-        .to("output");
-    eddy::topology_test_driver driver(builder.build());
+    eddy::topology_test_driver driver(
+        windowed_strings(eddy::time_windows::of_size_with_no_grace(10ms).advance_by(5ms), "topic1-Canonized", true));
     auto in = driver.create_input_topic<std::string, std::string>("topic1");
     const std::vector<std::tuple<std::string, std::string, std::int64_t>> inputs{{"A", "1", 0}, {"B", "2", 1},
         {"C", "3", 2}, {"D", "4", 3}, {"A", "1", 9}, {"A", "1", 5}, {"B", "2", 6}, {"D", "4", 7}, {"B", "2", 8},
