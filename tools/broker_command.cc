@@ -21,6 +21,13 @@
 namespace eddy::tools {
 namespace {
 
+// What the mock cluster is asked for at most: librdkafka's mock aborts the
+// process (inside its own allocation and thread start) well before
+// --brokers 30000 or a topic of 100,000,000 partitions, so larger asks are a
+// usage error here. A development broker needs no more.
+constexpr int max_brokers = 32;
+constexpr int max_partitions = 1000;
+
 // "NAME" or "NAME:PARTITIONS" (a topic name cannot hold ':').
 std::pair<std::string, int> parse_topic(const std::string& arg, int default_partitions) {
     auto colon = arg.rfind(':');
@@ -29,8 +36,10 @@ std::pair<std::string, int> parse_topic(const std::string& arg, int default_part
     if (colon != std::string::npos) {
         std::string_view count(arg.data() + colon + 1, arg.size() - colon - 1);
         auto [end, ec] = std::from_chars(count.data(), count.data() + count.size(), partitions);
-        if (count.empty() || ec != std::errc() || end != count.data() + count.size() || partitions < 1) {
-            throw tool_error(fmt::format("--topic {}: expected NAME or NAME:PARTITIONS with PARTITIONS >= 1", arg));
+        if (count.empty() || ec != std::errc() || end != count.data() + count.size() || partitions < 1
+            || partitions > max_partitions) {
+            throw tool_error(fmt::format(
+                "--topic {}: expected NAME or NAME:PARTITIONS with PARTITIONS from 1 to {}", arg, max_partitions));
         }
     }
     check_topic_name(name);
@@ -40,11 +49,11 @@ std::pair<std::string, int> parse_topic(const std::string& arg, int default_part
 } // namespace
 
 int run_broker(const broker_options& options) {
-    if (options.brokers < 1) {
-        throw tool_error(fmt::format("--brokers {}: at least 1", options.brokers));
+    if (options.brokers < 1 || options.brokers > max_brokers) {
+        throw tool_error(fmt::format("--brokers {}: from 1 to {}", options.brokers, max_brokers));
     }
-    if (options.default_partitions < 1) {
-        throw tool_error(fmt::format("--partitions {}: at least 1", options.default_partitions));
+    if (options.default_partitions < 1 || options.default_partitions > max_partitions) {
+        throw tool_error(fmt::format("--partitions {}: from 1 to {}", options.default_partitions, max_partitions));
     }
     std::vector<std::pair<std::string, int>> topics;
     std::set<std::string> names;

@@ -147,13 +147,12 @@ int main(int argc, char** argv) {
     auto* broker_cmd = app.add_subcommand("broker",
         "Run an embedded Kafka broker (librdkafka's mock cluster) until SIGINT/SIGTERM; prints "
         "bootstrap.servers=<address>");
-    broker_cmd->add_option("--brokers", broker.brokers, "Number of brokers")->capture_default_str()->check(
-        CLI::PositiveNumber);
+    broker_cmd->add_option("--brokers", broker.brokers, "Number of brokers (1 to 32)")->capture_default_str();
     broker_cmd->add_option("--topic", broker.topics, "A topic to create, NAME or NAME:PARTITIONS (repeatable)")
         ->allow_extra_args(false);
-    broker_cmd->add_option("--partitions", broker.default_partitions, "Partitions of a --topic NAME without :N")
-        ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+    broker_cmd->add_option(
+                  "--partitions", broker.default_partitions, "Partitions of a --topic NAME without :N (1 to 1000)")
+        ->capture_default_str();
     broker_cmd->callback([&] { run = [&] { return run_broker(broker); }; });
 
     auto* topics_cmd = app.add_subcommand("topics", "Create, list and describe topics");

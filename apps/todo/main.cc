@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <librdkafka/rdkafka.h>
 
@@ -113,25 +114,25 @@ std::string header(const rd_kafka_message_t* m, const char* name) {
 
 int main(int argc, char** argv) {
     std::string bootstrap = "embedded";
-    bool demo = true;
+    bool no_demo = false;
     std::optional<int> run_for;
     std::optional<int> http_port;
-    for (int i = 1; i < argc; ++i) {
-        std::string a = argv[i];
-        if (a == "--bootstrap-servers" && i + 1 < argc) {
-            bootstrap = argv[++i];
-        } else if (a == "--no-demo") {
-            demo = false;
-        } else if (a == "--run-for" && i + 1 < argc) {
-            run_for = std::stoi(argv[++i]);
-        } else if (a == "--http-port" && i + 1 < argc) {
-            http_port = std::stoi(argv[++i]);
-        } else {
-            std::fprintf(stderr, "usage: todo [--bootstrap-servers embedded|HOST:PORT] [--no-demo] [--run-for SECONDS] "
-                                 "[--http-port PORT]\n");
-            return 2;
-        }
+    // Bad arguments fail here, naming the option, before anything starts
+    // (CLI11's usage error codes; --help exits 0).
+    CLI::App cli{"todo: the todo event backbone on the embedded broker or a Kafka cluster", "todo"};
+    cli.add_option("--bootstrap-servers", bootstrap, "embedded (an in-process broker), or HOST:PORT of a Kafka cluster")
+        ->capture_default_str();
+    cli.add_flag("--no-demo", no_demo, "Seed no demo events");
+    cli.add_option("--run-for", run_for, "Stop after this many seconds (1 to 31536000)")
+        ->check(CLI::Range(1, 31'536'000));
+    cli.add_option("--http-port", http_port, "Serve the task table's queries on 127.0.0.1:PORT (0: any free port)")
+        ->check(CLI::Range(0, 65'535));
+    try {
+        cli.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return cli.exit(e);
     }
+    const bool demo = !no_demo;
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
 
@@ -182,6 +183,11 @@ int main(int argc, char** argv) {
         }
         app.start();
         fmt::print("todo backbone running; bootstrap.servers={}\n", app.bootstrap_servers());
+        if (app.embedded() != nullptr) {
+            fmt::print("note: the embedded broker keeps every record in this process's memory: they are gone when "
+                       "it stops; to keep them, run on a Kafka (scripts/kafka-local start) with "
+                       "--bootstrap-servers 127.0.0.1:9092\n");
+        }
         fmt::print("try: kcat -b {} -C -t {} -e\n", app.bootstrap_servers(), topics.audit);
         if (server) {
             fmt::print("query server: http://{}\n", server->address());

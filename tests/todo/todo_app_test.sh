@@ -4,6 +4,17 @@
 # the app cleanly.
 set -euo pipefail
 todo=$1
+
+# Bad arguments fail at start with a message naming the option: no abort
+# (it was exit 134 from an uncaught std::invalid_argument), no wrapped port.
+for args in "--run-for abc" "--run-for 99999999999999" "--run-for 0" "--http-port abc" "--http-port 70000" \
+  "--http-port -1" "--frobnicate"; do
+  rc=0
+  # shellcheck disable=SC2086 # the arguments' words
+  err=$(timeout 10 "$todo" $args 2>&1 >/dev/null) || rc=$?
+  ((rc != 0 && rc < 124)) || { echo "FAIL: todo $args: exit status $rc"; exit 1; }
+  [[ $err == *"${args%% *}"* ]] || { echo "FAIL: todo $args: the error does not name ${args%% *}: $err"; exit 1; }
+done
 out=$(mktemp)
 trap 'rm -f "$out"; kill "$pid" 2>/dev/null || true' EXIT
 "$todo" --http-port 0 >"$out" 2>/dev/null &
@@ -35,6 +46,7 @@ wait "$pid" || rc=$?
 fail() { echo "FAIL: $*"; cat "$out"; exit 1; }
 ((rc == 0)) || fail "exit status $rc after SIGTERM"
 grep -q '^todo backbone running; bootstrap.servers=127.0.0.1:' "$out" || fail "no bootstrap line"
+grep -q "^note: the embedded broker keeps every record in this process's memory" "$out" || fail "no in-memory note"
 grep -q '^audit  | t-1 | user alice created task t-1 "Buy milk"$' "$out" || fail "created"
 grep -q '^audit  | t-1 | user alice updated task t-1 "Buy oat milk"; title: "Buy milk" -> "Buy oat milk"$' "$out" || fail "updated"
 grep -q '^audit  | t-1 | user alice completed task t-1$' "$out" || fail "completed"

@@ -164,6 +164,17 @@ expect_failure consume without a topic
 expect_stderr_has "topic is required"
 run produce t1 --value-serde float "${b[@]}"
 expect_failure produce --value-serde float
+# The embedded broker's bounds: asks the mock cluster would abort on are
+# refused with the option named, before anything starts.
+run broker --topic huge:100000000
+expect_status 1 broker --topic huge:100000000
+expect_stderr_has "--topic huge:100000000: expected NAME or NAME:PARTITIONS with PARTITIONS from 1 to 1000"
+run broker --brokers 30000
+expect_status 1 broker --brokers 30000
+expect_stderr_has "--brokers 30000: from 1 to 32"
+run broker --partitions 0
+expect_status 1 broker --partitions 0
+expect_stderr_has "--partitions 0: from 1 to 1000"
 
 rc=0
 env -u EDDY_BOOTSTRAP_SERVERS timeout 30 "$eddy" topics list >"$work/last.out" 2>"$work/last.err" || rc=$?
