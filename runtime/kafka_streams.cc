@@ -200,22 +200,33 @@ struct kafka_streams::impl {
     }
 
     void resolve_settings() {
-        settings.application_id = config.required(streams_config::application_id);
+        settings.application_id = config.application_id_checked();
         auto guarantee = config.get_or("processing.guarantee", "at_least_once");
         if (guarantee != "at_least_once" && guarantee != "exactly_once_v2") {
             throw config_error(fmt::format(
                 "setting processing.guarantee={} is not one of at_least_once, exactly_once_v2", guarantee));
         }
         settings.exactly_once = guarantee == "exactly_once_v2";
-        thread_count = static_cast<int>(config.get_int("num.stream.threads", 1));
-        if (thread_count < 1) {
-            throw config_error(fmt::format("setting num.stream.threads={} must be at least 1", thread_count));
+        const auto threads = config.get_int("num.stream.threads", 1);
+        // Each thread holds a producer and a consumer of its own: past a
+        // few hundred the process runs out of memory before it says why.
+        if (threads < 1 || threads > 256) {
+            throw config_error(fmt::format("setting num.stream.threads={} must be from 1 to 256", threads));
         }
-        settings.commit_interval = std::chrono::milliseconds(
-            config.get_int("commit.interval.ms", settings.exactly_once ? 100 : 30'000));
-        settings.max_task_idle = std::chrono::milliseconds(config.get_int("max.task.idle.ms", 0));
-        settings.poll_timeout = std::chrono::milliseconds(config.get_int("poll.ms", 100));
-        settings.transaction_timeout = std::chrono::milliseconds(config.get_int("transaction.timeout.ms", 10'000));
+        thread_count = static_cast<int>(threads);
+        // A time setting below its least (a negative interval ran as if
+        // it were 0) fails naming it.
+        const auto time_setting = [&](const char* key, std::int64_t fallback, std::int64_t least) {
+            const auto v = config.get_int(key, fallback);
+            if (v < least) {
+                throw config_error(fmt::format("setting {}={} must be at least {}", key, v, least));
+            }
+            return std::chrono::milliseconds(v);
+        };
+        settings.commit_interval = time_setting("commit.interval.ms", settings.exactly_once ? 100 : 30'000, 0);
+        settings.max_task_idle = time_setting("max.task.idle.ms", 0, 0);
+        settings.poll_timeout = time_setting("poll.ms", 100, 0);
+        settings.transaction_timeout = time_setting("transaction.timeout.ms", 10'000, 1);
         settings.buffered_records_per_partition =
             static_cast<std::size_t>(std::max<std::int64_t>(2, config.get_int("buffered.records.per.partition", 1000)));
         settings.deserialization_handler = config.make_deserialization_handler();

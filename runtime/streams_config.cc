@@ -1,5 +1,6 @@
 #include "runtime/streams_config.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include <fmt/format.h>
@@ -29,6 +30,21 @@ std::string streams_config::required(std::string_view key) const {
         throw config_error(fmt::format("missing required setting {}", key));
     }
     return *v;
+}
+
+std::string streams_config::application_id_checked() const {
+    auto id = required(application_id);
+    const bool legal = std::all_of(id.begin(), id.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_'
+            || c == '-';
+    });
+    if (!legal || id.size() > 200 || id == "." || id == "..") {
+        throw config_error(fmt::format("setting {}={} is not a valid id: 1 to 200 letters, digits, '.', '_' or '-', "
+                                       "not \".\" or \"..\" (it names topics, the consumer group and a folder under "
+                                       "state.dir)",
+            application_id, id));
+    }
+    return id;
 }
 
 std::int64_t streams_config::get_int(std::string_view key, std::int64_t fallback) const {

@@ -53,6 +53,11 @@ public:
     std::string get_or(std::string_view key, std::string fallback) const;
     // Throws config_error when missing or empty.
     std::string required(std::string_view key) const;
+    // application.id, checked: it names topics, the consumer group and a
+    // folder under state.dir, so it takes only Kafka's topic characters
+    // (letters, digits, '.', '_', '-'), 1 to 200 of them, and is not "." or
+    // ".."; config_error naming the setting otherwise (or when missing).
+    std::string application_id_checked() const;
     std::int64_t get_int(std::string_view key, std::int64_t fallback) const;
 
     // Handlers of your own, in code; each wins over its setting above.

@@ -34,7 +34,9 @@ private:
 topology_test_driver::topology_test_driver(const topology& t, const streams_config& config,
     std::int64_t initial_wall_clock_ms)
     : _wall_clock_ms(initial_wall_clock_ms), _collector(std::make_unique<collector>(*this)) {
-    auto application_id = config.get_or(streams_config::application_id, "topology-test-driver");
+    // It names a folder under state.dir: checked as kafka_streams checks it.
+    auto application_id = config.get(streams_config::application_id) ? config.application_id_checked()
+                                                                      : std::string("topology-test-driver");
     auto handler = config.make_deserialization_handler();
     const auto degraded_rate = config.get_int(streams_config::dead_letter_degraded_rate, 60);
     if (degraded_rate < 0) {
