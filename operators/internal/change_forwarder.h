@@ -22,6 +22,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "operators/change.h"
 #include "operators/internal/task_context.h"
@@ -56,10 +57,7 @@ public:
         _key_serde = std::move(key_serde);
         handle.set_flush_listener(this);
         // An aborted transaction: what was pending is processed again.
-        task.on_rewind.emplace_back([this] {
-            _pending.clear();
-            _order.clear();
-        });
+        task.on_rewind.emplace_back([this] { clear(); });
     }
 
     void forward(record<K, change<V>> r) {
@@ -72,18 +70,17 @@ public:
             return;
         }
         auto [it, inserted] = _pending.try_emplace(_key_serde.serialize(r.key));
-        auto& slot = it->second;
+        auto& s = it->second;
         if (inserted) {
-            slot.r = std::move(r);
+            s.r = std::move(r);
         } else {
             // The old value stays the one of the last flush.
-            std::optional<V> old = std::move(slot.r->value.old_value);
-            slot.r = std::move(r);
-            slot.r->value.old_value = std::move(old);
-            _order.erase(slot.seq);
+            std::optional<V> old = std::move(s.r->value.old_value);
+            s.r = std::move(r);
+            s.r->value.old_value = std::move(old);
+            unlink(s);
         }
-        slot.seq = ++_seq;
-        _order.emplace(slot.seq, it);
+        push_back(s);
     }
 
     std::size_t on_flush() override {
@@ -92,14 +89,16 @@ public:
         }
         // In the order of the keys' latest changes; emitting may come back
         // here (an eviction downstream), so take the pending ones first.
-        auto pending = std::move(_pending);
-        auto order = std::move(_order);
-        _pending.clear();
-        _order.clear();
-        for (auto& [seq, it] : order) {
-            emit(std::move(*it->second.r));
+        std::vector<record<K, change<V>>> out;
+        out.reserve(_pending.size());
+        for (slot* s = _head; s != nullptr; s = s->next) {
+            out.push_back(std::move(*s->r));
         }
-        return order.size();
+        clear();
+        for (auto& r : out) {
+            emit(std::move(r));
+        }
+        return out.size();
     }
 
     void on_evict(std::string_view key) override {
@@ -108,17 +107,36 @@ public:
             return;
         }
         auto r = std::move(*it->second.r);
-        _order.erase(it->second.seq);
+        unlink(it->second);
         _pending.erase(it);
         emit(std::move(r));
     }
 
 private:
+    // A key's pending change, linked in the order of the keys' latest
+    // changes (the map's nodes do not move: no allocation per update).
     struct slot {
         std::optional<record<K, change<V>>> r;
-        std::uint64_t seq = 0;
+        slot* prev = nullptr;
+        slot* next = nullptr;
     };
     using pending_map = std::map<std::string, slot, std::less<>>;
+
+    void unlink(slot& s) {
+        (s.prev != nullptr ? s.prev->next : _head) = s.next;
+        (s.next != nullptr ? s.next->prev : _tail) = s.prev;
+        s.prev = s.next = nullptr;
+    }
+    void push_back(slot& s) {
+        s.prev = _tail;
+        s.next = nullptr;
+        (_tail != nullptr ? _tail->next : _head) = &s;
+        _tail = &s;
+    }
+    void clear() {
+        _pending.clear();
+        _head = _tail = nullptr;
+    }
 
     void emit(record<K, change<V>> r) {
         if (!r.value.new_value && !r.value.old_value) {
@@ -151,8 +169,8 @@ private:
     change_forwarder* _delegate = nullptr;
     serde_ref<K> _key_serde;
     pending_map _pending;
-    std::map<std::uint64_t, typename pending_map::iterator> _order;
-    std::uint64_t _seq = 0;
+    slot* _head = nullptr;
+    slot* _tail = nullptr;
 };
 
 } // namespace eddy::operators::internal
