@@ -40,6 +40,18 @@ public:
         , _merge(std::move(merge))
         , _fold(std::move(fold)) {}
 
+    // How long behind stream time a session is kept: a record is taken when
+    // its merged session ends at or after stream time - grace - gap, and a
+    // late one can bridge a session up to two gaps before a new one (gap 5,
+    // grace 2: a@2, c@17, a@10, a@6 gives [2,10] = 3); a further 60 s
+    // (Kafka Streams' smallest store segment) covers late records that
+    // extend a session backwards first. Kafka Streams' own session store
+    // hides sessions gap + grace behind, but its record cache, on by
+    // default, still shows them: eddy keeps them (ADR 0006).
+    static std::int64_t retention_ms(const session_windows& w) {
+        return 3 * w.inactivity_gap_ms() + w.grace_ms() + 60'000;
+    }
+
     void init(processor_context<windowed<K>, change<VA>>& context) override {
         processor<K, V, windowed<K>, change<VA>>::init(context);
         auto kv = context.template get_key_value_store<windowed<K>, VA>(_store_name);
@@ -85,19 +97,6 @@ public:
         // with the cache its delete and put are one change, new over old.
         _forwarder.forward(record<windowed<K>, change<VA>>{key, change<VA>{std::move(next), std::nullopt}, session.end_ms, r.headers});
         expire();
-    }
-
-public:
-    // How long behind stream time a session is kept: a record is taken when
-    // its merged session ends at or after stream time - grace - gap, and a
-    // late one can bridge a session up to two gaps before a new one (gap 5,
-    // grace 2: a@2, c@17, a@10, a@6 gives [2,10] = 3); a further 60 s
-    // (Kafka Streams' smallest store segment) covers late records that
-    // extend a session backwards first. Kafka Streams' own session store
-    // hides sessions gap + grace behind, but its record cache, on by
-    // default, still shows them: eddy keeps them (ADR 0006).
-    static std::int64_t retention_ms(const session_windows& w) {
-        return 3 * w.inactivity_gap_ms() + w.grace_ms() + 60'000;
     }
 
 private:

@@ -14,9 +14,9 @@
 
 #include <cstdint>
 #include <map>
-#include <tuple>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "operators/change.h"
@@ -71,8 +71,7 @@ private:
     using order = std::tuple<std::int64_t, std::int64_t, std::string>;
     order order_of(const windowed<K>& k) const {
         std::string bytes = _buffer->key_serde().serialize(k);
-        const auto kind = _buffer->key_serde().name();
-        const std::size_t suffix = kind == "time_windowed" ? 8 : kind == "session_windowed" ? 16 : 0;
+        const std::size_t suffix = window_suffix_bytes(_buffer->key_serde().name());
         bytes.resize(bytes.size() >= suffix ? bytes.size() - suffix : bytes.size());
         return {k.window.end_ms, k.window.start_ms, std::move(bytes)};
     }

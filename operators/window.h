@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <stdexcept>
@@ -39,6 +40,13 @@ template<typename T>
 inline constexpr bool is_windowed_v = false;
 template<typename K>
 inline constexpr bool is_windowed_v<windowed<K>> = true;
+
+// How many bytes of window a windowed key's serde (by its name) puts after
+// the plain key's bytes: 8 (serdes::time_windowed: the start), 16
+// (serdes::session_windowed: end and start), 0 for any other serde.
+inline std::size_t window_suffix_bytes(std::string_view serde_name) noexcept {
+    return serde_name == "time_windowed" ? 8 : serde_name == "session_windowed" ? 16 : 0;
+}
 
 // "[key@start/end]", as Kafka Streams prints a Windowed<String>.
 inline std::string to_string(const windowed<std::string>& w) {

@@ -144,24 +144,23 @@ private:
         }
         // Outside the record that may be in flight (an eviction comes amid
         // another record's processing): the change's own time, no source
-        // record, as a punctuation's output.
-        auto metadata = std::move(_task->metadata);
-        const auto* raw = _task->raw;
-        const auto timestamp = _task->record_timestamp_ms;
+        // record, as a punctuation's output; the record's context comes back
+        // after, however the forward ends.
+        struct context_swap {
+            task_context& task;
+            std::optional<eddy::record_metadata> metadata = std::move(task.metadata);
+            const raw_record* raw = task.raw;
+            std::int64_t timestamp = task.record_timestamp_ms;
+            ~context_swap() {
+                task.metadata = std::move(metadata);
+                task.raw = raw;
+                task.record_timestamp_ms = timestamp;
+            }
+        } saved{*_task};
         _task->metadata.reset();
         _task->raw = nullptr;
         _task->record_timestamp_ms = r.timestamp;
-        try {
-            _context->forward(r);
-        } catch (...) {
-            _task->metadata = std::move(metadata);
-            _task->raw = raw;
-            _task->record_timestamp_ms = timestamp;
-            throw;
-        }
-        _task->metadata = std::move(metadata);
-        _task->raw = raw;
-        _task->record_timestamp_ms = timestamp;
+        _context->forward(r);
     }
 
     processor_context<K, change<V>>* _context = nullptr;

@@ -38,8 +38,7 @@ public:
         , _value_serde(std::move(value_serde)) {
         if constexpr (is_windowed_v<K>) {
             // Kafka Streams' windowed serdes: partition by the plain key.
-            const auto kind = _key_serde.name();
-            _out.key_window_bytes = kind == "time_windowed" ? 8 : kind == "session_windowed" ? 16 : 0;
+            _out.key_window_bytes = static_cast<std::uint8_t>(window_suffix_bytes(_key_serde.name()));
         }
     }
 

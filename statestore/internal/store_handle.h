@@ -93,8 +93,7 @@ public:
         });
     }
     // The operator that forwards on this store's flushes and evictions
-    // (null: none); it outlives neither the handle nor is outlived by it
-    // (both are the task's).
+    // (null: none). The task owns both, so neither outlives the other.
     void set_flush_listener(cache_flush_listener* listener) { _flush_listener = listener; }
     cache_flush_listener* flush_listener() const noexcept { return _flush_listener; }
     // The cache, or null when caching is off.
