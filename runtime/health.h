@@ -1,9 +1,9 @@
 #pragma once
 
 // An application's health, as kafka_streams::health() and the query
-// server's GET /health report it: healthy, or degraded with the reasons.
-// Degraded is a warning, not a failure: the app still processes (a state of
-// error is kafka_streams::state()).
+// server's GET /health report it: healthy; degraded with the reasons, a
+// warning while the app still processes; or unhealthy, when it does not
+// (not started, failed in ERROR, or shutting down), with the reason.
 //
 //   const eddy::health_report h = app.health();
 //   if (h.status == eddy::health_status::degraded) {
@@ -21,12 +21,13 @@
 
 namespace eddy {
 
-enum class health_status { healthy, degraded };
+enum class health_status { healthy, degraded, unhealthy };
 std::string_view to_string(health_status s) noexcept;
 
 struct health_report {
     health_status status = health_status::healthy;
-    // Why it is degraded, one sentence each; empty when healthy.
+    // Why it is degraded or unhealthy, one sentence each; empty when
+    // healthy.
     std::vector<std::string> reasons;
 };
 

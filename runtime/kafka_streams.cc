@@ -102,6 +102,8 @@ struct kafka_streams::impl {
     std::map<std::string, int> topic_partitions;
     // The dead-letter rate and whatever else makes the app degraded.
     std::shared_ptr<runtime::internal::health_monitor> health;
+    // What put the app in ERROR (under `mutex`), for health().
+    std::string failure;
 
     impl(topology t, streams_config c) : topo(std::move(t)), config(std::move(c)) {}
 
@@ -191,6 +193,17 @@ struct kafka_streams::impl {
                 replacement->start();
             }
             return;
+        }
+        fail(fmt::format("stream thread {} failed: {}", dead.name(), what));
+    }
+
+    // Puts the app in ERROR for `why` and stops every stream thread.
+    void fail(std::string why) {
+        {
+            std::scoped_lock lock(mutex);
+            if (failure.empty()) {
+                failure = std::move(why);
+            }
         }
         set_state(streams_state::error);
         std::scoped_lock lock(mutex);
@@ -491,12 +504,15 @@ void kafka_streams::start() {
     if (!_impl->topo.global_stores().empty()) {
         // The global stores are whole before any stream thread processes.
         auto global = std::make_unique<runtime::internal::global_stream_thread>(
-            _impl->topo, _impl->settings, [this](std::exception_ptr) {
-                _impl->set_state(streams_state::error);
-                std::scoped_lock lock(_impl->mutex);
-                for (auto& t : _impl->threads) {
-                    t->request_stop();
+            _impl->topo, _impl->settings, [this](std::exception_ptr e) {
+                std::string what = "unknown error";
+                try {
+                    std::rethrow_exception(e);
+                } catch (const std::exception& x) {
+                    what = x.what();
+                } catch (...) {
                 }
+                _impl->fail("the global stream thread failed: " + what);
             });
         try {
             global->initialize();
@@ -692,6 +708,30 @@ health_report kafka_streams::health() const {
         report.status = health_status::degraded;
         report.reasons.emplace_back(
             "broker unreachable: no broker answers (the producers buffer, processing resumes when one does)");
+    }
+    // A state in which nothing is processed outweighs every warning.
+    std::string why;
+    {
+        std::scoped_lock lock(_impl->mutex);
+        switch (_impl->state) {
+        case streams_state::created:
+            why = "the app is not started (CREATED)";
+            break;
+        case streams_state::error:
+            why = "the app failed and processes nothing (ERROR): "
+                + (_impl->failure.empty() ? std::string("see the log") : _impl->failure);
+            break;
+        case streams_state::pending_shutdown:
+        case streams_state::not_running:
+            why = fmt::format("the app is shutting down ({})", to_string(_impl->state));
+            break;
+        default:
+            break;
+        }
+    }
+    if (!why.empty()) {
+        report.status = health_status::unhealthy;
+        report.reasons.insert(report.reasons.begin(), std::move(why));
     }
     return report;
 }

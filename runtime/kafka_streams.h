@@ -144,10 +144,11 @@ public:
     // The in-process embedded broker, when there is one.
     embedded_broker* embedded() const;
 
-    // Healthy, or degraded with the reasons: the dead-letter rate over the
+    // Healthy; degraded with the reasons: the dead-letter rate over the
     // last minute above errors.dead.letter.degraded.rate, no broker
-    // answering (broker_unreachable()), or a reason set below. Any thread
-    // may ask.
+    // answering (broker_unreachable()), or a reason set below; unhealthy
+    // when the app processes nothing: not started, in ERROR (the reason
+    // names the failure), or shutting down. Any thread may ask.
     health_report health() const;
     // Marks the app degraded for `reason` under `key` (replacing what the
     // key said), until cleared: for what the app itself notices.

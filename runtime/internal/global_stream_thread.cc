@@ -169,7 +169,8 @@ struct global_stream_thread::impl {
             auto& store = *tables.at(g.topic).store;
             const int partitions = partition_count(g.topic, g.store);
             std::vector<std::pair<std::int64_t, std::int64_t>> marks(static_cast<std::size_t>(partitions));
-            bool trusted = store.engine().persistent();
+            // A checkpoint counts only for the files it was written with.
+            bool trusted = store.engine().persistent() && !store.engine().opened_empty();
             bool had_checkpoint = false;
             for (std::int32_t p = 0; p < partitions; ++p) {
                 auto& [low, high] = marks[static_cast<std::size_t>(p)];
@@ -186,7 +187,11 @@ struct global_stream_thread::impl {
             if (store.engine().persistent() && !trusted) {
                 // A partition without a checkpoint, or with one the topic does
                 // not have: what the store holds cannot be trusted.
-                if (had_checkpoint) {
+                if (had_checkpoint && store.engine().opened_empty()) {
+                    logger()->warn("checkpoint of a global store that is no longer on disk ignored, restoring from "
+                                   "the topic's start store={} topic={}",
+                        g.store, g.topic);
+                } else if (had_checkpoint) {
                     logger()->warn("global checkpoint outside the topic, store wiped store={} topic={}", g.store,
                         g.topic);
                 }

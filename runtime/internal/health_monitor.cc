@@ -7,7 +7,15 @@
 namespace eddy {
 
 std::string_view to_string(health_status s) noexcept {
-    return s == health_status::healthy ? "healthy" : "degraded";
+    switch (s) {
+    case health_status::healthy:
+        return "healthy";
+    case health_status::degraded:
+        return "degraded";
+    case health_status::unhealthy:
+        return "unhealthy";
+    }
+    return "unknown";
 }
 
 namespace runtime::internal {

@@ -161,12 +161,18 @@ changelog_offsets state_restorer::run(const std::vector<stream_task*>& tasks, co
                 // wrote, whatever its engine.
                 start = resumed->second;
             } else if (store.engine().persistent() && saved != checkpoint.end() && saved->second >= low
-                && saved->second <= high) {
+                && saved->second <= high && !store.engine().opened_empty()) {
                 start = saved->second;
             } else if (store.engine().persistent()) {
-                // No checkpoint, or one the log does not have (ahead of it, or
-                // truncated away): what the store holds cannot be trusted.
-                if (saved != checkpoint.end()) {
+                // No checkpoint, one the log does not have (ahead of it, or
+                // truncated away), or one written for files that are gone
+                // (the store's folder deleted, or wiped as damaged): what the
+                // store holds cannot be trusted.
+                if (saved != checkpoint.end() && store.engine().opened_empty()) {
+                    logger()->warn("checkpoint of a store that is no longer on disk ignored, restoring from the "
+                                   "changelog's start task={} store={} checkpoint={} low={} high={}",
+                        task.id().to_string(), store.name(), saved->second, low, high);
+                } else if (saved != checkpoint.end()) {
                     logger()->warn("checkpoint outside the changelog, store wiped task={} store={} checkpoint={} "
                                    "low={} high={}",
                         task.id().to_string(), store.name(), saved->second, low, high);

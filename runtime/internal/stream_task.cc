@@ -5,6 +5,9 @@
 
 #include <fmt/format.h>
 
+#include "runtime/internal/log.h"
+#include "statestore/store_error.h"
+
 namespace eddy::runtime::internal {
 
 stream_task::stream_task(const topology& t, task_id id, std::string application_id, record_collector& collector,
@@ -34,7 +37,7 @@ stream_task::stream_task(task_nodes nodes, task_id id, std::string application_i
     _storage = storage;
     const bool caching = storage.cache && storage.cache->max_bytes() > 0;
     for (auto& store : _nodes.stores) {
-        store->engine().open(_directory, storage.memory);
+        open_store(*store);
         if (caching && store->caching()) {
             store->enable_cache(storage.cache);
         }
@@ -88,6 +91,27 @@ void stream_task::close() {
     for (auto& store : _nodes.stores) {
         store->drop_cache();
         store->engine().close();
+    }
+}
+
+void stream_task::open_store(statestore::internal::store_handle& store) {
+    try {
+        store.engine().open(_directory, _storage.memory);
+    } catch (const store_corrupted& e) {
+        // Kafka Streams treats a store it cannot read as a corrupted task:
+        // with a changelog (or a source topic) to restore it from, the
+        // files go and the restore starts at the log's beginning; without
+        // one there is nothing to rebuild it from.
+        if (!store.logging() && store.source_topic().empty()) {
+            throw store_error(fmt::format("task {}: {}; the store has no changelog to restore it from, so its "
+                                          "folder is left as it is (delete it to start the store empty)",
+                _context.id.to_string(), e.what()));
+        }
+        logger()->warn("store cannot be opened, wiped to restore it from its changelog's start task={} store={} "
+                       "error=\"{}\"",
+            _context.id.to_string(), store.name(), e.what());
+        store.engine().wipe(_directory);
+        store.engine().open(_directory, _storage.memory);
     }
 }
 

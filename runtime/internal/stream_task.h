@@ -117,6 +117,10 @@ public:
     void reset_store(statestore::internal::store_handle& store);
 
 private:
+    // Opens a store; one whose files are damaged is wiped and opened empty
+    // when a changelog can restore it.
+    void open_store(statestore::internal::store_handle& store);
+
     operators::internal::task_context _context;
     task_nodes _nodes;
     std::filesystem::path _directory;

@@ -32,8 +32,13 @@ public:
 
     // Opens the store under `task_dir` (persistent engines keep their files
     // in `task_dir`/rocksdb/<name>); `memory` bounds what persistent
-    // engines of one instance use together.
+    // engines of one instance use together. Throws store_corrupted when the
+    // files are there but cannot be read as a store, store_error otherwise.
     virtual void open(const std::filesystem::path& task_dir, const std::shared_ptr<memory_budget>& memory) = 0;
+    // Whether the last open found no store on disk and made a new, empty
+    // one (always so in memory): a checkpoint written for the files that
+    // were there before does not count for it.
+    virtual bool opened_empty() const noexcept = 0;
     virtual void close() = 0;
     // Deletes what the store holds on disk (before a full restore).
     virtual void wipe(const std::filesystem::path& task_dir) = 0;

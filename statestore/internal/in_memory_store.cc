@@ -18,6 +18,7 @@ public:
     }
     void wipe(const std::filesystem::path&) override { close(); }
     bool persistent() const noexcept override { return false; }
+    bool opened_empty() const noexcept override { return true; }
 
     std::optional<std::string> get(std::string_view key) const override {
         std::shared_lock lock(_mutex);

@@ -1,11 +1,18 @@
+#include <cstdarg>
+#include <cstdio>
+
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 #include <rocksdb/write_buffer_manager.h>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "operators/log.h"
 
 #include "statestore/internal/bytes_store.h"
 #include "statestore/store_error.h"
@@ -31,6 +38,36 @@ std::shared_ptr<memory_budget> make_memory_budget(std::uint64_t max_bytes) {
 
 namespace {
 
+const std::shared_ptr<spdlog::logger>& logger() {
+    static const auto log = module_logger("eddy.statestore");
+    return log;
+}
+
+// RocksDB's info log, through spdlog rather than a LOG file in each store's
+// folder: a file that the disk has no room for made the next line abort
+// the process (Debian builds RocksDB with its assertions on, and a log
+// writer that saw an error asserts on its next append). Warnings and
+// worse only.
+class spdlog_info_log final : public rocksdb::Logger {
+public:
+    explicit spdlog_info_log(std::string store) : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL), _store(std::move(store)) {}
+
+    using rocksdb::Logger::Logv;
+    void Logv(const char* format, va_list ap) override { Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap); }
+    void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+        if (level < GetInfoLogLevel()) {
+            return;
+        }
+        char line[1024];
+        std::vsnprintf(line, sizeof line, format, ap);
+        const auto at = level >= rocksdb::InfoLogLevel::ERROR_LEVEL ? spdlog::level::err : spdlog::level::warn;
+        logger()->log(at, "rocksdb store={} {}", _store, line);
+    }
+
+private:
+    std::string _store;
+};
+
 void check(const rocksdb::Status& s, const std::string& store, std::string_view what) {
     if (!s.ok()) {
         throw store_error(fmt::format("store {}: {} failed: {}", store, what, s.ToString()));
@@ -44,7 +81,14 @@ public:
 
     void open(const std::filesystem::path& task_dir, const std::shared_ptr<memory_budget>& memory) override {
         const auto dir = task_dir / "rocksdb" / _name;
-        std::filesystem::create_directories(dir);
+        std::error_code made;
+        std::filesystem::create_directories(dir, made);
+        if (made) {
+            throw store_error(fmt::format("store {}: cannot make its folder {}: {}", _name, dir.string(), made.message()));
+        }
+        // RocksDB names its current MANIFEST in CURRENT: without it there is
+        // no store here, whatever else the folder holds.
+        const bool had_store = std::filesystem::exists(dir / "CURRENT", made);
         rocksdb::Options options;
         options.create_if_missing = true;
         options.max_open_files = 64;
@@ -54,7 +98,7 @@ public:
         options.arena_block_size = 256 << 10;
         options.max_write_buffer_number = 2;
         options.table_cache_numshardbits = 2;
-        options.keep_log_file_num = 2;
+        options.info_log = std::make_shared<spdlog_info_log>(_name);
         options.compression = rocksdb::kLZ4Compression;
         rocksdb::BlockBasedTableOptions table;
         table.block_size = 16 << 10;
@@ -65,18 +109,36 @@ public:
         }
         options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
         rocksdb::DB* db = nullptr;
-        check(rocksdb::DB::Open(options, dir.string(), &db), _name, "open " + dir.string());
+        const auto opened = rocksdb::DB::Open(options, dir.string(), &db);
+        // Files that are there but do not make a store (CURRENT or a
+        // MANIFEST damaged, a table file gone) are a corruption; a lock held
+        // elsewhere, a full disk or missing rights are not.
+        if (had_store && (opened.IsCorruption() || opened.IsNotFound() || opened.IsPathNotFound())) {
+            throw store_corrupted(
+                fmt::format("store {}: its files in {} are damaged: {}", _name, dir.string(), opened.ToString()));
+        }
+        check(opened, _name, "open " + dir.string());
         _db.reset(db);
+        _opened_empty = !had_store;
+        _failed = false;
         // The changelog is the log of record: no write-ahead log.
         _write.disableWAL = true;
     }
 
     void close() override {
-        if (_db) {
-            (void)_db->Flush(rocksdb::FlushOptions());
-            (void)_db->Close();
-            _db.reset();
+        if (!_db) {
+            return;
         }
+        // After a failed write or flush (a full disk, a folder deleted
+        // underneath) nothing more is written: the changelog restores what
+        // the store lacks, and RocksDB's debug builds assert on some writes
+        // after an I/O error. Otherwise the memtables go to disk first (no
+        // write-ahead log keeps them).
+        if (!_failed) {
+            (void)_db->Flush(rocksdb::FlushOptions());
+        }
+        (void)_db->Close();
+        _db.reset();
     }
 
     void wipe(const std::filesystem::path& task_dir) override {
@@ -85,6 +147,7 @@ public:
     }
 
     bool persistent() const noexcept override { return true; }
+    bool opened_empty() const noexcept override { return _opened_empty; }
 
     std::optional<std::string> get(std::string_view key) const override {
         std::string value;
@@ -96,11 +159,11 @@ public:
         return value;
     }
     void put(std::string_view key, std::string_view value) override {
-        check(db().Put(_write, rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size())),
-            _name, "put");
+        written(db().Put(_write, rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size())),
+            "put");
     }
     void remove(std::string_view key) override {
-        check(db().Delete(_write, rocksdb::Slice(key.data(), key.size())), _name, "delete");
+        written(db().Delete(_write, rocksdb::Slice(key.data(), key.size())), "delete");
     }
     void write_batch(const std::vector<bytes_update>& updates) override {
         rocksdb::WriteBatch batch;
@@ -112,7 +175,7 @@ public:
                 batch.Delete(k);
             }
         }
-        check(db().Write(_write, &batch), _name, "write batch");
+        written(db().Write(_write, &batch), "write batch");
     }
     void scan(const std::optional<std::string>& from, const std::optional<std::string>& to, bool reverse,
         const bytes_visitor& visit) const override {
@@ -150,11 +213,19 @@ public:
     }
     void flush() override {
         if (_db) {
-            check(_db->Flush(rocksdb::FlushOptions()), _name, "flush");
+            written(_db->Flush(rocksdb::FlushOptions()), "flush");
         }
     }
 
 private:
+    // Checks the status of a write or flush, and remembers a failure.
+    void written(const rocksdb::Status& s, std::string_view what) {
+        if (!s.ok()) {
+            _failed = true;
+            check(s, _name, what);
+        }
+    }
+
     rocksdb::DB& db() const {
         if (!_db) {
             throw store_error(fmt::format("store {} is not open", _name));
@@ -165,6 +236,8 @@ private:
     std::string _name;
     std::unique_ptr<rocksdb::DB> _db;
     rocksdb::WriteOptions _write;
+    bool _opened_empty = true;
+    bool _failed = false;
 };
 
 } // namespace

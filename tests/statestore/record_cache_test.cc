@@ -42,6 +42,7 @@ public:
     void close() override { _inner->close(); }
     void wipe(const std::filesystem::path& dir) override { _inner->wipe(dir); }
     bool persistent() const noexcept override { return _inner->persistent(); }
+    bool opened_empty() const noexcept override { return _inner->opened_empty(); }
     std::optional<std::string> get(std::string_view key) const override {
         ++gets;
         return _inner->get(key);
