@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <librdkafka/rdkafka.h>
 
+#include "serde/internal/printable.h"
 #include "tools/commands.h"
 #include "tools/kafka_client.h"
 #include "tools/text_serde.h"
@@ -48,9 +49,10 @@ std::string headers_text(const rd_kafka_message_t* message) {
         if (i > 0) {
             out += ',';
         }
-        out += name;
+        out += serdes::internal::printable_text(name);
         out += '=';
-        out += value == nullptr ? std::string("(null)") : std::string(static_cast<const char*>(value), size);
+        out += value == nullptr ? std::string("(null)")
+                                : serdes::internal::printable_text(std::string_view(static_cast<const char*>(value), size));
     }
     out += ']';
     return out;
@@ -130,7 +132,10 @@ int run_consume(const consume_options& options) {
         std::string value = message->payload == nullptr
             ? std::string("(null)")
             : value_serde.decode(std::string_view(static_cast<const char*>(message->payload), message->len));
-        fmt::print("{}\t{}{}\n", key, value, options.print_headers ? headers_text(message) : "");
+        // Escaped: a record's bytes never reach the terminal as control
+        // characters (ESC, NUL, BEL), nor split the line.
+        fmt::print("{}\t{}{}\n", serdes::internal::printable_text(key), serdes::internal::printable_text(value),
+            options.print_headers ? headers_text(message) : "");
         std::fflush(stdout);
         rd_kafka_message_destroy(message);
         ++seen;

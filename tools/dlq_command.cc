@@ -34,6 +34,7 @@
 #include "operators/record.h"
 #include "runtime/admin.h"
 #include "runtime/streams_config.h"
+#include "serde/internal/printable.h"
 #include "tools/commands.h"
 #include "tools/dlq_filter.h"
 #include "tools/kafka_client.h"
@@ -664,11 +665,33 @@ int run_dlq_replay(const dlq_replay_options& options) {
     std::vector<replay_item> plan;
     plan.reserve(selected.size());
     long long skipped = 0;
+    long long unreplayable = 0;
     std::map<std::string, int> target_partitions;
     for (const auto& r : selected) {
         if (done.contains({r.partition, r.offset})) {
             ++skipped;
             continue;
+        }
+        // A dead letter that names no topic to go back to (a punctuation's
+        // failure has no source record) or no partition of it: skipped with
+        // a line of its own, and the others replayed (--to sends it anyway).
+        if (!options.to) {
+            std::string why;
+            try {
+                check_topic_name(r.info->source_topic);
+            } catch (const tool_error& e) {
+                why = fmt::format("its source topic {}: replay it with --to TOPIC", e.what());
+            }
+            if (why.empty() && r.info->source_partition < 0) {
+                why = fmt::format("its source partition {} is not a partition: replay it with --to TOPIC",
+                    r.info->source_partition);
+            }
+            if (!why.empty()) {
+                ++unreplayable;
+                fmt::print(stderr, "skipped {}: {}\n", where(options.topic, r.partition, r.offset),
+                    serdes::internal::printable_text(why));
+                continue;
+            }
         }
         if (options.select.limit > 0 && static_cast<long long>(plan.size()) >= options.select.limit) {
             continue;
@@ -704,8 +727,11 @@ int run_dlq_replay(const dlq_replay_options& options) {
         item.bookkeeping_tag = {&item, true};
     }
 
-    const std::string not_dead_text =
+    std::string not_dead_text =
         not_dead_letters > 0 ? fmt::format(", {} not dead letters", not_dead_letters) : std::string();
+    if (unreplayable > 0) {
+        not_dead_text += fmt::format(", {} without a source to replay to", unreplayable);
+    }
     if (options.dry_run) {
         for (const auto& item : plan) {
             const dlq_record& r = *item.record;

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "serde/internal/json_io.h"
 #include "tools/kafka_client.h"
 
 namespace eddy::tools {
@@ -211,8 +212,21 @@ void check_filter(const dlq_filter& filter) {
     }
 }
 
+namespace {
+
+// 9999-12-31T23:59:59.999Z: the last time ISO-8601's four-digit years show.
+constexpr std::int64_t last_time_ms = 253'402'300'799'999;
+// 0001-01-01T00:00:00.000Z.
+constexpr std::int64_t first_time_ms = -62'135'596'800'000;
+
+} // namespace
+
 std::int64_t parse_time(std::string_view text, std::string_view what) {
     if (auto ms = whole_integer<std::int64_t>(text); ms && *ms >= 0) {
+        if (*ms > last_time_ms) {
+            throw tool_error(fmt::format("{}: {} is past 9999-12-31 (at most {} epoch milliseconds)", what, text,
+                last_time_ms));
+        }
         return *ms;
     }
     if (auto ms = parse_iso8601(text)) {
@@ -225,6 +239,11 @@ std::int64_t parse_time(std::string_view text, std::string_view what) {
 
 std::string format_time(std::int64_t epoch_ms) {
     using namespace std::chrono;
+    // A header can hold any number: beyond the calendar's years it shows as
+    // it is (it printed year -6911 for int64's largest).
+    if (epoch_ms < first_time_ms || epoch_ms > last_time_ms) {
+        return fmt::format("{}ms", epoch_ms);
+    }
     const sys_time<milliseconds> t{milliseconds(epoch_ms)};
     const auto day = floor<days>(t);
     const year_month_day date{day};
@@ -280,37 +299,11 @@ bool is_printable_utf8(std::string_view bytes) {
     return true;
 }
 
-std::string base64_encode(std::string_view bytes) {
-    static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    out.reserve((bytes.size() + 2) / 3 * 4);
-    std::size_t i = 0;
-    for (; i + 3 <= bytes.size(); i += 3) {
-        const std::uint32_t n = (static_cast<unsigned char>(bytes[i]) << 16)
-            | (static_cast<unsigned char>(bytes[i + 1]) << 8) | static_cast<unsigned char>(bytes[i + 2]);
-        out += alphabet[(n >> 18) & 63];
-        out += alphabet[(n >> 12) & 63];
-        out += alphabet[(n >> 6) & 63];
-        out += alphabet[n & 63];
-    }
-    if (const std::size_t rest = bytes.size() - i; rest > 0) {
-        std::uint32_t n = static_cast<unsigned char>(bytes[i]) << 16;
-        if (rest == 2) {
-            n |= static_cast<unsigned char>(bytes[i + 1]) << 8;
-        }
-        out += alphabet[(n >> 18) & 63];
-        out += alphabet[(n >> 12) & 63];
-        out += rest == 2 ? alphabet[(n >> 6) & 63] : '=';
-        out += '=';
-    }
-    return out;
-}
-
 rendered_bytes render_bytes(std::string_view bytes) {
     if (is_printable_utf8(bytes)) {
         return {std::string(bytes), "utf8"};
     }
-    return {base64_encode(bytes), "base64"};
+    return {serdes::internal::base64_encode(bytes), "base64"};
 }
 
 } // namespace eddy::tools

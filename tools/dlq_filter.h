@@ -76,13 +76,12 @@ std::string format_time(std::int64_t epoch_ms);
 
 // Bytes as text: "utf8" when they are valid UTF-8 without control
 // characters other than tab, newline and carriage return, else "base64"
-// (RFC 4648, with padding).
+// (RFC 4648, with padding: serdes::internal::base64_encode).
 struct rendered_bytes {
     std::string text;
     std::string_view encoding; // "utf8" or "base64"
 };
 bool is_printable_utf8(std::string_view bytes);
-std::string base64_encode(std::string_view bytes);
 rendered_bytes render_bytes(std::string_view bytes);
 
 } // namespace eddy::tools

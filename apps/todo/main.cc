@@ -33,6 +33,7 @@
 #include "runtime/embedded_broker.h"
 #include "runtime/kafka_streams.h"
 #include "runtime/query_server.h"
+#include "serde/internal/printable.h"
 #include "serde/protobuf.h"
 #include "serde/serdes.h"
 
@@ -151,6 +152,7 @@ int main(int argc, char** argv) {
         // Whatever fails lands in the dead-letter topic: a processor's
         // exception and a record the sinks cannot write, as the audit
         // source's unreadable bytes do.
+        config.set(eddy::streams_config::deserialization_exception_handler, "dead_letter");
         config.set(eddy::streams_config::processing_exception_handler, "dead_letter");
         config.set(eddy::streams_config::production_exception_handler, "dead_letter");
         config.set(eddy::streams_config::dead_letter_topic, topics.dead_letters);
@@ -219,14 +221,23 @@ int main(int argc, char** argv) {
                 std::string topic = rd_kafka_topic_name(m->rkt);
                 std::string key = m->key ? std::string(static_cast<const char*>(m->key), m->key_len) : "(null)";
                 if (topic == topics.audit && m->payload != nullptr) {
-                    auto record = audit_serde.deserialize(
-                        std::string_view(static_cast<const char*>(m->payload), m->len));
-                    fmt::print("audit  | {} | {}\n", key, record.summary());
+                    // Anyone may write to the audit topic: a record that is
+                    // not an AuditRecord is shown as such, and the rest go on.
+                    try {
+                        auto record = audit_serde.deserialize(
+                            std::string_view(static_cast<const char*>(m->payload), m->len));
+                        fmt::print("audit  | {} | {}\n", eddy::serdes::internal::printable_text(key),
+                            eddy::serdes::internal::printable_text(record.summary()));
+                    } catch (const eddy::serde_error& e) {
+                        fmt::print("unreadable | {} partition {} offset {} | {} | {}\n", topic, m->partition, m->offset,
+                            eddy::serdes::internal::printable_text(key), e.what());
+                    }
                 } else if (topic == topics.dead_letters) {
-                    fmt::print("dlq    | {} | offset {} of {} | {}\n", key,
+                    fmt::print("dlq    | {} | offset {} of {} | {}\n", eddy::serdes::internal::printable_text(key),
                         header(m, eddy::dead_letter_headers::source_offset.data()),
-                        header(m, eddy::dead_letter_headers::source_topic.data()),
-                        header(m, eddy::dead_letter_headers::error_message.data()));
+                        eddy::serdes::internal::printable_text(header(m, eddy::dead_letter_headers::source_topic.data())),
+                        eddy::serdes::internal::printable_text(
+                            header(m, eddy::dead_letter_headers::error_message.data())));
                 }
                 std::fflush(stdout);
             }

@@ -96,6 +96,13 @@ double read_double(json_value value, const json_path& path);
 float read_float(json_value value, const json_path& path);
 std::chrono::system_clock::time_point read_time_point(json_value value, const json_path& path);
 
+// Whether `text` is valid UTF-8 (RFC 3629).
+bool is_valid_utf8(std::string_view text);
+// Standard base64 with padding; decoding also takes the URL-safe alphabet
+// and missing padding, and gives std::nullopt for anything else.
+std::string base64_encode(std::string_view bytes);
+std::optional<std::string> base64_decode(std::string_view text);
+
 // Writing leaves. Strings must be UTF-8 and numbers finite, else
 // serde_error naming `path`.
 void write_string(std::string& out, std::string_view text, const json_path& path);

@@ -4,11 +4,13 @@
 
 #include "tools/dlq_filter.h"
 
+#include <limits>
 #include <string>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "serde/internal/json_io.h"
 #include "tools/kafka_client.h"
 
 namespace {
@@ -76,6 +78,17 @@ TEST(DlqTimeTest, FormatsUtcWithMilliseconds) {
     EXPECT_EQ(format_time(1700000000250), "2023-11-14T22:13:20.250Z");
     EXPECT_EQ(format_time(0), "1970-01-01T00:00:00.000Z");
     EXPECT_EQ(parse_time(format_time(1764662400123), "x"), 1764662400123);
+    EXPECT_EQ(format_time(253402300799999), "9999-12-31T23:59:59.999Z");
+}
+
+// Issue 14, finding 13: int64's largest printed as year -6911.
+TEST(DlqTimeTest, TimesBeyondTheCalendarAreRefusedOrShownAsNumbers) {
+    EXPECT_THAT(failure_of([] { parse_time("9223372036854775807", "--since"); }),
+        HasSubstr("--since: 9223372036854775807 is past 9999-12-31 (at most 253402300799999 epoch milliseconds)"));
+    EXPECT_THAT(failure_of([] { parse_time("253402300800000", "--until"); }), HasSubstr("--until: 253402300800000 is past"));
+    EXPECT_EQ(format_time(std::numeric_limits<std::int64_t>::max()), "9223372036854775807ms");
+    EXPECT_EQ(format_time(std::numeric_limits<std::int64_t>::min()), "-9223372036854775808ms");
+    EXPECT_EQ(format_time(-1), "1969-12-31T23:59:59.999Z");
 }
 
 TEST(DlqFilterTest, AnEmptyFilterMatchesEveryRecordWithOrWithoutHeaders) {
@@ -170,10 +183,22 @@ TEST(DlqBytesTest, PrintableUtf8StaysTextAndTheRestIsBase64) {
     for (const char* bad : {"\x80", "\xc0\xaf", "\xed\xa0\x80", "\xe2\x82", "\x1b[31m"}) {
         EXPECT_EQ(render_bytes(bad).encoding, "base64") << bad;
     }
-    EXPECT_EQ(eddy::tools::base64_encode("f"), "Zg==");
-    EXPECT_EQ(eddy::tools::base64_encode("fo"), "Zm8=");
-    EXPECT_EQ(eddy::tools::base64_encode("foo"), "Zm9v");
-    EXPECT_EQ(eddy::tools::base64_encode("foobar"), "Zm9vYmFy");
+    EXPECT_EQ(eddy::serdes::internal::base64_encode("f"), "Zg==");
+    EXPECT_EQ(eddy::serdes::internal::base64_encode("fo"), "Zm8=");
+    EXPECT_EQ(eddy::serdes::internal::base64_encode("foo"), "Zm9v");
+    EXPECT_EQ(eddy::serdes::internal::base64_encode("foobar"), "Zm9vYmFy");
+    // Decoding takes both alphabets, with or without padding, and refuses
+    // what is not base64.
+    using eddy::serdes::internal::base64_decode;
+    EXPECT_EQ(base64_decode("Zm9vYmFy"), "foobar");
+    EXPECT_EQ(base64_decode("Zg=="), "f");
+    EXPECT_EQ(base64_decode("Zm8"), "fo");
+    EXPECT_EQ(base64_decode("AAH/"), std::string("\x00\x01\xff", 3));
+    EXPECT_EQ(base64_decode("AAH_"), std::string("\x00\x01\xff", 3));
+    EXPECT_EQ(base64_decode(""), "");
+    EXPECT_EQ(base64_decode("Z"), std::nullopt);
+    EXPECT_EQ(base64_decode("Zm 9v"), std::nullopt);
+    EXPECT_EQ(base64_decode("Zg==Zg"), std::nullopt);
 }
 
 } // namespace

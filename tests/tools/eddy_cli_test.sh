@@ -46,7 +46,7 @@ expect_stdout_has() { grep -qF -- "$1" "$work/last.out" || fail "stdout lacks: $
 expect_stderr_has() { grep -qF -- "$1" "$work/last.err" || fail "stderr lacks: $1"; ok; }
 
 # --- the broker -------------------------------------------------------------
-"$eddy" broker --topic t1:3 --topic nums --topic headers --partitions 1 >"$work/broker.out" 2>"$work/broker.err" &
+"$eddy" broker --topic t1:3 --topic nums --topic headers --topic escapes --partitions 1 >"$work/broker.out" 2>"$work/broker.err" &
 broker_pid=$!
 for _ in $(seq 1 100); do
   grep -q '^bootstrap.servers=' "$work/broker.out" && break
@@ -62,7 +62,7 @@ b=(-b "$bootstrap")
 # --- topics -------------------------------------------------------------------
 run topics list "${b[@]}"
 expect_status 0 topics list
-expect_stdout $'headers partitions=1\nnums partitions=1\nt1 partitions=3'
+expect_stdout $'escapes partitions=1\nheaders partitions=1\nnums partitions=1\nt1 partitions=3'
 
 # The bootstrap address from the environment.
 rc=0
@@ -125,6 +125,14 @@ expect_stdout $'1\t10\n2\t-20\n3\t2147483647'
 run consume nums --from-beginning --key-serde int32 --value-serde int64 -n 1 "${b[@]}"
 expect_status 0 consume nums as int64
 expect_stdout $'1\t!int64: expected 8 bytes, got 4'
+
+# A record's control bytes print escaped (they reached the terminal: ESC
+# sequences, NUL, BEL), and so do bytes that are not UTF-8.
+printf 'e\x1b[2J\x07:tab\there \xff\\ bell\x07\n' | run produce escapes "${b[@]}"
+expect_status 0 produce escapes
+run consume escapes --from-beginning -n 1 "${b[@]}"
+expect_status 0 consume escapes
+expect_stdout $'e\\x1b[2J\\x07\ttab\\x09here \\xff\\\\ bell\\x07'
 
 if command -v kcat >/dev/null; then
   printf 'k:v\n' | timeout 30 kcat -b "$bootstrap" -P -t headers -K: -H h1=a -H h2=b

@@ -57,7 +57,7 @@ jq_is() {
 
 # --- the broker and the dead letters --------------------------------------------
 "$eddy" broker --topic dlq --topic dlq.replays --topic orders:2 --topic payments --topic copies \
-  --topic dlq2 --topic live >"$work/broker.out" 2>"$work/broker.err" &
+  --topic dlq2 --topic dlq3 --topic dlq3.replays --topic live >"$work/broker.out" 2>"$work/broker.err" &
 broker_pid=$!
 for _ in $(seq 1 100); do
   grep -q '^bootstrap.servers=' "$work/broker.out" && break
@@ -283,6 +283,22 @@ expect_stderr_has "eddy broker --topic dlq2.replays"
 run dlq inspect orders "${b[@]}"
 [[ $(out | wc -l) == 3 ]] || fail "a failed replay published to orders:"$'\n'"$(out)"
 ok
+# Dead letters with no topic or partition to go back to (a punctuation's
+# failure names no source record): each is skipped with a line, the rest are
+# replayed (such records stopped the whole replay, or failed it unnamed).
+"$seed" "$bootstrap" dlq3 2>/dev/null <<'EOF'
+dead|p|v|c|a punctuation failed||-1|-1|reminders|1|app|1700000000000|1700000000000|
+dead|n|v|c|bad partition|payments|-5|7|n|1|app|1700000000000|1700000000000|
+dead|g|v|c|good|payments|0|9|n|1|app|1700000000000|1700000000000|
+EOF
+run dlq replay dlq3 --replay-id s1 "${b[@]}"
+expect_status 0 dlq replay dlq3 with unreplayable records
+expect_stderr_has 'skipped dlq3/0/0: its source topic "" is not a legal topic name: 1 to 249 letters, digits, '"'.', '_' or '-': replay it with --to TOPIC"
+expect_stderr_has 'skipped dlq3/0/1: its source partition -5 is not a partition: replay it with --to TOPIC'
+expect_stdout $'replayed dlq3/0/2 -> payments/0/1\nreplayed 1, skipped 0 already replayed with s1, 2 without a source to replay to'
+run dlq replay dlq3 --replay-id s2 --to copies "${b[@]}"
+expect_status 0 dlq replay dlq3 --to copies
+expect_stdout_has 'replayed 3, skipped 0 already replayed with s2'
 run dlq inspect dlq -b 127.0.0.1:1
 expect_status 1 dlq inspect -b 127.0.0.1:1
 expect_stderr_has "cannot reach Kafka at 127.0.0.1:1"

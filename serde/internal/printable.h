@@ -1,0 +1,15 @@
+#pragma once
+
+// Bytes shown on a terminal or in a log line as text that cannot steer it:
+// UTF-8 text as it is, but control characters (C0, DEL, C1: ESC, NUL, BEL,
+// newlines...) and bytes that are not UTF-8 as \xNN, and '\' as "\\". So a
+// key of "\x1b[2J" prints as \x1b[2J rather than clearing the screen.
+
+#include <string>
+#include <string_view>
+
+namespace eddy::serdes::internal {
+
+std::string printable_text(std::string_view bytes);
+
+} // namespace eddy::serdes::internal
