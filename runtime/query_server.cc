@@ -1,8 +1,5 @@
 #include "runtime/query_server.h"
 
-#include <sys/socket.h>
-#include <sys/time.h>
-
 #include <algorithm>
 #include <atomic>
 #include <charconv>
@@ -11,10 +8,13 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <typeinfo>
 #include <variant>
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -25,6 +25,7 @@
 #include "runtime/internal/http_client.h"
 #include "runtime/internal/log.h"
 #include "runtime/kafka_error.h"
+#include "serde/internal/json_io.h"
 #include "statestore/store_error.h"
 
 namespace eddy {
@@ -46,12 +47,23 @@ struct answer {
     std::string body;
 };
 
+// JSON text that never throws: bytes that are not UTF-8 (a store name or
+// a parameter a client sent) show as U+FFFD.
+std::string safe_dump(const nlohmann::json& j) {
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 answer error(http::status status, const std::string& message) {
-    return {status, nlohmann::json{{"error", message}}.dump()};
+    return {status, safe_dump(nlohmann::json{{"error", message}})};
 }
 
 std::string json_string(std::string_view s) {
-    return nlohmann::json(std::string(s)).dump();
+    return safe_dump(nlohmann::json(std::string(s)));
+}
+
+// A key for a message: as it is when UTF-8, else base64:<its base64>.
+std::string shown(std::string_view key) {
+    return serdes::internal::is_valid_utf8(key) ? std::string(key) : "base64:" + serdes::internal::base64_encode(key);
 }
 
 int hex_digit(char c) {
@@ -137,17 +149,33 @@ answer forward(const host_info& host, const std::string& target) {
 }
 
 // The key text a range entry's JSON key stands for (what parse_key_text
-// reads): a string's contents, a number as written.
+// reads): a string's contents, a binary key's bytes ({"base64":...}), a
+// number as written.
 std::string key_text(const nlohmann::ordered_json& key) {
-    return key.is_string() ? key.get<std::string>() : key.dump();
+    if (key.is_string()) {
+        return key.get<std::string>();
+    }
+    if (key.is_object() && key.contains("base64") && key["base64"].is_string()) {
+        if (auto bytes = serdes::internal::base64_decode(key["base64"].get<std::string>())) {
+            return *bytes;
+        }
+        throw serde_error("a key's base64 does not decode");
+    }
+    return key.dump();
 }
 
 } // namespace
 
 struct query_server::impl {
-    net::io_context ioc;
-    tcp::acceptor acceptor{ioc};
-    std::thread accept_thread;
+    class session;
+
+    explicit impl(query_server_limits l) : limits(l), workers(static_cast<std::size_t>(l.worker_threads)) {}
+    ~impl() {
+        // Sessions still held by handlers go with the I/O context.
+        open.clear();
+    }
+
+    const query_server_limits limits;
     std::string host;
     std::uint16_t port = 0;
 
@@ -155,56 +183,38 @@ struct query_server::impl {
     kafka_streams* app = nullptr;
     std::map<std::string, runtime::internal::served_store> stores;
 
-    std::mutex connections_mutex;
-    std::condition_variable connections_done;
-    int connections = 0;
-    bool stopped = false;
+    // The open connections (I/O thread only), and how many (any thread).
+    // Declared before the I/O context, whose handlers hold sessions: they
+    // go with it, and find these still there.
+    std::map<session*, std::weak_ptr<session>> open;
+    std::atomic<int> connections = 0;
+    std::atomic<bool> stopped = false;
+    std::int64_t accept_errors = 0;
+    // Connections past the cap answered 503 at once; past these too, closed.
+    static constexpr int refusing = 64;
 
-    void accept() {
-        acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
-            if (ec) {
-                return; // closed
-            }
-            {
-                std::scoped_lock lock(connections_mutex);
-                ++connections;
-            }
-            std::thread([this, s = std::move(socket)]() mutable {
-                serve(std::move(s));
-                std::scoped_lock lock(connections_mutex);
-                --connections;
-                connections_done.notify_all();
-            }).detach();
-            accept();
-        });
-    }
+    net::io_context ioc;
+    tcp::acceptor acceptor{ioc};
+    net::steady_timer accept_retry{ioc};
+    std::thread io_thread;
+    // Where requests are answered, off the I/O thread.
+    net::thread_pool workers;
 
-    void serve(tcp::socket socket) {
-        // A client that sends nothing does not hold the thread for ever.
-        timeval tv{10, 0};
-        ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        beast::flat_buffer buffer;
-        http::request<http::string_body> req;
-        beast::error_code ec;
-        http::read(socket, buffer, req, ec);
-        if (ec) {
-            return;
-        }
-        answer a;
+    // Accepts connections until stopped (defined with the session).
+    void accept();
+
+    // Every answer, computed on a worker thread; never throws.
+    answer respond(const http::request<http::string_body>& req) {
         try {
-            a = handle(req);
+            return handle(req);
         } catch (const std::exception& e) {
-            a = error(http::status::internal_server_error, e.what());
+            // A fault of ours, not of the request: the details go to the
+            // log, not to the client.
+            logger()->error("query failed target={} error_class={} error=\"{}\"", shown(std::string(req.target())),
+                typeid(e).name(), e.what());
+            return error(http::status::internal_server_error,
+                fmt::format("the query could not be answered; the log of {} says why", self()));
         }
-        http::response<http::string_body> res{a.status, req.version()};
-        res.set(http::field::content_type, "application/json");
-        res.keep_alive(false);
-        res.body() = std::move(a.body);
-        res.body() += '\n';
-        res.prepare_payload();
-        logger()->debug("query target={} status={}", std::string(req.target()), static_cast<int>(a.status));
-        http::write(socket, res, ec);
-        socket.shutdown(tcp::socket::shutdown_both, ec);
     }
 
     std::string self() const { return fmt::format("{}:{}", host, port); }
@@ -282,17 +292,46 @@ struct query_server::impl {
             }
             store = it->second;
         }
-        if (segments.size() == 2) {
-            return range(*a, store, name, params, req.find(forwarded_header) != req.end());
+        // key_encoding=base64: the key (and from, to) are given in base64,
+        // for binary keys (a path segment may also carry them
+        // percent-encoded).
+        bool base64_keys = false;
+        if (auto it = params.find("key_encoding"); it != params.end()) {
+            if (it->second != "base64" && it->second != "text") {
+                return error(http::status::bad_request,
+                    fmt::format("key_encoding must be text or base64, not '{}'", it->second));
+            }
+            base64_keys = it->second == "base64";
         }
-        const std::string& key = segments[3];
+        auto decoded = [&](const std::string& text) { return base64_keys ? serdes::internal::base64_decode(text) : text; };
+        if (segments.size() == 2) {
+            std::optional<std::string> from;
+            std::optional<std::string> to;
+            for (auto [bound, out] : {std::pair{"from", &from}, std::pair{"to", &to}}) {
+                if (auto it = params.find(bound); it != params.end()) {
+                    *out = decoded(it->second);
+                    if (!*out) {
+                        return error(http::status::bad_request,
+                            fmt::format("{} is not base64 (key_encoding=base64): '{}'", bound, it->second));
+                    }
+                }
+            }
+            return range(*a, store, name, params, from, to, req.find(forwarded_header) != req.end());
+        }
+        const auto key_or_not = decoded(segments[3]);
+        if (!key_or_not) {
+            return error(http::status::bad_request,
+                fmt::format("the key is not base64 (key_encoding=base64): '{}'", segments[3]));
+        }
+        const std::string& key = *key_or_not;
         std::string key_json;
         std::string key_bytes;
         try {
             key_json = store.key_json(key);
             key_bytes = store.key_bytes(key);
         } catch (const serde_error& e) {
-            return error(http::status::bad_request, fmt::format("bad key '{}' for store {}: {}", key, name, e.what()));
+            return error(
+                http::status::bad_request, fmt::format("bad key '{}' for store {}: {}", shown(key), name, e.what()));
         }
         const bool windows = segments.size() == 5;
         if (windows != store.windowed) {
@@ -331,7 +370,7 @@ struct query_server::impl {
         }
         auto value = store.get(key);
         if (!value) {
-            return error(http::status::not_found, fmt::format("key {} not found in store {}", key, name));
+            return error(http::status::not_found, fmt::format("key {} not found in store {}", shown(key), name));
         }
         return {http::status::ok, head + "\"value\":" + *value + "," + tail};
     }
@@ -339,7 +378,8 @@ struct query_server::impl {
     // The store's entries in this instance's partitions, as JSON text, or
     // the error to answer.
     std::variant<std::string, answer> local_entries(const runtime::internal::served_store& store,
-        const std::string& name, const std::map<std::string, std::string>& params) {
+        const std::string& name, const std::map<std::string, std::string>& params, const std::optional<std::string>& from,
+        const std::optional<std::string>& to) {
         if (store.windowed) {
             auto f = time_param(params, "from", 0);
             auto t = time_param(params, "to", std::numeric_limits<std::int64_t>::max());
@@ -347,14 +387,6 @@ struct query_server::impl {
                 return error(http::status::bad_request, "from and to must be times in milliseconds");
             }
             return store.all_windows(*f, *t);
-        }
-        std::optional<std::string> from;
-        std::optional<std::string> to;
-        if (auto it = params.find("from"); it != params.end()) {
-            from = it->second;
-        }
-        if (auto it = params.find("to"); it != params.end()) {
-            to = it->second;
         }
         try {
             return store.range(from, to);
@@ -370,7 +402,8 @@ struct query_server::impl {
     // instance sent, and without application.server (no other instance is
     // known).
     answer range(kafka_streams& a, const runtime::internal::served_store& store, const std::string& name,
-        const std::map<std::string, std::string>& params, bool forwarded) {
+        const std::map<std::string, std::string>& params, const std::optional<std::string>& from,
+        const std::optional<std::string>& to, bool forwarded) {
         std::string scope = "all";
         if (auto it = params.find("scope"); it != params.end()) {
             scope = it->second;
@@ -385,7 +418,7 @@ struct query_server::impl {
             }
             partial = it->second == "true";
         }
-        auto local = local_entries(store, name, params);
+        auto local = local_entries(store, name, params, from, to);
         if (auto* failed = std::get_if<answer>(&local)) {
             return std::move(*failed);
         }
@@ -501,27 +534,28 @@ struct query_server::impl {
             if (entries.size() > 1) {
                 entries += ',';
             }
-            entries += e.json.dump();
+            entries += e.json.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
         }
         entries += "]";
         std::string out = fmt::format("{{\"store\":{},\"scope\":\"all\",\"host\":{},\"hosts\":{},", json_string(name),
-            json_string(self()), nlohmann::json(asked).dump());
+            json_string(self()), safe_dump(nlohmann::json(asked)));
         if (partial) {
-            out += fmt::format("\"missing\":{},", nlohmann::json(missing).dump());
+            out += fmt::format("\"missing\":{},", safe_dump(nlohmann::json(missing)));
         }
         return {http::status::ok, out + "\"entries\":" + entries + "}"};
     }
 
-    // 200 {"status":"healthy"}, or 503 {"status":"degraded","reasons":[...]}
-    // (what a load balancer or a liveness probe reads).
+    // 200 {"status":"healthy"}, or 503 {"status":"degraded" or
+    // "unhealthy","reasons":[...]} (what a load balancer or a liveness
+    // probe reads).
     static answer health(kafka_streams& a) {
         const auto h = a.health();
         nlohmann::json body{{"status", std::string(to_string(h.status))}};
-        if (h.status == health_status::degraded) {
+        if (h.status != health_status::healthy) {
             body["reasons"] = h.reasons;
-            return {http::status::service_unavailable, body.dump()};
+            return {http::status::service_unavailable, safe_dump(body)};
         }
-        return {http::status::ok, body.dump()};
+        return {http::status::ok, safe_dump(body)};
     }
 
     answer instances(kafka_streams& a) {
@@ -537,11 +571,168 @@ struct query_server::impl {
             out.push_back({{"host", m.host.to_string()}, {"stores", m.state_store_names}, {"partitions", parts},
                 {"tasks", m.tasks}, {"standby_tasks", m.standby_tasks}});
         }
-        return {http::status::ok, nlohmann::json{{"instances", out}}.dump()};
+        return {http::status::ok, safe_dump(nlohmann::json{{"instances", out}})};
     }
 };
 
-query_server::query_server(const std::string& address, std::uint16_t port) : _impl(std::make_unique<impl>()) {
+// One client connection, served on the I/O thread: its request is read
+// within read_timeout (a client that sends nothing, or too slowly, is let
+// go: 408 if it sent part of a request), answered by a worker thread (an
+// answer may wait on another instance), written within write_timeout, and
+// the connection closed.
+class query_server::impl::session : public std::enable_shared_from_this<session> {
+public:
+    session(tcp::socket socket, impl& server);
+    ~session();
+    void start();
+    // Past the connection cap: 503 at once, and closed.
+    void refuse(std::string why);
+    void close();
+
+private:
+    void on_read(beast::error_code ec);
+    void reply(answer a, unsigned version);
+
+    beast::tcp_stream _stream;
+    beast::flat_buffer _buffer;
+    std::optional<http::request_parser<http::string_body>> _parser;
+    http::response<http::string_body> _response;
+    impl& _server;
+};
+
+query_server::impl::session::session(tcp::socket socket, impl& server) : _stream(std::move(socket)), _server(server) {}
+
+query_server::impl::session::~session() {
+    _server.open.erase(this);
+    --_server.connections;
+}
+
+void query_server::impl::session::close() {
+    beast::error_code ignored;
+    _stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    _stream.socket().close(ignored);
+    _server.open.erase(this);
+}
+
+void query_server::impl::session::start() {
+    _parser.emplace();
+    _parser->header_limit(16 * 1024);
+    _parser->body_limit(64 * 1024);
+    // One deadline for the whole request: a client that trickles bytes
+    // (slowloris) is let go as one that sends none.
+    _stream.expires_after(_server.limits.read_timeout);
+    http::async_read(_stream, _buffer, *_parser,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+}
+
+void query_server::impl::session::refuse(std::string why) {
+    reply(error(http::status::service_unavailable, why), 11);
+    // A refusal waits on its client for a second at most.
+    _stream.expires_after(std::chrono::seconds(1));
+}
+
+void query_server::impl::session::on_read(beast::error_code ec) {
+    if (_server.stopped) {
+        close();
+        return;
+    }
+    if (ec == beast::error::timeout) {
+        if (_parser->got_some()) {
+            reply(error(http::status::request_timeout,
+                      fmt::format("the request did not arrive whole within {} ms",
+                          std::chrono::duration_cast<std::chrono::milliseconds>(_server.limits.read_timeout).count())),
+                11);
+        } else {
+            close();
+        }
+        return;
+    }
+    if (ec == http::error::body_limit) {
+        reply(error(http::status::payload_too_large, "a query has no body to speak of (64 KiB at most)"), 11);
+        return;
+    }
+    if (ec == http::error::header_limit) {
+        reply(error(http::status::request_header_fields_too_large, "the request's head is over 16 KiB"), 11);
+        return;
+    }
+    if (ec && ec != http::error::end_of_stream && ec.category() == http::make_error_code(http::error::bad_method).category()) {
+        reply(error(http::status::bad_request, fmt::format("not an HTTP request: {}", ec.message())), 11);
+        return;
+    }
+    if (ec) {
+        close();
+        return;
+    }
+    // Answered on a worker: an answer may wait on another instance.
+    _stream.expires_never();
+    net::post(_server.workers, [self = shared_from_this()] {
+        auto a = self->_server.respond(self->_parser->get());
+        net::post(self->_stream.get_executor(), [self, a = std::move(a)]() mutable {
+            self->reply(std::move(a), self->_parser->get().version());
+        });
+    });
+}
+
+void query_server::impl::session::reply(answer a, unsigned version) {
+    if (_server.stopped) {
+        close();
+        return;
+    }
+    _response = http::response<http::string_body>{a.status, version};
+    _response.set(http::field::content_type, "application/json");
+    _response.keep_alive(false);
+    _response.body() = std::move(a.body);
+    _response.body() += '\n';
+    _response.prepare_payload();
+    _stream.expires_after(_server.limits.write_timeout);
+    http::async_write(_stream, _response, [self = shared_from_this()](beast::error_code, std::size_t) { self->close(); });
+}
+
+
+void query_server::impl::accept() {
+    acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
+        if (stopped || ec == net::error::operation_aborted) {
+            return;
+        }
+        if (ec) {
+            // Out of file descriptors, most likely: the server goes on
+            // accepting once some are free, rather than never again.
+            if (accept_errors++ % 100 == 0) {
+                logger()->warn("query server cannot accept, retrying in 100 ms address={} error=\"{}\" errors={}",
+                    self(), ec.message(), accept_errors);
+            }
+            accept_retry.expires_after(std::chrono::milliseconds(100));
+            accept_retry.async_wait([this](beast::error_code e) {
+                if (!e && !stopped) {
+                    accept();
+                }
+            });
+            return;
+        }
+        const int n = ++connections;
+        auto s = std::make_shared<session>(std::move(socket), *this);
+        open.emplace(s.get(), s);
+        if (n > limits.max_connections + refusing) {
+            // A flood: not even a 503 (each would hold a descriptor).
+            s->close();
+        } else if (n > limits.max_connections) {
+            s->refuse(fmt::format("the query server has {} connections open, its limit; try again",
+                limits.max_connections));
+        } else {
+            s->start();
+        }
+        accept();
+    });
+}
+
+query_server::query_server(const std::string& address, std::uint16_t port, query_server_limits limits) {
+    if (limits.max_connections < 1 || limits.worker_threads < 1 || limits.read_timeout.count() <= 0
+        || limits.write_timeout.count() <= 0) {
+        throw std::invalid_argument(fmt::format("query_server: max_connections ({}) and worker_threads ({}) must be "
+                                                "at least 1, the timeouts positive",
+            limits.max_connections, limits.worker_threads));
+    }
+    _impl = std::make_unique<impl>(limits);
     const auto ip = net::ip::make_address(address);
     tcp::endpoint endpoint(ip, port);
     _impl->acceptor.open(endpoint.protocol());
@@ -551,8 +742,9 @@ query_server::query_server(const std::string& address, std::uint16_t port) : _im
     _impl->host = address;
     _impl->port = _impl->acceptor.local_endpoint().port();
     _impl->accept();
-    _impl->accept_thread = std::thread([this] { _impl->ioc.run(); });
-    logger()->info("query server listening address={}", _impl->self());
+    _impl->io_thread = std::thread([this] { _impl->ioc.run(); });
+    logger()->info("query server listening address={} max_connections={} worker_threads={}", _impl->self(),
+        limits.max_connections, limits.worker_threads);
 }
 
 query_server::~query_server() {
@@ -587,20 +779,30 @@ void query_server::add(const std::string& name, runtime::internal::served_store 
 }
 
 void query_server::stop() {
-    {
-        std::scoped_lock lock(_impl->connections_mutex);
-        if (_impl->stopped) {
-            return;
-        }
-        _impl->stopped = true;
+    if (_impl->stopped.exchange(true)) {
+        return;
     }
+    // Nothing new is accepted and no connection waits for its client; the
+    // answers under way finish (each within the forwarding timeout).
     net::post(_impl->ioc, [this] {
         beast::error_code ignored;
         _impl->acceptor.close(ignored);
+        _impl->accept_retry.cancel();
+        auto open = _impl->open;
+        for (auto& [raw, weak] : open) {
+            if (auto s = weak.lock()) {
+                s->close();
+            }
+        }
     });
-    _impl->accept_thread.join();
-    std::unique_lock lock(_impl->connections_mutex);
-    _impl->connections_done.wait(lock, [this] { return _impl->connections == 0; });
+    _impl->workers.join();
+    // The replies the workers posted find the server stopped and close.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (_impl->connections > 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    _impl->ioc.stop();
+    _impl->io_thread.join();
     logger()->info("query server stopped address={}", address());
 }
 

@@ -30,10 +30,18 @@
 //                                                 "missing" rather than failing the query (502)
 //   /instances                                    every instance, its stores and partitions
 //   /health                                       200 {"status":"healthy"}, or 503
-//                                                 {"status":"degraded","reasons":[...]} (kafka_streams::health)
+//                                                 {"status":"degraded" or "unhealthy","reasons":[...]} (kafka_streams::health)
 // 400 bad key or parameter, 404 unknown store or key, 502 owner (or, for a
-// range, any instance) unreachable, 503 no owner (rebalancing).
+// range, any instance) unreachable, 503 no owner (rebalancing) or too many
+// connections (query_server_limits), 408 a request that did not arrive in
+// time. A 500 says only that the server's log has the reason.
+//
+// Binary keys: a key (or a value) that is not UTF-8 is shown as
+// {"base64":"..."}; ask for it percent-encoded in the path
+// (/stores/s/keys/%FF%FE) or with key_encoding=base64, which also applies
+// to from and to (/stores/s/keys/__4%3D?key_encoding=base64).
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -46,12 +54,25 @@
 
 namespace eddy {
 
+// How much a query server takes on. Connections past max_connections are
+// answered 503 at once and closed; a request must arrive whole within
+// read_timeout (or the connection is closed, 408 if part of it came) and its
+// answer be taken within write_timeout; worker_threads answer requests (an
+// answer may wait up to 5 s on another instance), one more thread does the
+// I/O for every connection.
+struct query_server_limits {
+    int max_connections = 256;
+    int worker_threads = 4;
+    std::chrono::milliseconds read_timeout{10'000};
+    std::chrono::milliseconds write_timeout{10'000};
+};
+
 class query_server {
 public:
     // Binds address:port (port 0: any free one) and starts serving; stores
     // answer once attached and registered. Throws std::system_error when
-    // the address cannot be bound.
-    query_server(const std::string& address, std::uint16_t port);
+    // the address cannot be bound, std::invalid_argument for limits below 1.
+    query_server(const std::string& address, std::uint16_t port, query_server_limits limits = {});
     ~query_server();
     query_server(const query_server&) = delete;
     query_server& operator=(const query_server&) = delete;
@@ -163,7 +184,8 @@ public:
         return *this;
     }
 
-    // Stops accepting, finishes the requests under way. Also on destruction.
+    // Stops accepting, closes the connections that wait on their clients,
+    // finishes the answers under way. Also on destruction.
     void stop();
 
 private:

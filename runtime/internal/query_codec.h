@@ -48,10 +48,23 @@ K parse_key_text(std::string_view text) {
     }
 }
 
+// Bytes as JSON text: a string when they are UTF-8, else
+// {"base64":"..."} (binary keys and values are shown, not refused).
+inline std::string bytes_json(std::string_view bytes) {
+    std::string out;
+    if (serdes::internal::is_valid_utf8(bytes)) {
+        serdes::internal::write_string(out, bytes, serdes::internal::json_path{});
+        return out;
+    }
+    return "{\"base64\":\"" + serdes::internal::base64_encode(bytes) + "\"}";
+}
+
 // The value as JSON text.
 template<typename V>
 std::string to_json_text(const V& value) {
-    if constexpr (std::derived_from<V, google::protobuf::Message>) {
+    if constexpr (std::same_as<V, std::string>) {
+        return bytes_json(value);
+    } else if constexpr (std::derived_from<V, google::protobuf::Message>) {
         return serdes::to_json(value);
     } else if constexpr (std::same_as<V, uuid>) {
         std::string out;

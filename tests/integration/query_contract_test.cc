@@ -389,6 +389,106 @@ TEST(QueryContractTest, BadStoresKeysAndParametersGetAClearError) {
         testing::ThrowsMessage<eddy::store_error>(testing::HasSubstr("the topology has no store nope")));
 }
 
+// Issue 14, finding 7: a key that is not UTF-8 broke every range query of
+// its store (400), and such bytes in a key, a parameter or a store name
+// answered 500 with nlohmann's exception text. Binary keys are shown as
+// {"base64":...}, asked for percent-encoded or with key_encoding=base64,
+// and no request answers 500.
+TEST(QueryContractTest, BinaryKeysAreQueryableAndNoRequestAnswers500) {
+    const auto in = unique("query-binary");
+    broker().create_topic(in, 2);
+    temp_dir dir;
+    instance one(unique("query-binary"), in, dir.path);
+    one.app->start();
+    const std::string binary("\xff\xfe\x00k", 4);
+    produce(broker().bootstrap_servers(), in, {{binary, "x"}, {binary, "y"}, {"plain", "z"}});
+    eddy::test::http_answer a;
+    ASSERT_TRUE(wait_for([&] { return (a = http_get(one.server.port(), "/stores/counts/keys/plain")).status == 200; }, 30s))
+        << a.body;
+    // The whole store: both keys, the binary one in base64.
+    ASSERT_TRUE(wait_for(
+        [&] {
+            a = http_get(one.server.port(), "/stores/counts");
+            return a.status == 200 && nlohmann::json::parse(a.body)["entries"].size() == 2;
+        },
+        30s))
+        << a.status << " " << a.body;
+    auto entries = nlohmann::json::parse(a.body)["entries"];
+    // In serialised-key order: "plain" (0x70...) before 0xff 0xfe...
+    EXPECT_EQ(entries[0]["key"], "plain") << a.body;
+    EXPECT_EQ(entries[1]["key"], nlohmann::json({{"base64", "//4Aaw=="}})) << a.body;
+    EXPECT_EQ(entries[1]["value"], 2);
+    // One key, percent-encoded in the path or in base64.
+    a = http_get(one.server.port(), "/stores/counts/keys/%FF%FE%00k");
+    EXPECT_EQ(a.status, 200) << a.body;
+    EXPECT_EQ(nlohmann::json::parse(a.body)["value"], 2) << a.body;
+    EXPECT_EQ(nlohmann::json::parse(a.body)["key"], nlohmann::json({{"base64", "//4Aaw=="}}));
+    a = http_get(one.server.port(), "/stores/counts/keys/%2F%2F4Aaw%3D%3D?key_encoding=base64");
+    EXPECT_EQ(a.status, 200) << a.body;
+    EXPECT_EQ(nlohmann::json::parse(a.body)["value"], 2) << a.body;
+    // A range bounded in base64, and through the fan-out (scope=all).
+    a = http_get(one.server.port(), "/stores/counts?key_encoding=base64&from=%2F%2F4A&to=%2F%2F8");
+    ASSERT_EQ(a.status, 200) << a.body;
+    EXPECT_EQ(nlohmann::json::parse(a.body)["entries"].size(), 1U) << a.body;
+    a = http_get(one.server.port(), "/stores/counts-per-hour/keys/%FF%FE%00k/windows?from=0");
+    EXPECT_EQ(a.status, 200) << a.body;
+    // Bad bytes and bad base64: 4xx with a message of ours.
+    for (const std::string target : {"/stores/counts/keys/%FF%FE", "/stores/counts?scope=%FF", "/stores/%FF",
+             "/stores/%FF/keys/%FE", "/stores/counts?key_encoding=base64&from=%FF", "/stores/counts/keys/a?key_encoding=rot13",
+             "/stores/counts/keys/%25?key_encoding=base64", "/stores/counts-per-hour/keys/%FF/windows?from=%FF",
+             "/%FF%FE"}) {
+        a = http_get(one.server.port(), target);
+        EXPECT_GE(a.status, 400) << target;
+        EXPECT_LT(a.status, 500) << target << " " << a.body;
+        EXPECT_EQ(a.body.find("nlohmann"), std::string::npos) << target << " " << a.body;
+        EXPECT_TRUE(nlohmann::json::parse(a.body).contains("error")) << target << " " << a.body;
+    }
+    // A parameter nobody asked for is ignored, whatever its bytes.
+    a = http_get(one.server.port(), "/stores/counts?%FF=%FE");
+    EXPECT_EQ(a.status, 200) << a.body;
+    a = http_get(one.server.port(), "/stores/counts/keys/%FF%FE");
+    EXPECT_EQ(a.status, 404);
+    EXPECT_THAT(a.body, testing::HasSubstr("key base64://4= not found in store counts"));
+}
+
+// Issue 14, finding 6: /health said 200 healthy while the app was in ERROR.
+TEST(QueryContractTest, HealthAnswers503UnhealthyBeforeStartAndOnceTheAppFailed) {
+    const auto in = unique("query-health");
+    broker().create_topic(in, 1);
+    eddy::streams_builder builder;
+    builder.stream<std::string, std::string>(in)
+        .map_values([](const std::string& v) {
+            if (v == "boom") {
+                throw std::runtime_error("the record said boom");
+            }
+            return v;
+        })
+        .to(unique("query-health-out"));
+    eddy::kafka_streams app(builder.build(), config_for(unique("query-health")));
+    eddy::query_server server("127.0.0.1", 0);
+    server.attach(app);
+    auto a = http_get(server.port(), "/health");
+    EXPECT_EQ(a.status, 503);
+    EXPECT_THAT(a.body, testing::HasSubstr("\"status\":\"unhealthy\""));
+    EXPECT_THAT(a.body, testing::HasSubstr("the app is not started (CREATED)"));
+    app.start();
+    ASSERT_TRUE(wait_for([&] { return app.state() == eddy::streams_state::running; }, 30s));
+    a = http_get(server.port(), "/health");
+    EXPECT_EQ(a.status, 200) << a.body;
+    EXPECT_EQ(nlohmann::json::parse(a.body), nlohmann::json({{"status", "healthy"}}));
+    produce(broker().bootstrap_servers(), in, {{"k", "boom"}});
+    ASSERT_TRUE(wait_for([&] { return app.state() == eddy::streams_state::error; }, 30s));
+    a = http_get(server.port(), "/health");
+    EXPECT_EQ(a.status, 503);
+    auto body = nlohmann::json::parse(a.body);
+    EXPECT_EQ(body["status"], "unhealthy");
+    ASSERT_FALSE(body["reasons"].empty());
+    EXPECT_THAT(body["reasons"][0].get<std::string>(), testing::HasSubstr("the app failed and processes nothing (ERROR)"));
+    EXPECT_THAT(body["reasons"][0].get<std::string>(), testing::HasSubstr("the record said boom"));
+    server.stop();
+    app.close(30s);
+}
+
 TEST(QueryContractTest, KeysParseByTheirType) {
     using eddy::runtime::internal::parse_key_text;
     EXPECT_EQ(parse_key_text<std::int64_t>("-42"), -42);

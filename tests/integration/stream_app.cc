@@ -14,7 +14,7 @@
 //   stream_app --bootstrap 127.0.0.1:9092 --app-id a --in in --out out
 //              [--guarantee exactly_once_v2] [--threads 2] [--process-id p1]
 //              [--commit-interval-ms 100] [--topology count|dedup --state-dir DIR]
-//              [--http-port 0] [--partitions 2] [--assignor range]
+//              [--http-port 0] [--partitions 2] [--assignor range] [--progress-ms 1000]
 //
 // --topology dedup passes each key (the event id) once: deduplicate with a
 // 1 h retention, its store "seen".
@@ -112,7 +112,22 @@ int main(int argc, char** argv) {
         std::fflush(stdout);
         app.start();
         bool announced = false;
+        // --progress-ms N: "processed=<records>" every N ms (the soak test
+        // watches processing go on).
+        const int progress_ms = arg("--progress-ms").empty() ? 0 : std::stoi(arg("--progress-ms"));
+        auto next_progress = std::chrono::steady_clock::now();
         while (stop == 0) {
+            if (progress_ms > 0 && std::chrono::steady_clock::now() >= next_progress) {
+                double processed = 0;
+                for (const auto& m : app.metrics()) {
+                    if (m.name == "records-processed-total" && m.tags.contains("thread") && !m.tags.contains("task")) {
+                        processed += m.value;
+                    }
+                }
+                std::printf("processed=%.0f\n", processed);
+                std::fflush(stdout);
+                next_progress += std::chrono::milliseconds(progress_ms);
+            }
             if (!announced && app.state() == eddy::streams_state::running) {
                 std::printf("running\n");
                 std::fflush(stdout);
