@@ -143,7 +143,8 @@ TEST(DeadLetterContractTest, ProcessingAndProductionFailuresAreDeadLetteredWhile
     config.set("application.server", server.address());
     eddy::kafka_streams app(builder.build(), config);
     server.attach(app);
-    EXPECT_EQ(app.health().status, eddy::health_status::healthy);
+    // Not started: nothing is processed, so unhealthy (it said healthy before issue 14).
+    EXPECT_EQ(app.health().status, eddy::health_status::unhealthy);
     app.start();
 
     std::vector<std::pair<std::optional<std::string>, std::optional<std::string>>> records;
