@@ -594,13 +594,18 @@ private:
     void reply(answer a, unsigned version);
 
     beast::tcp_stream _stream;
+    // The request's read deadline. Not the stream's own expiry: that closes
+    // the socket, and a partial request could not be answered 408.
+    net::steady_timer _read_deadline;
+    bool _read_timed_out = false;
     beast::flat_buffer _buffer;
     std::optional<http::request_parser<http::string_body>> _parser;
     http::response<http::string_body> _response;
     impl& _server;
 };
 
-query_server::impl::session::session(tcp::socket socket, impl& server) : _stream(std::move(socket)), _server(server) {}
+query_server::impl::session::session(tcp::socket socket, impl& server)
+    : _stream(std::move(socket)), _read_deadline(_stream.get_executor()), _server(server) {}
 
 query_server::impl::session::~session() {
     _server.open.erase(this);
@@ -608,6 +613,7 @@ query_server::impl::session::~session() {
 }
 
 void query_server::impl::session::close() {
+    _read_deadline.cancel();
     beast::error_code ignored;
     _stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
     _stream.socket().close(ignored);
@@ -620,7 +626,15 @@ void query_server::impl::session::start() {
     _parser->body_limit(64 * 1024);
     // One deadline for the whole request: a client that trickles bytes
     // (slowloris) is let go as one that sends none.
-    _stream.expires_after(_server.limits.read_timeout);
+    _read_deadline.expires_after(_server.limits.read_timeout);
+    _read_deadline.async_wait([self = shared_from_this()](beast::error_code ec) {
+        if (!ec) {
+            // The read ends with operation_aborted; on_read answers.
+            self->_read_timed_out = true;
+            beast::error_code ignored;
+            self->_stream.socket().cancel(ignored);
+        }
+    });
     http::async_read(_stream, _buffer, *_parser,
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
 }
@@ -636,7 +650,8 @@ void query_server::impl::session::on_read(beast::error_code ec) {
         close();
         return;
     }
-    if (ec == beast::error::timeout) {
+    _read_deadline.cancel();
+    if (_read_timed_out) {
         if (_parser->got_some()) {
             reply(error(http::status::request_timeout,
                       fmt::format("the request did not arrive whole within {} ms",

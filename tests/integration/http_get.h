@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -18,8 +19,10 @@ struct http_answer {
     std::string body;
 };
 
-// A plain HTTP/1.1 GET on loopback, independent of the server under test.
-inline http_answer http_get(std::uint16_t port, const std::string& target) {
+// Sends `bytes` to the loopback port as they are, then reads until the
+// server closes (10 s at most); returns what it answered ("" when it closed
+// without a word or could not be reached).
+inline std::string http_raw(std::uint16_t port, const std::string& bytes) {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -29,14 +32,24 @@ inline http_answer http_get(std::uint16_t port, const std::string& target) {
         ::close(fd);
         return {};
     }
-    const std::string req = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-    (void)::write(fd, req.data(), req.size());
+    timeval limit{10, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    if (!bytes.empty()) {
+        (void)::write(fd, bytes.data(), bytes.size());
+    }
     std::string resp;
     char buf[4096];
     for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) {
         resp.append(buf, static_cast<std::size_t>(n));
     }
     ::close(fd);
+    return resp;
+}
+
+// A plain HTTP/1.1 GET on loopback, independent of the server under test.
+inline http_answer http_get(std::uint16_t port, const std::string& target) {
+    const auto resp
+        = http_raw(port, "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
     http_answer a;
     if (resp.size() > 12) {
         a.status = std::stoi(resp.substr(9, 3));

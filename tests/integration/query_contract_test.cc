@@ -489,6 +489,27 @@ TEST(QueryContractTest, HealthAnswers503UnhealthyBeforeStartAndOnceTheAppFailed)
     app.close(30s);
 }
 
+// Issue 14, finding 7: a client that sends part of a request and stops is
+// answered 408 at the read deadline; one that sends nothing is let go
+// without a word; neither keeps its connection past the deadline.
+TEST(QueryContractTest, APartialRequestIsAnswered408AndAnIdleOneClosedAtTheReadDeadline) {
+    eddy::query_server server("127.0.0.1", 0, {.read_timeout = 1s});
+    auto start = std::chrono::steady_clock::now();
+    const auto partial = eddy::test::http_raw(server.port(), "GET /health HTTP/1.1\r\nHo");
+    auto took = std::chrono::steady_clock::now() - start;
+    EXPECT_TRUE(partial.starts_with("HTTP/1.1 408")) << partial;
+    EXPECT_THAT(partial, testing::HasSubstr("the request did not arrive whole within 1000 ms"));
+    EXPECT_GE(took, 900ms);
+    EXPECT_LT(took, 5s);
+    start = std::chrono::steady_clock::now();
+    EXPECT_EQ(eddy::test::http_raw(server.port(), ""), "");
+    took = std::chrono::steady_clock::now() - start;
+    EXPECT_GE(took, 900ms);
+    EXPECT_LT(took, 5s);
+    // Whole requests are still answered.
+    EXPECT_EQ(http_get(server.port(), "/health").status, 503) << "not attached: unhealthy";
+}
+
 TEST(QueryContractTest, KeysParseByTheirType) {
     using eddy::runtime::internal::parse_key_text;
     EXPECT_EQ(parse_key_text<std::int64_t>("-42"), -42);
