@@ -213,6 +213,7 @@ struct kafka_streams::impl {
     }
 
     void resolve_settings() {
+        config.check_known();
         settings.application_id = config.application_id_checked();
         auto guarantee = config.get_or("processing.guarantee", "at_least_once");
         if (guarantee != "at_least_once" && guarantee != "exactly_once_v2") {

@@ -47,6 +47,74 @@ std::string streams_config::application_id_checked() const {
     return id;
 }
 
+const std::vector<std::string_view>& streams_config::known_settings() {
+    static const std::vector<std::string_view> known = {application_id, bootstrap_servers, "processing.guarantee",
+        "num.stream.threads", "num.standby.replicas", "commit.interval.ms", "max.task.idle.ms",
+        "buffered.records.per.partition", "poll.ms", "transaction.timeout.ms", "startup.timeout.ms",
+        "replication.factor", "process.id", deserialization_exception_handler, processing_exception_handler,
+        production_exception_handler, dead_letter_topic, dead_letter_degraded_rate, "state.dir",
+        "rocksdb.memory.max.bytes", "windowstore.changelog.additional.retention.ms", "statestore.cache.max.bytes",
+        "application.server", "embedded.brokers"};
+    return known;
+}
+
+bool streams_config::is_shared_client_setting(std::string_view key) {
+    static const std::vector<std::string_view> exact = {"client.id", "security.protocol", "socket.timeout.ms",
+        "reconnect.backoff.ms", "reconnect.backoff.max.ms", "broker.address.family", "statistics.interval.ms", "debug",
+        "topic.metadata.refresh.interval.ms"};
+    return key == bootstrap_servers || std::find(exact.begin(), exact.end(), key) != exact.end()
+        || key.starts_with("sasl.") || key.starts_with("ssl.") || key.starts_with("ssl_")
+        || key.starts_with("enable.ssl");
+}
+
+namespace {
+
+// Edits (insert, delete, replace) from a to b.
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) {
+        row[j] = j;
+    }
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t above = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diagonal = above;
+        }
+    }
+    return row[b.size()];
+}
+
+} // namespace
+
+void streams_config::check_known() const {
+    const auto& known = known_settings();
+    for (const auto& [key, value] : _settings) {
+        if (std::find(known.begin(), known.end(), key) != known.end() || is_shared_client_setting(key)) {
+            continue;
+        }
+        if (key.starts_with("consumer.") || key.starts_with("producer.") || key.starts_with("admin.")) {
+            // The client refuses a name it does not know when it is made.
+            continue;
+        }
+        std::string_view nearest;
+        std::size_t best = 4; // at most 3 edits away
+        for (auto k : known) {
+            if (auto d = edit_distance(key, k); d < best) {
+                best = d;
+                nearest = k;
+            }
+        }
+        // The value is not shown: a misspelt password setting must not
+        // reach a log line.
+        throw config_error(fmt::format("unknown setting {}{}; eddy's settings are listed in docs/running.md, a "
+                                       "Kafka client's own go with the consumer., producer. or admin. prefix",
+            key, nearest.empty() ? "" : fmt::format(" (did you mean {}?)", nearest)));
+    }
+}
+
 std::int64_t streams_config::get_int(std::string_view key, std::int64_t fallback) const {
     auto v = get(key);
     if (!v) {

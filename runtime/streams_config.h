@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace eddy {
 
@@ -74,6 +75,19 @@ public:
     std::shared_ptr<eddy::production_exception_handler> make_production_handler() const;
 
     const std::map<std::string, std::string, std::less<>>& settings() const noexcept { return _settings; }
+
+    // Every setting eddy itself reads, as docs/running.md's configuration
+    // reference lists them. A Kafka client's own settings go with the
+    // consumer., producer. or admin. prefix, or, for those every client
+    // shares (is_shared_client_setting), without one.
+    static const std::vector<std::string_view>& known_settings();
+    // bootstrap.servers, client.id, security.protocol, sasl.*, ssl.*, ...:
+    // passed as they are to every client.
+    static bool is_shared_client_setting(std::string_view key);
+    // config_error naming the first setting that eddy does not read and no
+    // client takes (a misspelt name did nothing before), with the known name
+    // nearest to it when one is close; kafka_streams checks at construction.
+    void check_known() const;
 
 private:
     std::map<std::string, std::string, std::less<>> _settings;

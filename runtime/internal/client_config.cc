@@ -1,29 +1,15 @@
 #include "runtime/internal/client_config.h"
 
 #include <array>
-#include <set>
 
 #include <fmt/format.h>
 
 namespace eddy::runtime::internal {
-namespace {
-
-// Settings every client gets as they are, without a prefix.
-bool is_shared_setting(std::string_view key) {
-    static const std::set<std::string_view> exact = {
-        "bootstrap.servers", "client.id", "security.protocol", "socket.timeout.ms", "reconnect.backoff.ms",
-        "reconnect.backoff.max.ms", "broker.address.family", "statistics.interval.ms", "debug",
-        "topic.metadata.refresh.interval.ms"};
-    return exact.contains(key) || key.starts_with("sasl.") || key.starts_with("ssl.")
-        || key.starts_with("ssl_") || key.starts_with("enable.ssl");
-}
-
-} // namespace
 
 std::map<std::string, std::string> client_settings(const streams_config& config, std::string_view prefix) {
     std::map<std::string, std::string> out;
     for (const auto& [key, value] : config.settings()) {
-        if (is_shared_setting(key)) {
+        if (streams_config::is_shared_client_setting(key)) {
             out[key] = value;
         }
     }
@@ -44,7 +30,11 @@ rd_kafka_t* make_client(rd_kafka_type_t type, const std::map<std::string, std::s
     for (const auto& [key, value] : settings) {
         if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), err.data(), err.size()) != RD_KAFKA_CONF_OK) {
             rd_kafka_conf_destroy(conf);
-            throw config_error(fmt::format("setting {}={} is refused by the Kafka client: {}", key, value, err.data()));
+            // Secrets (passwords, keys) are not shown.
+            const bool secret = key.find("password") != std::string::npos || key.find("secret") != std::string::npos
+                || key.find(".key") != std::string::npos;
+            throw config_error(fmt::format(
+                "setting {}={} is refused by the Kafka client: {}", key, secret ? "(hidden)" : value, err.data()));
         }
     }
     rd_kafka_t* rk = rd_kafka_new(type, conf, err.data(), err.size());

@@ -85,6 +85,11 @@ int main(int argc, char** argv) {
     if (!arg("--process-id").empty()) {
         config.set("process.id", arg("--process-id"));
     }
+    // --setting key=value: any one more setting, as given.
+    if (const auto s = arg("--setting"); !s.empty()) {
+        const auto eq = s.find('=');
+        config.set(s.substr(0, eq), eq == std::string::npos ? "" : s.substr(eq + 1));
+    }
     if (!arg("--assignor").empty()) {
         config.set("consumer.partition.assignment.strategy", arg("--assignor"));
     }
