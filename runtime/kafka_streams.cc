@@ -274,7 +274,9 @@ struct kafka_streams::impl {
         }
         if (auto s = config.get("application.server"); s && !s->empty()) {
             server = host_info::parse(*s);
-            if (!server) {
+            // '@' ends a consumer's client.id before the server it names
+            // (ADR 0019): no host holds one.
+            if (!server || s->find('@') != std::string::npos) {
                 throw config_error(fmt::format("setting application.server={} is not host:port", *s));
             }
         }
@@ -447,7 +449,10 @@ struct kafka_streams::impl {
             }
         }
         if (uses_directory() && !existing.contains(instances_topic())) {
-            to_create.push_back({instances_topic(), 1, replication_factor(), {{"cleanup.policy", "compact"}}});
+            // The broker stamps each entry: entries expire on its clock, not
+            // on the time a record states (ADR 0019).
+            to_create.push_back({instances_topic(), 1, replication_factor(),
+                {{"cleanup.policy", "compact"}, {"message.timestamp.type", "LogAppendTime"}}});
         }
         topic_partitions = partitions;
         if (auto* mock = broker ? broker.get() : embedded_broker::find(bootstrap)) {
@@ -546,6 +551,11 @@ void kafka_streams::start() {
         // Every stream thread hands its tasks' stores over through it.
         _impl->settings.handover = _impl->standby;
     }
+    if (_impl->uses_directory()) {
+        // Each thread's consumer names this instance in its client.id, so
+        // that the others find it among the group's members (ADR 0019).
+        _impl->settings.directory_key = _impl->directory_key();
+    }
     std::vector<stream_thread*> started;
     {
         std::scoped_lock lock(_impl->mutex);
@@ -564,6 +574,17 @@ void kafka_streams::start() {
         o.server = _impl->directory_key();
         o.consumer_settings = _impl->settings.consumer_settings;
         o.producer_settings = _impl->settings.producer_settings;
+        // The group the stream threads join (consumer.group.id may name it);
+        // not asked of an embedded broker in this process (ADR 0019).
+        if (!_impl->broker && embedded_broker::find(_impl->bootstrap) == nullptr) {
+            o.group_id = _impl->settings.consumer_settings.at("group.id");
+        }
+        o.admin_settings = runtime::internal::client_settings(_impl->config, "admin.");
+        for (std::size_t s = 0; s < _impl->topo.subtopology_count(); ++s) {
+            for (const auto& topic : _impl->topo.source_topics(static_cast<int>(s), _impl->settings.application_id)) {
+                o.subtopologies_of_topic[topic].insert(static_cast<int>(s));
+            }
+        }
         auto* me = _impl.get();
         // A task shows once created, i.e. after its stores restored.
         _impl->directory = std::make_unique<runtime::internal::instance_directory>(std::move(o), [me] {

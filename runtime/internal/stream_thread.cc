@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/internal/client_config.h"
+#include "runtime/internal/instance_directory.h"
 #include "runtime/internal/log.h"
 #include "runtime/internal/state_restorer.h"
 #include "runtime/internal/stream_task.h"
@@ -1302,7 +1303,7 @@ stream_thread::stream_thread(int index, const topology& t, const thread_settings
     _impl->producer = make_client(RD_KAFKA_PRODUCER, producer_settings, pconf);
 
     auto consumer_settings = settings.consumer_settings;
-    consumer_settings["client.id"] = _name + "-consumer";
+    consumer_settings["client.id"] = member_client_id(_name, settings.directory_key);
     rd_kafka_conf_t* cconf = rd_kafka_conf_new();
     rd_kafka_conf_set_opaque(cconf, _impl.get());
     rd_kafka_conf_set_rebalance_cb(cconf, &impl::on_rebalance);

@@ -43,6 +43,9 @@ public:
 struct thread_settings {
     std::string application_id;
     std::string process_id;
+    // This instance's key in the instance directory ("" without one): the
+    // consumer's client.id names it (member_client_id()).
+    std::string directory_key;
     bool exactly_once = false;
     std::chrono::milliseconds commit_interval{100};
     std::chrono::milliseconds max_task_idle{0};

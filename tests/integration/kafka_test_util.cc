@@ -32,7 +32,7 @@ rd_kafka_t* client(rd_kafka_type_t type, const std::vector<std::pair<std::string
 
 void produce(const std::string& bootstrap, const std::string& topic,
     const std::vector<std::pair<std::optional<std::string>, std::optional<std::string>>>& records,
-    std::int32_t partition) {
+    std::int32_t partition, std::int64_t timestamp_ms) {
     auto* rk = client(RD_KAFKA_PRODUCER,
         {{"bootstrap.servers", bootstrap}, {"partitioner", "murmur2_random"}, {"linger.ms", "5"},
             {"enable.idempotence", "true"}});
@@ -45,7 +45,7 @@ void produce(const std::string& bootstrap, const std::string& topic,
             auto err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic.c_str()),
                 RD_KAFKA_V_PARTITION(partition < 0 ? RD_KAFKA_PARTITION_UA : partition),
                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, key_size),
-                RD_KAFKA_V_VALUE(value, value_size), RD_KAFKA_V_END);
+                RD_KAFKA_V_VALUE(value, value_size), RD_KAFKA_V_TIMESTAMP(timestamp_ms), RD_KAFKA_V_END);
             if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
                 rd_kafka_poll(rk, 10);
                 continue;
@@ -95,6 +95,9 @@ std::vector<kafka_record> consume_until(const std::string& bootstrap, const std:
             r.topic = rd_kafka_topic_name(m->rkt);
             r.partition = m->partition;
             r.offset = m->offset;
+            rd_kafka_timestamp_type_t type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
+            r.timestamp = rd_kafka_message_timestamp(m, &type);
+            r.log_append_time = type == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME;
             if (m->key != nullptr) {
                 r.key.emplace(static_cast<const char*>(m->key), m->key_len);
             }

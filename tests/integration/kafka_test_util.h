@@ -18,13 +18,17 @@ struct kafka_record {
     std::int64_t offset = 0;
     std::optional<std::string> key;
     std::optional<std::string> value;
+    std::int64_t timestamp = 0;
+    // The broker stamped it (LogAppendTime), not its producer.
+    bool log_append_time = false;
 };
 
 // Produces every record (partition < 0: by key, murmur2 as Java) and waits
-// until all are acknowledged; throws on any failure.
+// until all are acknowledged; throws on any failure. Each record states
+// `timestamp_ms` as its time when given (> 0), the producer's clock if not.
 void produce(const std::string& bootstrap, const std::string& topic,
     const std::vector<std::pair<std::optional<std::string>, std::optional<std::string>>>& records,
-    std::int32_t partition = -1);
+    std::int32_t partition = -1, std::int64_t timestamp_ms = 0);
 
 // Reads `topic` from the beginning until `expected` records arrived or
 // `timeout` passed; returns what it read. read_committed when asked.

@@ -10,14 +10,22 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <limits>
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -358,6 +366,153 @@ TEST(InstanceDirectoryTest, TheLatestClaimOfATaskWinsAndStaleEntriesExpire) {
     EXPECT_EQ(e.tasks, (std::set<std::string>{"0_0", "1_2"}));
     EXPECT_EQ(e.time_ms, 42);
     EXPECT_THROW(eddy::runtime::internal::decode_instance("h:9", "not json"), std::runtime_error);
+}
+
+// Issue 14, finding 8: an entry counts only as far as the group coordinator
+// backs it. Its server must run members of the group (their consumers name
+// it in their client.id) and it keeps only the tasks assigned to them.
+TEST(InstanceDirectoryTest, AnEntryCountsOnlyAsFarAsTheGroupBacksIt) {
+    using namespace eddy::runtime::internal;
+    EXPECT_EQ(member_client_id("app-p-StreamThread-1", "10.0.0.5:8080"), "app-p-StreamThread-1-consumer@10.0.0.5:8080");
+    EXPECT_EQ(member_client_id("app-p-StreamThread-1", ""), "app-p-StreamThread-1-consumer");
+    EXPECT_EQ(member_server("app-p-StreamThread-1-consumer@10.0.0.5:8080"), "10.0.0.5:8080");
+    EXPECT_EQ(member_server("app-p-StreamThread-1-consumer@[::1]:80"), "[::1]:80");
+    EXPECT_EQ(member_server("app-p-StreamThread-1-consumer"), "");
+    EXPECT_EQ(member_server("someone@else:1"), "") << "not a stream thread's consumer";
+    const std::vector<instance_entry> entries = {
+        {"me:1", {"0_0"}, 1, {}},
+        {"b:2", {"0_1", "0_2"}, 1, {"0_0"}},
+        {"fake:9", {"0_0", "0_1", "0_2"}, 4'102'444'800'000, {}},
+    };
+    auto backed = backed_entries(entries, group_members{true, {{"me:1", {"0_0"}}, {"b:2", {"0_1"}}}}, "me:1");
+    ASSERT_EQ(backed.size(), 2U);
+    EXPECT_EQ(backed[0].server, "me:1");
+    EXPECT_EQ(backed[1].server, "b:2");
+    EXPECT_EQ(backed[1].tasks, (std::set<std::string>{"0_1"})) << "0_2 is assigned to none of its members";
+    EXPECT_EQ(backed[1].standbys, (std::set<std::string>{"0_0"})) << "standby copies are not the group's to assign";
+    // This instance's own entry stands even before the group shows it.
+    backed = backed_entries(entries, group_members{true, {}}, "me:1");
+    ASSERT_EQ(backed.size(), 1U);
+    EXPECT_EQ(backed[0].server, "me:1");
+    // A broker that cannot describe groups (the embedded one): unchecked.
+    EXPECT_EQ(backed_entries(entries, group_members{false, {}}, "me:1").size(), 3U);
+    // The fake entry's year-2100 time would have won every task before.
+    const auto owners = resolve_owners(
+        backed_entries(entries, group_members{true, {{"me:1", {"0_0"}}, {"b:2", {"0_1"}}}}, "me:1"), 2, 60'000);
+    EXPECT_FALSE(owners.contains("fake:9"));
+}
+
+// A loopback port that accepts and counts connections: the host an attacker
+// names in a forged directory entry.
+class counting_port {
+public:
+    counting_port() {
+        _fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof a;
+        if (_fd < 0 || ::bind(_fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(_fd, 64) != 0
+            || ::getsockname(_fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+            throw std::runtime_error("cannot listen on loopback");
+        }
+        port = ntohs(a.sin_port);
+        _thread = std::jthread([this](std::stop_token stop) {
+            while (!stop.stop_requested()) {
+                pollfd p{_fd, POLLIN, 0};
+                if (::poll(&p, 1, 50) == 1) {
+                    if (int c = ::accept(_fd, nullptr, nullptr); c >= 0) {
+                        ++accepted;
+                        ::close(c);
+                    }
+                }
+            }
+        });
+    }
+    ~counting_port() {
+        _thread.request_stop();
+        _thread.join();
+        ::close(_fd);
+    }
+    int port = 0;
+    std::atomic<int> accepted{0};
+
+private:
+    int _fd = -1;
+    std::jthread _thread;
+};
+
+// Issue 14, finding 8: anyone who could write one record to
+// <application.id>-instances took over query routing: a forged entry
+// claiming every task for a host of theirs, with a time in the year 2100,
+// made that host the owner of every key, and requests were forwarded to it.
+// Now the group does not back it (no member runs there) and the broker's
+// time replaces the one it states.
+TEST(QueryContractTest, AForgedDirectoryEntryTakesNoQueries) {
+#ifndef EDDY_TEST_KAFKA
+    GTEST_SKIP() << "the embedded broker cannot describe consumer groups: its directory entries go unchecked "
+                    "(docs/state.md); this runs on real Kafka (kafka_query_test)";
+#else
+    const auto in = unique("query-forged");
+    const auto app_id = unique("query-forged");
+    constexpr int partitions = 3;
+    constexpr int keys = 9;
+    broker().create_topic(in, partitions);
+    std::vector<std::pair<std::optional<std::string>, std::optional<std::string>>> clicks;
+    for (int i = 0; i < keys; ++i) {
+        clicks.emplace_back("user-" + std::to_string(i), "/page");
+    }
+    produce(broker().bootstrap_servers(), in, clicks);
+    temp_dir dir;
+    instance one(app_id, in, dir.path);
+    one.app->start();
+    auto counts = one.app->store<std::string, std::int64_t>("counts");
+    ASSERT_TRUE(wait_for([&] { return counts.all().size() == static_cast<std::size_t>(keys); }, 60s));
+    ASSERT_TRUE(wait_for([&] { return owned_partitions(*one.app, one.server.address()) == partitions; }, 30s));
+
+    counting_port attacker;
+    const auto forged_server = "127.0.0.1:" + std::to_string(attacker.port);
+    constexpr std::int64_t year_2100 = 4'102'444'800'000;
+    const auto forged = nlohmann::json{{"server", forged_server}, {"tasks", {"0_0", "0_1", "0_2"}}, {"time", year_2100}};
+    const auto directory_topic = app_id + "-instances";
+    produce(broker().bootstrap_servers(), directory_topic, {{forged_server, forged.dump()}}, 0, year_2100);
+    // The broker stamps it with its own time, not the year 2100.
+    auto written = eddy::test::consume_until(
+        broker().bootstrap_servers(), directory_topic,
+        [&](const auto& rs) {
+            return std::any_of(rs.begin(), rs.end(), [&](const auto& r) { return r.key == forged_server; });
+        },
+        30s);
+    const auto record = std::find_if(written.begin(), written.end(), [&](const auto& r) { return r.key == forged_server; });
+    ASSERT_NE(record, written.end());
+    EXPECT_TRUE(record->log_append_time);
+    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now().time_since_epoch()).count();
+    EXPECT_LT(std::abs(record->timestamp - now), 60'000) << record->timestamp;
+
+    // For 3 s after the directory read it: instance 1 alone owns every task
+    // and answers every key itself; nothing is sent to the forged host.
+    std::this_thread::sleep_for(1s);
+    const auto until = std::chrono::steady_clock::now() + 3s;
+    do {
+        ASSERT_EQ(one.app->all_metadata().size(), 1U);
+        EXPECT_EQ(owned_partitions(*one.app, one.server.address()), partitions);
+        EXPECT_EQ(owned_partitions(*one.app, forged_server), 0U);
+        for (int i = 0; i < keys; ++i) {
+            const auto user = "user-" + std::to_string(i);
+            auto a = http_get(one.server.port(), "/stores/counts/keys/" + user);
+            ASSERT_EQ(a.status, 200) << user << " " << a.body;
+            EXPECT_EQ(nlohmann::json::parse(a.body)["host"], one.server.address());
+        }
+        std::this_thread::sleep_for(200ms);
+    } while (std::chrono::steady_clock::now() < until);
+    auto whole = http_get(one.server.port(), "/stores/counts");
+    ASSERT_EQ(whole.status, 200) << whole.body;
+    EXPECT_EQ(nlohmann::json::parse(whole.body)["entries"].size(), static_cast<std::size_t>(keys));
+    auto instances = nlohmann::json::parse(http_get(one.server.port(), "/instances").body);
+    EXPECT_EQ(instances["instances"].size(), 1U) << instances.dump();
+    EXPECT_EQ(attacker.accepted.load(), 0) << "a query was forwarded to the forged host";
+#endif
 }
 
 TEST(QueryContractTest, BadStoresKeysAndParametersGetAClearError) {
