@@ -185,6 +185,30 @@ instance_directory::instance_directory(options o, std::function<local_tasks()> l
         throw;
     }
     _admin_queue = rd_kafka_queue_new(_admin);
+    // A mock cluster in another process (`eddy broker`) is not asked
+    // either: librdkafka 2.0.2 asserts (rd_kafka_enq_once_del_source_return)
+    // when the mock drops the connection a group description went on.
+    recognise_cluster(std::chrono::seconds(5));
+}
+
+void instance_directory::recognise_cluster(std::chrono::milliseconds wait) {
+    if (_cluster_known || _admin == nullptr) {
+        return;
+    }
+    char* id = rd_kafka_clusterid(_admin, static_cast<int>(wait.count()));
+    if (id == nullptr) {
+        return; // asked again before each description
+    }
+    const bool mock = std::string_view(id).starts_with("mockCluster");
+    rd_kafka_mem_free(_admin, id);
+    _cluster_known = true;
+    if (mock) {
+        std::scoped_lock lock(_mutex);
+        _members.checked = false;
+        logger()->info("entries of topic {} are not checked against the members of the application's consumer group "
+                       "(the embedded broker cannot describe groups)",
+            _options.topic);
+    }
 }
 
 instance_directory::~instance_directory() {
@@ -369,7 +393,8 @@ void instance_directory::say_create_time() {
 }
 
 void instance_directory::describe_group() {
-    if (_describing || !_members.checked) {
+    recognise_cluster(std::chrono::milliseconds(0));
+    if (_describing || !_members.checked || !_cluster_known) {
         return;
     }
     const auto now = std::chrono::steady_clock::now();

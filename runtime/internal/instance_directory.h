@@ -166,6 +166,9 @@ private:
     void describe_group();
     void on_described(rd_kafka_event_t* ev);
     void say_create_time();
+    // Learns the cluster's id, waiting up to `wait`: a mock cluster's
+    // ("mockCluster...") is never asked to describe a group.
+    void recognise_cluster(std::chrono::milliseconds wait);
 
     options _options;
     std::function<local_tasks()> _local_tasks;
@@ -191,6 +194,7 @@ private:
     std::string _describe_error;
     // The wall-clock time of this run's first publication.
     std::int64_t _first_publish_ms = 0;
+    bool _cluster_known = false;
     bool _describing = false;
     bool _describe_due = true;
     std::chrono::steady_clock::time_point _next_describe{};

@@ -25,8 +25,8 @@ trap cleanup EXIT
 checks=0
 fail() {
   echo "FAIL: $*"
-  for f in "$work"/last.out "$work"/last.err "$work"/app.err; do
-    [[ -s $f ]] && { echo "--- $(basename "$f"):"; tail -20 "$f"; }
+  for f in "$work"/last.out "$work"/last.err "$work"/app.err "$work"/app2.err; do
+    [[ -s $f ]] && { echo "--- $(basename "$f"):"; tail -40 "$f"; }
   done
   exit 1
 }
