@@ -129,7 +129,9 @@ TEST(QueryProcessTest, AKilledInstancesStaleEntryLosesToTheNewOwner) {
         auto p = partitions_by_host(port_a);
         return p[host_a] > 0 && p[host_b] > 0;
     }, 60s)) << "the instances did not share the partitions: " << http_get(port_a, "/instances").body;
-    ASSERT_TRUE(wait_for([&] { return all_exact(port_a, ""); }, 60s));
+    ASSERT_TRUE(wait_for([&] { return all_exact(port_a, ""); }, 60s))
+        << "A's /instances: " << http_get(port_a, "/instances").body << " u0: " << count_of(port_a, "u0").second
+        << " u1: " << count_of(port_a, "u1").second;
     EXPECT_TRUE(all_exact(port_b, ""));
 
     a->signal(SIGKILL);
