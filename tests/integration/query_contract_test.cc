@@ -39,6 +39,7 @@
 #include "tests/integration/broker_fixture.h"
 #include "tests/integration/http_get.h"
 #include "tests/integration/kafka_test_util.h"
+#include "tests/temp_dir.h"
 #include "topology/streams_builder.h"
 
 namespace {
@@ -55,18 +56,7 @@ public:
     std::atomic<std::int64_t> restored = 0;
 };
 
-class temp_dir {
-public:
-    temp_dir() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "eddy-query-test-XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr) {
-            throw std::runtime_error("mkdtemp failed");
-        }
-        path = pattern;
-    }
-    ~temp_dir() { std::filesystem::remove_all(path); }
-    std::filesystem::path path;
-};
+using eddy::test::temp_dir;
 
 eddy::topology count_topology(const std::string& in) {
     eddy::streams_builder builder;

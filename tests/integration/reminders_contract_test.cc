@@ -29,6 +29,7 @@
 #include "serde/serdes.h"
 #include "tests/integration/broker_fixture.h"
 #include "tests/integration/kafka_test_util.h"
+#include "tests/temp_dir.h"
 #include "topology/streams_builder.h"
 
 namespace {
@@ -38,18 +39,7 @@ using eddy::test::produce;
 using eddy::test::unique;
 using namespace eddy::todo;
 
-class temp_dir {
-public:
-    temp_dir() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "eddy-reminders-test-XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr) {
-            throw std::runtime_error("mkdtemp failed");
-        }
-        path = pattern;
-    }
-    ~temp_dir() { std::filesystem::remove_all(path); }
-    std::filesystem::path path;
-};
+using eddy::test::temp_dir;
 
 std::int64_t now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())

@@ -23,6 +23,7 @@
 #include "serde/serdes.h"
 #include "tests/integration/broker_fixture.h"
 #include "tests/integration/kafka_test_util.h"
+#include "tests/temp_dir.h"
 #include "topology/streams_builder.h"
 
 namespace {
@@ -40,18 +41,7 @@ public:
     std::atomic<std::int64_t> restored = 0;
 };
 
-class temp_dir {
-public:
-    temp_dir() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "eddy-standby-test-XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr) {
-            throw std::runtime_error("mkdtemp failed");
-        }
-        path = pattern;
-    }
-    ~temp_dir() { std::filesystem::remove_all(path); }
-    std::filesystem::path path;
-};
+using eddy::test::temp_dir;
 
 constexpr int partitions = 4;
 

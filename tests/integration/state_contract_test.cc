@@ -25,6 +25,7 @@
 #include "statestore/store_error.h"
 #include "tests/integration/broker_fixture.h"
 #include "tests/integration/kafka_test_util.h"
+#include "tests/temp_dir.h"
 #include "topology/streams_builder.h"
 
 namespace {
@@ -49,18 +50,7 @@ public:
     std::atomic<std::int64_t> restored = 0;
 };
 
-class temp_dir {
-public:
-    temp_dir() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "eddy-state-test-XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr) {
-            throw std::runtime_error("mkdtemp failed");
-        }
-        path = pattern;
-    }
-    ~temp_dir() { std::filesystem::remove_all(path); }
-    std::filesystem::path path;
-};
+using eddy::test::temp_dir;
 
 struct count_app {
     std::string in = unique("clicks");

@@ -27,6 +27,7 @@
 #include "serde/serdes.h"
 #include "tests/integration/broker_fixture.h"
 #include "tests/integration/kafka_test_util.h"
+#include "tests/temp_dir.h"
 #include "topology/streams_builder.h"
 
 namespace {
@@ -34,21 +35,7 @@ namespace {
 using eddy::test::produce;
 using eddy::test::unique;
 
-class temp_dir {
-public:
-    temp_dir() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "eddy-state-dir-test-XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr) {
-            throw std::runtime_error("mkdtemp failed");
-        }
-        path = pattern;
-    }
-    ~temp_dir() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path, ignored);
-    }
-    std::filesystem::path path;
-};
+using eddy::test::temp_dir;
 
 // A tmpfs of `bytes` mounted on a fresh folder (root only), gone with it.
 class small_disk {

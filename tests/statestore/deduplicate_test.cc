@@ -23,6 +23,7 @@
 #include <gtest/gtest.h>
 
 #include "eddy.h"
+#include "tests/temp_dir.h"
 
 namespace {
 
@@ -250,18 +251,7 @@ TEST(DeduplicateTest, WithoutAMaterializedTheStoreNameIsGenerated) {
     EXPECT_EQ((driver.create_output_topic<std::string, std::string>("unique-payments").queue_size()), 1U);
 }
 
-class temp_dir {
-public:
-    temp_dir() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "eddy-dedup-test-XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr) {
-            throw std::runtime_error("mkdtemp failed");
-        }
-        path = pattern;
-    }
-    ~temp_dir() { std::filesystem::remove_all(path); }
-    std::string path;
-};
+using eddy::test::temp_dir;
 
 TEST(DeduplicateTest, APersistentStoreRemembersIdsAcrossARestart) {
     temp_dir dir;
