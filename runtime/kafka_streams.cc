@@ -221,57 +221,37 @@ struct kafka_streams::impl {
                 "setting processing.guarantee={} is not one of at_least_once, exactly_once_v2", guarantee));
         }
         settings.exactly_once = guarantee == "exactly_once_v2";
-        const auto threads = config.get_int("num.stream.threads", 1);
-        // Each thread holds a producer and a consumer of its own: past a
-        // few hundred the process runs out of memory before it says why.
-        if (threads < 1 || threads > 256) {
-            throw config_error(fmt::format("setting num.stream.threads={} must be from 1 to 256", threads));
-        }
-        thread_count = static_cast<int>(threads);
-        // A time setting below its least (a negative interval ran as if
-        // it were 0) fails naming it.
-        const auto time_setting = [&](const char* key, std::int64_t fallback, std::int64_t least) {
-            const auto v = config.get_int(key, fallback);
-            if (v < least) {
-                throw config_error(fmt::format("setting {}={} must be at least {}", key, v, least));
-            }
-            return std::chrono::milliseconds(v);
-        };
-        settings.commit_interval = time_setting("commit.interval.ms", settings.exactly_once ? 100 : 30'000, 0);
-        settings.max_task_idle = time_setting("max.task.idle.ms", 0, 0);
-        settings.poll_timeout = time_setting("poll.ms", 100, 0);
-        settings.transaction_timeout = time_setting("transaction.timeout.ms", 10'000, 1);
-        settings.buffered_records_per_partition =
-            static_cast<std::size_t>(std::max<std::int64_t>(2, config.get_int("buffered.records.per.partition", 1000)));
+        // Each setting within its spec's range (streams_config::specs()):
+        // each thread holds a producer and a consumer of its own, so past a
+        // few hundred the process ran out of memory before it said why; a
+        // negative interval ran as if it were 0.
+        thread_count = static_cast<int>(config.integer("num.stream.threads"));
+        settings.commit_interval
+            = std::chrono::milliseconds(config.integer("commit.interval.ms", settings.exactly_once ? 100 : 30'000));
+        settings.max_task_idle = std::chrono::milliseconds(config.integer("max.task.idle.ms"));
+        settings.poll_timeout = std::chrono::milliseconds(config.integer("poll.ms"));
+        settings.transaction_timeout = std::chrono::milliseconds(config.integer("transaction.timeout.ms"));
+        settings.buffered_records_per_partition
+            = static_cast<std::size_t>(config.integer("buffered.records.per.partition"));
         settings.deserialization_handler = config.make_deserialization_handler();
         settings.processing_handler = config.make_processing_handler();
         settings.production_handler = config.make_production_handler();
         settings.dead_letter_topic = config.get_or(streams_config::dead_letter_topic, "");
-        const auto degraded_rate = config.get_int(streams_config::dead_letter_degraded_rate, 60);
-        if (degraded_rate < 0) {
-            throw config_error(fmt::format(
-                "setting {}={} must not be negative", streams_config::dead_letter_degraded_rate, degraded_rate));
-        }
-        health = std::make_shared<runtime::internal::health_monitor>(degraded_rate);
+        health = std::make_shared<runtime::internal::health_monitor>(
+            config.integer(streams_config::dead_letter_degraded_rate));
         settings.on_dead_letter = [monitor = health](std::int64_t now_ms) { monitor->record_dead_letter(now_ms); };
         settings.process_id = config.get_or("process.id", random_process_id());
         settings.state_dir = config.get_or("state.dir", (std::filesystem::temp_directory_path() / "eddy-streams").string());
         // One block cache and write-buffer budget for every RocksDB store of
         // this instance, however many partitions it owns.
         settings.store_memory = statestore::internal::make_memory_budget(
-            static_cast<std::uint64_t>(config.get_int("rocksdb.memory.max.bytes", 128LL << 20)));
+            static_cast<std::uint64_t>(config.integer("rocksdb.memory.max.bytes")));
         // The record caches: Kafka Streams' setting and default, split
         // across the stream threads.
-        const auto cache_bytes = config.get_int("statestore.cache.max.bytes", 10LL << 20);
-        if (cache_bytes < 0) {
-            throw config_error(fmt::format("setting statestore.cache.max.bytes={} must not be negative", cache_bytes));
-        }
+        const auto cache_bytes = config.integer("statestore.cache.max.bytes");
         settings.cache_max_bytes = static_cast<std::uint64_t>(cache_bytes) / static_cast<std::uint64_t>(thread_count);
 
-        standby_replicas = static_cast<int>(config.get_int("num.standby.replicas", 0));
-        if (standby_replicas < 0) {
-            throw config_error(fmt::format("setting num.standby.replicas={} must not be negative", standby_replicas));
-        }
+        standby_replicas = static_cast<int>(config.integer("num.standby.replicas"));
         if (auto s = config.get("application.server"); s && !s->empty()) {
             server = host_info::parse(*s);
             // '@' ends a consumer's client.id before the server it names
@@ -282,7 +262,7 @@ struct kafka_streams::impl {
         }
         bootstrap = config.required(streams_config::bootstrap_servers);
         if (bootstrap == "embedded") {
-            broker = std::make_unique<embedded_broker>(static_cast<int>(config.get_int("embedded.brokers", 1)));
+            broker = std::make_unique<embedded_broker>(static_cast<int>(config.integer("embedded.brokers")));
             bootstrap = broker->bootstrap_servers();
         }
         config.set(streams_config::bootstrap_servers, bootstrap);
@@ -352,7 +332,7 @@ struct kafka_streams::impl {
     // Source topics exist and are co-partitioned per sub-topology; internal
     // and dead-letter topics are created.
     void prepare_topics() {
-        admin_client admin(config, std::chrono::milliseconds(config.get_int("startup.timeout.ms", 10'000)));
+        admin_client admin(config, std::chrono::milliseconds(config.integer("startup.timeout.ms")));
         auto existing = admin.list_topics();
         std::map<std::string, int> partitions;
         for (const auto& topic : topo.external_source_topics()) {
@@ -429,7 +409,7 @@ struct kafka_streams::impl {
             const int needed = partitions.at(sources.at(0));
             if (auto it = existing.find(log.name); it == existing.end()) {
                 to_create.push_back({log.name, needed, replication_factor(), runtime::internal::changelog_configs(
-                    log.window_retention_ms, config.get_int("windowstore.changelog.additional.retention.ms", 86'400'000))});
+                    log.window_retention_ms, config.integer("windowstore.changelog.additional.retention.ms"))});
             } else if (it->second.partitions != needed) {
                 throw config_error(fmt::format("changelog topic {} of store {} has {} partitions, the topology needs {}",
                     log.name, log.store, it->second.partitions, needed));
@@ -486,7 +466,7 @@ struct kafka_streams::impl {
         return server ? server->to_string() : "process:" + settings.process_id;
     }
 
-    int replication_factor() const { return static_cast<int>(config.get_int("replication.factor", 1)); }
+    int replication_factor() const { return static_cast<int>(config.integer("replication.factor")); }
 };
 
 kafka_streams::kafka_streams(topology t, streams_config config)

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -47,15 +49,176 @@ std::string streams_config::application_id_checked() const {
     return id;
 }
 
-const std::vector<std::string_view>& streams_config::known_settings() {
-    static const std::vector<std::string_view> known = {application_id, bootstrap_servers, "processing.guarantee",
-        "num.stream.threads", "num.standby.replicas", "commit.interval.ms", "max.task.idle.ms",
-        "buffered.records.per.partition", "poll.ms", "transaction.timeout.ms", "startup.timeout.ms",
-        "replication.factor", "process.id", deserialization_exception_handler, processing_exception_handler,
-        production_exception_handler, dead_letter_topic, dead_letter_degraded_rate, "state.dir",
-        "rocksdb.memory.max.bytes", "windowstore.changelog.additional.retention.ms", "statestore.cache.max.bytes",
-        "application.server", "embedded.brokers"};
-    return known;
+const std::vector<setting_spec>& streams_config::specs() {
+    static const std::vector<setting_spec> all = {
+        {.name = application_id,
+            .default_text = "(required)",
+            .meaning = "the consumer group, the prefix of internal topics and transactional ids; 1 to 200 letters, "
+                       "digits, `.`, `_` or `-`, not `.` or `..` (it names a folder under `state.dir`)"},
+        {.name = bootstrap_servers,
+            .default_text = "(required)",
+            .meaning = "`host:port,...` of the cluster, or `embedded` to start an embedded broker in this process "
+                       "(`app.embedded()` returns it, to create topics)"},
+        {.name = "processing.guarantee",
+            .default_text = "`at_least_once`",
+            .meaning = "or `exactly_once_v2`; anything else is refused at construction"},
+        {.name = "num.stream.threads",
+            .integer = true,
+            .least = 1,
+            .most = 256,
+            .default_value = 1,
+            .default_text = "`1`",
+            .meaning = "stream threads of this instance"},
+        {.name = "num.standby.replicas",
+            .integer = true,
+            .most = 1'000,
+            .default_text = "`0`",
+            .meaning = "warm copies of each task's persistent stores kept on that many other instances (`state.md`, "
+                       "\"Standby replicas\")"},
+        {.name = "commit.interval.ms",
+            .integer = true,
+            .default_text = "`30000` (at-least-once), `100` (exactly-once)",
+            .meaning = "how often progress is committed"},
+        {.name = "max.task.idle.ms",
+            .integer = true,
+            .default_text = "`0`",
+            .meaning = "how long a task with several inputs waits for an empty one before processing the others (then "
+                       "it goes on until every input has records again)"},
+        {.name = "buffered.records.per.partition",
+            .integer = true,
+            .least = 2,
+            .default_value = 1000,
+            .default_text = "`1000`",
+            .meaning = "a partition whose task buffers more is paused until half of it is processed"},
+        {.name = "poll.ms",
+            .integer = true,
+            .default_value = 100,
+            .default_text = "`100`",
+            .meaning = "the longest a thread blocks in one poll"},
+        {.name = "transaction.timeout.ms",
+            .integer = true,
+            .least = 1,
+            .default_value = 10'000,
+            .default_text = "`10000`",
+            .meaning = "exactly-once: the producer's transaction timeout, and how long commit and abort may take"},
+        {.name = "startup.timeout.ms",
+            .integer = true,
+            .least = 1,
+            .default_value = 10'000,
+            .default_text = "`10000`",
+            .meaning = "how long `start()` waits for the cluster before failing"},
+        {.name = "replication.factor",
+            .integer = true,
+            .least = 1,
+            .most = 32'767,
+            .default_value = 1,
+            .default_text = "`1`",
+            .meaning = "of the internal topics eddy creates"},
+        {.name = "process.id",
+            .default_text = "random",
+            .meaning = "part of the transactional id (`<application.id>-<process.id>-<thread>`); set it to a stable "
+                       "value per instance so a restarted instance fences its predecessor at once"},
+        {.name = deserialization_exception_handler,
+            .default_text = "`log_and_fail`",
+            .meaning = "or `log_and_continue`, `dead_letter` (see the user guide)"},
+        {.name = processing_exception_handler,
+            .default_text = "`log_and_fail`",
+            .meaning = "or `log_and_continue`, `dead_letter`: a processor or punctuation that throws (see the user "
+                       "guide)"},
+        {.name = production_exception_handler,
+            .default_text = "`log_and_fail`",
+            .meaning = "or `log_and_continue`, `dead_letter`: a record a sink cannot serialize or the producer "
+                       "refuses as too large"},
+        {.name = dead_letter_topic,
+            .default_text = "",
+            .meaning = "the dead-letter topic; created on start (so are the branches' own, `with_dead_letter_topic`)"},
+        {.name = dead_letter_degraded_rate,
+            .integer = true,
+            .default_value = 60,
+            .default_text = "`60`",
+            .meaning = "dead letters per minute above which `health()` is degraded; `0`: never"},
+        {.name = "state.dir",
+            .default_text = "`$TMPDIR/eddy-streams`",
+            .meaning = "where tasks keep their stores: `<state.dir>/<application.id>/<task>/` (RocksDB files and the "
+                       "`.checkpoint`); see `state.md`"},
+        {.name = "rocksdb.memory.max.bytes",
+            .integer = true,
+            .default_value = 128LL << 20,
+            .default_text = "`134217728` (128 MiB)",
+            .meaning = "the memory every RocksDB store of this instance shares: one block cache, half of it for "
+                       "memtables (writers stall at the bound); see `state.md`"},
+        {.name = "windowstore.changelog.additional.retention.ms",
+            .integer = true,
+            .default_value = 86'400'000,
+            .default_text = "`86400000` (1 day)",
+            .meaning = "window stores' changelogs (time, sliding, session windows) are created `compact,delete` with "
+                       "`retention.ms` = the store's retention + this; see `state.md`"},
+        {.name = "statestore.cache.max.bytes",
+            .integer = true,
+            .default_value = 10LL << 20,
+            .default_text = "`10485760` (10 MiB)",
+            .meaning = "the record caches in front of every store of this instance, split evenly across the stream "
+                       "threads: repeated updates of a key between commits reach the store, its changelog and (for "
+                       "an aggregation) the downstream once per commit, the latest; `0` turns caching off, so every "
+                       "update is logged and forwarded (`materialized::with_caching_disabled()` does it for one "
+                       "store); see `state.md`"},
+        {.name = "application.server",
+            .default_text = "",
+            .meaning = "`host:port` where this instance's `query_server` listens; set, the instance publishes it with "
+                       "its tasks to `<application.id>-instances` so that `query_metadata_for_key`, `all_metadata` "
+                       "and key queries forwarded between instances work (see `state.md`, \"Queries\", and "
+                       "`adr/0008`)"},
+        {.name = "embedded.brokers",
+            .integer = true,
+            .least = 1,
+            .most = 32,
+            .default_value = 1,
+            .default_text = "`1`",
+            .meaning = "with `bootstrap.servers=embedded`: how many mock brokers"},
+    };
+    return all;
+}
+
+const setting_spec& streams_config::spec(std::string_view name) {
+    for (const auto& s : specs()) {
+        if (s.name == name) {
+            return s;
+        }
+    }
+    throw std::out_of_range(fmt::format("no setting spec for {}", name));
+}
+
+std::string streams_config::reference_markdown() {
+    std::string out = "| setting | default | meaning |\n|---|---|---|\n";
+    for (const auto& s : specs()) {
+        std::string range;
+        if (s.integer) {
+            range = s.most == std::numeric_limits<std::int64_t>::max() ? fmt::format(" (at least {})", s.least)
+                                                                        : fmt::format(" ({} to {})", s.least, s.most);
+        }
+        out += fmt::format("| `{}` | {} | {}{} |\n", s.name, s.default_text, s.meaning, range);
+    }
+    out += "| `consumer.*`, `producer.*`, `admin.*` | | passed to that client without the prefix "
+           "(`consumer.session.timeout.ms`, `producer.linger.ms`, ...) |\n";
+    out += "| `security.protocol`, `sasl.*`, `ssl.*`, `client.id`, `statistics.interval.ms`, `debug`, "
+           "`socket.timeout.ms`, `reconnect.backoff.ms`, `reconnect.backoff.max.ms`, `broker.address.family`, "
+           "`topic.metadata.refresh.interval.ms` | | passed to every client |\n";
+    return out;
+}
+
+std::int64_t streams_config::integer(std::string_view name) const {
+    return integer(name, spec(name).default_value);
+}
+
+std::int64_t streams_config::integer(std::string_view name, std::int64_t fallback) const {
+    const auto& s = spec(name);
+    const auto v = get_int(name, fallback);
+    if (v < s.least || v > s.most) {
+        throw config_error(s.most == std::numeric_limits<std::int64_t>::max()
+                ? fmt::format("setting {}={} must be at least {}", name, v, s.least)
+                : fmt::format("setting {}={} must be from {} to {}", name, v, s.least, s.most));
+    }
+    return v;
 }
 
 bool streams_config::is_shared_client_setting(std::string_view key) {
@@ -90,9 +253,18 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 } // namespace
 
 void streams_config::check_known() const {
-    const auto& known = known_settings();
+    const auto& known = specs();
     for (const auto& [key, value] : _settings) {
-        if (std::find(known.begin(), known.end(), key) != known.end() || is_shared_client_setting(key)) {
+        const auto spec = std::find_if(known.begin(), known.end(), [&](const setting_spec& s) { return s.name == key; });
+        if (spec != known.end()) {
+            if (spec->integer) {
+                // Every integer given is checked now, also one read only
+                // later (replication.factor at start()) or only sometimes.
+                (void)integer(key);
+            }
+            continue;
+        }
+        if (is_shared_client_setting(key)) {
             continue;
         }
         if (key.starts_with("consumer.") || key.starts_with("producer.") || key.starts_with("admin.")) {
@@ -101,10 +273,10 @@ void streams_config::check_known() const {
         }
         std::string_view nearest;
         std::size_t best = 4; // at most 3 edits away
-        for (auto k : known) {
-            if (auto d = edit_distance(key, k); d < best) {
+        for (const auto& k : known) {
+            if (auto d = edit_distance(key, k.name); d < best) {
                 best = d;
-                nearest = k;
+                nearest = k.name;
             }
         }
         // The value is not shown: a misspelt password setting must not

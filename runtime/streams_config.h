@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -27,6 +28,22 @@ class production_exception_handler;
 class config_error : public std::invalid_argument {
 public:
     using std::invalid_argument::invalid_argument;
+};
+
+// One setting eddy reads, declared once: docs/running.md's configuration
+// reference is generated from these (streams_config::reference_markdown(),
+// checked by a test).
+struct setting_spec {
+    std::string_view name;
+    // An integer, taken from `least` to `most`, `default_value` when unset.
+    bool integer = false;
+    std::int64_t least = 0;
+    std::int64_t most = std::numeric_limits<std::int64_t>::max();
+    std::int64_t default_value = 0;
+    // The default as the reference shows it ("" for none), and one line of
+    // what the setting does.
+    std::string_view default_text;
+    std::string_view meaning;
 };
 
 class streams_config {
@@ -76,17 +93,28 @@ public:
 
     const std::map<std::string, std::string, std::less<>>& settings() const noexcept { return _settings; }
 
-    // Every setting eddy itself reads, as docs/running.md's configuration
-    // reference lists them. A Kafka client's own settings go with the
-    // consumer., producer. or admin. prefix, or, for those every client
+    // Every setting eddy itself reads. A Kafka client's own settings go with
+    // the consumer., producer. or admin. prefix, or, for those every client
     // shares (is_shared_client_setting), without one.
-    static const std::vector<std::string_view>& known_settings();
+    static const std::vector<setting_spec>& specs();
+    // The spec of a setting of specs(); std::out_of_range for another name.
+    static const setting_spec& spec(std::string_view name);
+    // The configuration reference of docs/running.md, as Markdown: a row
+    // per spec, then the client settings.
+    static std::string reference_markdown();
+    // An integer setting of specs(), checked against its range: its value,
+    // else its default (or `fallback`, for a default that depends on other
+    // settings); config_error naming it when it is no integer or out of
+    // range.
+    std::int64_t integer(std::string_view name) const;
+    std::int64_t integer(std::string_view name, std::int64_t fallback) const;
     // bootstrap.servers, client.id, security.protocol, sasl.*, ssl.*, ...:
     // passed as they are to every client.
     static bool is_shared_client_setting(std::string_view key);
     // config_error naming the first setting that eddy does not read and no
     // client takes (a misspelt name did nothing before), with the known name
-    // nearest to it when one is close; kafka_streams checks at construction.
+    // nearest to it when one is close, or an integer setting out of its
+    // spec's range; kafka_streams checks at construction.
     void check_known() const;
 
 private:

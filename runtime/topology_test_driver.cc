@@ -38,12 +38,8 @@ topology_test_driver::topology_test_driver(const topology& t, const streams_conf
     auto application_id = config.get(streams_config::application_id) ? config.application_id_checked()
                                                                       : std::string("topology-test-driver");
     auto handler = config.make_deserialization_handler();
-    const auto degraded_rate = config.get_int(streams_config::dead_letter_degraded_rate, 60);
-    if (degraded_rate < 0) {
-        throw config_error(fmt::format(
-            "setting {}={} must not be negative", streams_config::dead_letter_degraded_rate, degraded_rate));
-    }
-    _health = std::make_shared<runtime::internal::health_monitor>(degraded_rate);
+    _health = std::make_shared<runtime::internal::health_monitor>(
+        config.integer(streams_config::dead_letter_degraded_rate));
     _dead_letters = std::make_shared<dead_letter_stats>();
     _dead_letters->on_dead_letter = [monitor = _health](std::int64_t now_ms) { monitor->record_dead_letter(now_ms); };
     const runtime::internal::task_error_handling errors{config.make_processing_handler(),
@@ -60,10 +56,7 @@ topology_test_driver::topology_test_driver(const topology& t, const streams_conf
         storage.state_dir = pattern;
     }
     storage.memory = statestore::internal::make_memory_budget(64ULL << 20);
-    const auto cache_bytes = config.get_int("statestore.cache.max.bytes", 10LL << 20);
-    if (cache_bytes < 0) {
-        throw config_error(fmt::format("setting statestore.cache.max.bytes={} must not be negative", cache_bytes));
-    }
+    const auto cache_bytes = config.integer("statestore.cache.max.bytes");
     storage.cache = std::make_shared<statestore::internal::cache_budget>(static_cast<std::uint64_t>(cache_bytes));
     if (auto globals = t.global_stores(); !globals.empty()) {
         // The global tables' nodes as one task (its stores under "global"),

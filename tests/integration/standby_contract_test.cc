@@ -298,7 +298,7 @@ TEST(StandbyConfigTest, ANegativeReplicaCountIsRefused) {
         eddy::kafka_streams app(count_topology(n), config);
         FAIL() << "accepted num.standby.replicas=-1";
     } catch (const eddy::config_error& e) {
-        EXPECT_THAT(e.what(), testing::HasSubstr("setting num.standby.replicas=-1 must not be negative"));
+        EXPECT_THAT(e.what(), testing::HasSubstr("setting num.standby.replicas=-1 must be from 0 to 1000"));
     }
 }
 

@@ -492,7 +492,7 @@ TEST(RecordCacheConfigTest, ANegativeCacheSizeIsRefusedAtConstruction) {
     config.set("statestore.cache.max.bytes", "-5");
     count_app a;
     EXPECT_THAT([&] { eddy::kafka_streams app(count_topology(a, false), config); },
-        testing::ThrowsMessage<eddy::config_error>(testing::HasSubstr("statestore.cache.max.bytes=-5 must not be negative")));
+        testing::ThrowsMessage<eddy::config_error>(testing::HasSubstr("statestore.cache.max.bytes=-5 must be at least 0")));
 }
 
 // Exactly-once with the cache: every key's committed counts rise strictly to

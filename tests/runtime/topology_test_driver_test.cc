@@ -228,7 +228,7 @@ TEST(TopologyTestDriverTest, ACacheThatEvictsEveryWriteForwardsEachChangeOnItsEv
 
 TEST(TopologyTestDriverTest, ANegativeCacheSizeIsRejected) {
     EXPECT_THAT([] { eddy::topology_test_driver driver(words_per_user(), {{"statestore.cache.max.bytes", "-1"}}); },
-        testing::ThrowsMessage<eddy::config_error>(HasSubstr("statestore.cache.max.bytes=-1 must not be negative")));
+        testing::ThrowsMessage<eddy::config_error>(HasSubstr("statestore.cache.max.bytes=-1 must be at least 0")));
 }
 
 } // namespace
