@@ -9,6 +9,7 @@
 
 #include "runtime/internal/client_config.h"
 #include "runtime/internal/log.h"
+#include "runtime/internal/rdkafka_clients.h"
 #include "runtime/internal/state_restorer.h"
 #include "runtime/internal/stream_task.h"
 #include "runtime/kafka_error.h"
@@ -26,11 +27,6 @@ constexpr std::size_t batch_size = 10'000;
 // lost its broker.
 constexpr auto restore_stall_limit = std::chrono::seconds(60);
 
-std::int64_t wall_clock_now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 // The global tables' nodes write nothing: a record sent here (by a
 // dead-letter handler, say) is logged and dropped.
 class no_output_collector final : public record_collector {
@@ -40,51 +36,6 @@ public:
             r.partition);
     }
 };
-
-class partition_list {
-public:
-    partition_list() : _list(rd_kafka_topic_partition_list_new(8)) {}
-    ~partition_list() { rd_kafka_topic_partition_list_destroy(_list); }
-    partition_list(const partition_list&) = delete;
-    partition_list& operator=(const partition_list&) = delete;
-    void add(const std::string& topic, std::int32_t partition, std::int64_t offset) {
-        rd_kafka_topic_partition_list_add(_list, topic.c_str(), partition)->offset = offset;
-    }
-    rd_kafka_topic_partition_list_t* get() const noexcept { return _list; }
-
-private:
-    rd_kafka_topic_partition_list_t* _list;
-};
-
-void fill_raw_record(const rd_kafka_message_t* m, raw_record& r) {
-    r.topic.assign(rd_kafka_topic_name(m->rkt));
-    r.partition = m->partition;
-    r.offset = m->offset;
-    rd_kafka_timestamp_type_t type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
-    r.timestamp = rd_kafka_message_timestamp(m, &type);
-    auto assign = [](std::optional<std::string>& to, const void* bytes, std::size_t size) {
-        if (bytes == nullptr) {
-            to.reset();
-        } else {
-            to.emplace(static_cast<const char*>(bytes), size);
-        }
-    };
-    assign(r.key, m->key, m->key_len);
-    assign(r.value, m->payload, m->len);
-    r.headers = {};
-    rd_kafka_headers_t* hdrs = nullptr;
-    if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        const char* name = nullptr;
-        const void* value = nullptr;
-        std::size_t size = 0;
-        for (std::size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
-             ++i) {
-            r.headers.add(name,
-                value == nullptr ? std::nullopt
-                                 : std::optional<std::string>(std::string(static_cast<const char*>(value), size)));
-        }
-    }
-}
 
 } // namespace
 
@@ -358,7 +309,8 @@ void global_stream_thread::initialize() {
 
     const auto globals = me.topo->global_stores();
     me.task = std::make_unique<stream_task>(me.topo->create_global_task_nodes(), task_id{globals.at(0).subtopology, -1},
-        me.settings.application_id, me.collector, wall_clock_now_ms, me.settings.deserialization_handler,
+        me.settings.application_id, me.collector, [] { return thread_clock::system().wall_ms(); },
+        me.settings.deserialization_handler,
         task_storage{me.settings.state_dir / me.settings.application_id, me.settings.store_memory, nullptr, nullptr}, "global");
     for (const auto& g : globals) {
         auto* store = me.task->stores().at(g.store);
@@ -395,7 +347,7 @@ void global_stream_thread::run() {
             message_ptr m(rd_kafka_consumer_poll(me.consumer, static_cast<int>(me.settings.poll_timeout.count())),
                 &rd_kafka_message_destroy);
             if (m != nullptr && m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-                fill_raw_record(m.get(), r);
+                read_message(m.get(), r);
                 if (auto it = me.tables.find(r.topic); it != me.tables.end()) {
                     me.task->process(*it->second.source, r);
                     me.positions[{r.topic, r.partition}] = r.offset + 1;
