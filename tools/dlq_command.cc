@@ -33,6 +33,7 @@
 #include "operators/error_handlers.h"
 #include "operators/record.h"
 #include "runtime/admin.h"
+#include "runtime/internal/rdkafka_clients.h"
 #include "runtime/streams_config.h"
 #include "serde/internal/printable.h"
 #include "tools/commands.h"
@@ -75,27 +76,15 @@ bool ends_consumption(rd_kafka_resp_err_t err) {
 }
 
 dlq_record to_record(const rd_kafka_message_t* m) {
+    raw_record raw;
+    eddy::runtime::internal::read_message(m, raw);
     dlq_record r;
-    r.partition = m->partition;
-    r.offset = m->offset;
-    r.timestamp = rd_kafka_message_timestamp(m, nullptr);
-    if (m->key != nullptr) {
-        r.key = std::string(static_cast<const char*>(m->key), m->key_len);
-    }
-    if (m->payload != nullptr) {
-        r.value = std::string(static_cast<const char*>(m->payload), m->len);
-    }
-    rd_kafka_headers_t* hs = nullptr;
-    if (rd_kafka_message_headers(m, &hs) == RD_KAFKA_RESP_ERR_NO_ERROR && hs != nullptr) {
-        const char* name = nullptr;
-        const void* value = nullptr;
-        std::size_t size = 0;
-        for (std::size_t i = 0; rd_kafka_header_get_all(hs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
-             ++i) {
-            r.headers.add(name,
-                value == nullptr ? std::nullopt : std::optional<std::string>(std::string(static_cast<const char*>(value), size)));
-        }
-    }
+    r.partition = raw.partition;
+    r.offset = raw.offset;
+    r.timestamp = raw.timestamp;
+    r.key = std::move(raw.key);
+    r.value = std::move(raw.value);
+    r.headers = std::move(raw.headers);
     try {
         r.info = decode_dead_letter_headers(r.headers);
     } catch (const std::exception& e) {

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <librdkafka/rdkafka.h>
 
+#include "runtime/internal/changelog_reader.h"
 #include "runtime/internal/client_config.h"
 #include "runtime/internal/log.h"
 #include "runtime/internal/rdkafka_clients.h"
@@ -21,11 +22,6 @@ namespace {
 using clock = std::chrono::steady_clock;
 using message_ptr = std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)>;
 
-// Updates written into a store at once while restoring.
-constexpr std::size_t batch_size = 10'000;
-// A restore that gets no record and no end of partition for this long has
-// lost its broker.
-constexpr auto restore_stall_limit = std::chrono::seconds(60);
 
 // The global tables' nodes write nothing: a record sent here (by a
 // dead-letter handler, say) is logged and dropped.
@@ -102,18 +98,7 @@ struct global_stream_thread::impl {
     // writing the bytes straight into the stores (Kafka Streams' global
     // restore: the store keeps what the topic has).
     void restore() {
-        struct pending {
-            std::string topic;
-            std::int32_t partition = 0;
-            statestore::internal::store_handle* store = nullptr;
-            std::int64_t end = 0;
-            std::int64_t restored = 0;
-            bool done = false;
-            std::vector<message_ptr> messages;
-            std::vector<statestore::internal::bytes_update> batch;
-        };
-        std::vector<pending> work;
-        partition_list assignment;
+        std::vector<changelog_range> ranges;
         const auto saved = read_checkpoint(task->directory());
         const auto& listener = settings.restore_listener;
         for (const auto& g : topo->global_stores()) {
@@ -163,105 +148,25 @@ struct global_stream_thread::impl {
                     }
                     continue;
                 }
-                work.push_back({g.topic, p, &store, high, 0, false, {}, {}});
-                assignment.add(g.topic, p, start);
+                ranges.push_back({g.topic, p, start, high, &store, false});
             }
         }
-        if (!work.empty()) {
-            read_to_end(work, assignment);
-        }
-    }
-
-    template<typename Pending>
-    void read_to_end(std::vector<Pending>& work, const partition_list& assignment) {
-        const auto& listener = settings.restore_listener;
-        if (auto err = rd_kafka_assign(consumer, assignment.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            throw kafka_error(err, fmt::format("cannot assign the global topics: {}", rd_kafka_err2str(err)));
-        }
-        auto flush = [&](Pending& p, std::int64_t last_offset) {
-            if (p.batch.empty()) {
-                return;
-            }
-            p.store->engine().write_batch(p.batch);
-            p.restored += static_cast<std::int64_t>(p.batch.size());
-            p.batch.clear();
-            p.messages.clear();
-            positions[{p.topic, p.partition}] = last_offset + 1;
+        changelog_read_events events;
+        events.on_batch = [&](const changelog_range& r, std::int64_t last_offset, std::int64_t restored) {
+            positions[{r.topic, r.partition}] = last_offset + 1;
             if (listener) {
-                listener->on_batch_restored(p.topic, p.partition, p.store->name(), last_offset, p.restored);
+                listener->on_batch_restored(r.topic, r.partition, r.store->name(), last_offset, restored);
             }
         };
-        auto finish = [&](Pending& p, std::int64_t up_to) {
-            p.done = true;
-            positions[{p.topic, p.partition}] = up_to;
+        events.on_end = [&](const changelog_range& r, std::int64_t up_to, std::int64_t restored) {
+            positions[{r.topic, r.partition}] = up_to;
             if (listener) {
-                listener->on_restore_end(p.topic, p.partition, p.store->name(), p.restored);
+                listener->on_restore_end(r.topic, r.partition, r.store->name(), restored);
             }
-            logger()->info("global restored store={} topic={} partition={} records={} up_to={}", p.store->name(),
-                p.topic, p.partition, p.restored, up_to);
+            logger()->info("global restored store={} topic={} partition={} records={} up_to={}", r.store->name(),
+                r.topic, r.partition, restored, up_to);
         };
-        std::size_t remaining = work.size();
-        auto last_progress = clock::now();
-        while (remaining > 0) {
-            message_ptr m(rd_kafka_consumer_poll(consumer, 200), &rd_kafka_message_destroy);
-            const auto now = clock::now();
-            if (m == nullptr) {
-                if (now - last_progress > restore_stall_limit) {
-                    throw kafka_error(RD_KAFKA_RESP_ERR__TIMED_OUT,
-                        fmt::format("restoring the global stores made no progress for {} s",
-                            std::chrono::duration_cast<std::chrono::seconds>(restore_stall_limit).count()));
-                }
-                continue;
-            }
-            Pending* p = nullptr;
-            if (m->rkt != nullptr) {
-                const char* topic = rd_kafka_topic_name(m->rkt);
-                for (auto& w : work) {
-                    if (!w.done && w.partition == m->partition && w.topic == topic) {
-                        p = &w;
-                        break;
-                    }
-                }
-            }
-            if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-                if (p != nullptr) {
-                    flush(*p, m->offset - 1);
-                    finish(*p, m->offset);
-                    --remaining;
-                }
-                last_progress = now;
-                continue;
-            }
-            if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-                std::string what = rd_kafka_message_errstr(m.get());
-                if (m->err == RD_KAFKA_RESP_ERR__FATAL || m->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
-                    throw kafka_error(m->err, fmt::format("restoring the global stores failed: {}", what));
-                }
-                logger()->warn("global restore consumer error error={}", what);
-                continue;
-            }
-            if (p == nullptr || m->offset >= p->end) {
-                continue;
-            }
-            last_progress = now;
-            std::string_view key = m->key != nullptr ? std::string_view(static_cast<const char*>(m->key), m->key_len)
-                                                     : std::string_view();
-            std::optional<std::string_view> value;
-            if (m->payload != nullptr) {
-                value.emplace(static_cast<const char*>(m->payload), m->len);
-            }
-            p->batch.emplace_back(key, value);
-            const auto offset = m->offset;
-            p->messages.push_back(std::move(m));
-            if (p->batch.size() >= batch_size) {
-                flush(*p, offset);
-            }
-            if (offset + 1 >= p->end) {
-                flush(*p, offset);
-                finish(*p, offset + 1);
-                --remaining;
-            }
-        }
+        read_changelogs(consumer, ranges, events, "restoring the global stores");
     }
 
     // From here on the thread reads on from what the stores hold (records

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "operators/window.h"
+#include "runtime/internal/changelog_reader.h"
 #include "runtime/internal/client_config.h"
 #include "runtime/internal/log.h"
 #include "runtime/kafka_error.h"
@@ -19,11 +20,6 @@ namespace eddy::runtime::internal {
 namespace {
 
 constexpr const char* checkpoint_file = ".checkpoint";
-// Updates written into a store at once.
-constexpr std::size_t batch_size = 10'000;
-// A restore that gets no record and no end of partition for this long has
-// lost its broker.
-constexpr auto restore_stall_limit = std::chrono::seconds(60);
 
 } // namespace
 
@@ -114,22 +110,9 @@ changelog_offsets state_restorer::run(const std::vector<stream_task*>& tasks, co
     changelog_offsets result;
     auto* c = consumer();
 
-    struct pending {
-        stream_task* task;
-        const changelog_partition* log;
-        std::int64_t start = 0;
-        std::int64_t end = 0;
-        std::int64_t restored = 0;
-        bool done = false;
-        // The consumed records of the batch, owned until it is written.
-        std::vector<std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)>> messages;
-        std::vector<statestore::internal::bytes_update> batch;
-        // Values with the record's timestamp put in front (a table store
-        // that keeps them, restored from its source topic).
-        std::vector<std::unique_ptr<std::string>> stamped;
-    };
-    std::vector<pending> work;
-    rd_kafka_topic_partition_list_t* assignment = rd_kafka_topic_partition_list_new(4);
+    // The ranges to read, and the task of each.
+    std::vector<changelog_range> ranges;
+    std::vector<const stream_task*> task_of;
     for (auto* each : tasks) {
         auto& task = *each;
         const auto checkpoint = read_checkpoint(task.directory());
@@ -141,7 +124,6 @@ changelog_offsets state_restorer::run(const std::vector<stream_task*>& tasks, co
             std::int64_t high = 0;
             auto err = rd_kafka_query_watermark_offsets(c, log.topic.c_str(), log.partition, &low, &high, 10'000);
             if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-                rd_kafka_topic_partition_list_destroy(assignment);
                 throw kafka_error(err, fmt::format("cannot read the offsets of changelog {} partition {} (store {}): {}",
                                            log.topic, log.partition, log.store->name(), rd_kafka_err2str(err)));
             }
@@ -191,121 +173,29 @@ changelog_offsets state_restorer::run(const std::vector<stream_task*>& tasks, co
                 }
                 continue;
             }
-            work.push_back({&task, &log, start, high, 0, false, {}, {}, {}});
-            rd_kafka_topic_partition_list_add(assignment, log.topic.c_str(), log.partition)->offset = start;
+            ranges.push_back(
+                {log.topic, log.partition, start, high, log.store, log.source && store.timestamps_source_values()});
+            task_of.push_back(&task);
         }
     }
-    if (work.empty()) {
-        rd_kafka_topic_partition_list_destroy(assignment);
-        return result;
-    }
-    auto err = rd_kafka_assign(c, assignment);
-    rd_kafka_topic_partition_list_destroy(assignment);
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        throw kafka_error(err, fmt::format("cannot assign the changelogs of {} tasks: {}", tasks.size(),
-                                   rd_kafka_err2str(err)));
-    }
-
-    auto flush = [&](pending& p, std::int64_t last_offset) {
-        if (p.batch.empty()) {
-            return;
-        }
-        p.log->store->engine().write_batch(p.batch);
-        p.restored += static_cast<std::int64_t>(p.batch.size());
-        p.batch.clear();
-        p.messages.clear();
-        p.stamped.clear();
-        if (_listener) {
-            _listener->on_batch_restored(p.log->topic, p.log->partition, p.log->store->name(), last_offset, p.restored);
-        }
-    };
-    std::size_t remaining = work.size();
-    auto last_progress = std::chrono::steady_clock::now();
     std::int64_t total = 0;
-    auto finish = [&](pending& p, std::int64_t up_to) {
-        p.done = true;
-        --remaining;
-        result[{p.log->topic, p.log->partition}] = up_to;
-        total += p.restored;
+    changelog_read_events events;
+    events.on_batch = [&](const changelog_range& r, std::int64_t last_offset, std::int64_t restored) {
         if (_listener) {
-            _listener->on_restore_end(p.log->topic, p.log->partition, p.log->store->name(), p.restored);
+            _listener->on_batch_restored(r.topic, r.partition, r.store->name(), last_offset, restored);
         }
-        logger()->log(level, "restored task={} store={} records={} up_to={} standby={}", p.task->id().to_string(),
-            p.log->store->name(), p.restored, up_to, standby);
     };
-    try {
-        while (remaining > 0) {
-            std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)> m(
-                rd_kafka_consumer_poll(c, 200), &rd_kafka_message_destroy);
-            const auto now = std::chrono::steady_clock::now();
-            if (m == nullptr) {
-                if (now - last_progress > restore_stall_limit) {
-                    throw kafka_error(RD_KAFKA_RESP_ERR__TIMED_OUT,
-                        fmt::format("restoring {} tasks made no progress for {} s", tasks.size(),
-                            std::chrono::duration_cast<std::chrono::seconds>(restore_stall_limit).count()));
-                }
-                continue;
-            }
-            pending* p = nullptr;
-            if (m->rkt != nullptr) {
-                const char* topic = rd_kafka_topic_name(m->rkt);
-                for (auto& w : work) {
-                    if (!w.done && w.log->partition == m->partition && w.log->topic == topic) {
-                        p = &w;
-                        break;
-                    }
-                }
-            }
-            if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-                if (p != nullptr) {
-                    flush(*p, m->offset - 1);
-                    finish(*p, m->offset);
-                }
-                last_progress = now;
-                continue;
-            }
-            if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-                std::string what = rd_kafka_message_errstr(m.get());
-                if (m->err == RD_KAFKA_RESP_ERR__FATAL || m->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
-                    throw kafka_error(m->err, fmt::format("restoring failed: {}", what));
-                }
-                logger()->warn("restore consumer error error={}", what);
-                continue;
-            }
-            if (p == nullptr || m->offset >= p->end) {
-                continue;
-            }
-            last_progress = now;
-            std::string_view key = m->key != nullptr ? std::string_view(static_cast<const char*>(m->key), m->key_len)
-                                                     : std::string_view();
-            std::optional<std::string_view> value;
-            if (m->payload != nullptr) {
-                value.emplace(static_cast<const char*>(m->payload), m->len);
-            }
-            if (value && p->log->source && p->log->store->timestamps_source_values()) {
-                auto& stamped = *p->stamped.emplace_back(std::make_unique<std::string>());
-                serdes::internal::put_int64(stamped, rd_kafka_message_timestamp(m.get(), nullptr));
-                stamped += *value;
-                value = stamped;
-            }
-            p->batch.emplace_back(key, value);
-            const auto offset = m->offset;
-            p->messages.push_back(std::move(m));
-            if (p->batch.size() >= batch_size) {
-                flush(*p, offset);
-            }
-            if (offset + 1 >= p->end) {
-                // Up to the end asked for (a source topic's committed offset,
-                // or the high watermark read at the start).
-                flush(*p, offset);
-                finish(*p, offset + 1);
-            }
+    events.on_end = [&](const changelog_range& r, std::int64_t up_to, std::int64_t restored) {
+        result[{r.topic, r.partition}] = up_to;
+        total += restored;
+        if (_listener) {
+            _listener->on_restore_end(r.topic, r.partition, r.store->name(), restored);
         }
-    } catch (...) {
-        rd_kafka_assign(c, nullptr);
-        throw;
-    }
-    rd_kafka_assign(c, nullptr);
+        const auto* task = task_of[static_cast<std::size_t>(&r - ranges.data())];
+        logger()->log(level, "restored task={} store={} records={} up_to={} standby={}", task->id().to_string(),
+            r.store->name(), restored, up_to, standby);
+    };
+    read_changelogs(c, ranges, events, fmt::format("restoring {} tasks", tasks.size()));
     if (restored_records != nullptr) {
         *restored_records = total;
     }
