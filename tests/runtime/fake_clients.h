@@ -97,6 +97,8 @@ public:
     partition_offsets committed;
     // Commits through the consumer (not through a transaction).
     int consumer_commits = 0;
+    // Consumers that left the group (close()).
+    int consumers_closed = 0;
 
 private:
     std::map<topic_partition, std::vector<fake_record>> _logs;
@@ -209,7 +211,7 @@ public:
             _listener->on_revoked({_assignment.begin(), _assignment.end()}, false);
             _assignment.clear();
         }
-        closed = true;
+        ++_cluster->consumers_closed;
     }
 
     bool paused(const topic_partition& tp) const { return _paused.contains(tp); }
@@ -220,7 +222,6 @@ public:
     int polls = 0;
     int pauses = 0;
     bool fail_commits = false;
-    bool closed = false;
     std::vector<std::pair<topic_partition, std::int64_t>> seeks;
 
 private:
