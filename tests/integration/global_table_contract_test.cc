@@ -163,8 +163,18 @@ TEST_P(GlobalTableContractTest, EveryInstanceHoldsTheWholeTableRestoredBeforePro
     produce(broker().bootstrap_servers(), a.users, updates);
     for (auto* app : {&first, &second}) {
         auto table = app->store<std::string, std::string>("users-store");
-        ASSERT_TRUE(wait_for([&] { return table.get("user-12") == "name-12" && !table.get("user-3"); }, 30s));
-        EXPECT_EQ(table.get("user-0"), "name-0-renamed");
+        // The updates span the topic's 3 partitions, which the global
+        // thread fetches in no set order: wait for every one of them.
+        auto all_updated = [&] {
+            for (int i = 0; i < 12; ++i) {
+                const auto key = "user-" + std::to_string(i);
+                if (i != 3 && table.get(key) != "name-" + std::to_string(i) + "-renamed") {
+                    return false;
+                }
+            }
+            return table.get("user-12") == "name-12" && !table.get("user-3");
+        };
+        ASSERT_TRUE(wait_for(all_updated, 30s)) << "user-0: " << table.get("user-0").value_or("<none>");
         EXPECT_EQ(table.all().size(), 12U);
     }
     produce(broker().bootstrap_servers(), a.orders, orders("late", 13));
