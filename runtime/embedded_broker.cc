@@ -10,6 +10,7 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include "runtime/internal/log.h"
+#include "runtime/internal/rdkafka_handles.h"
 #include "runtime/kafka_error.h"
 
 namespace eddy {
@@ -24,7 +25,8 @@ std::map<std::string, embedded_broker*>& registry() {
 } // namespace
 
 struct embedded_broker::impl {
-    rd_kafka_t* owner = nullptr;
+    runtime::internal::client_ptr owner;
+    // Destroyed before its owner (~embedded_broker()).
     rd_kafka_mock_cluster_t* cluster = nullptr;
     std::string bootstraps;
     int brokers = 0;
@@ -39,14 +41,13 @@ embedded_broker::embedded_broker(int brokers) : _impl(std::make_unique<impl>()) 
     std::array<char, 512> err{};
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     rd_kafka_conf_set(conf, "log_level", "3", err.data(), err.size());
-    _impl->owner = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err.data(), err.size());
+    _impl->owner.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf, err.data(), err.size()));
     if (_impl->owner == nullptr) {
         rd_kafka_conf_destroy(conf);
         throw kafka_error(RD_KAFKA_RESP_ERR__FAIL, fmt::format("embedded_broker: {}", err.data()));
     }
-    _impl->cluster = rd_kafka_mock_cluster_new(_impl->owner, brokers);
+    _impl->cluster = rd_kafka_mock_cluster_new(_impl->owner.get(), brokers);
     if (_impl->cluster == nullptr) {
-        rd_kafka_destroy(_impl->owner);
         throw kafka_error(RD_KAFKA_RESP_ERR__FAIL, "embedded_broker: the mock cluster did not start");
     }
     _impl->bootstraps = rd_kafka_mock_cluster_bootstraps(_impl->cluster);
@@ -64,7 +65,6 @@ embedded_broker::~embedded_broker() {
         registry().erase(_impl->bootstraps);
     }
     rd_kafka_mock_cluster_destroy(_impl->cluster);
-    rd_kafka_destroy(_impl->owner);
 }
 
 const std::string& embedded_broker::bootstrap_servers() const noexcept {

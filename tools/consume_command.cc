@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <librdkafka/rdkafka.h>
 
+#include "runtime/internal/rdkafka_handles.h"
 #include "serde/internal/printable.h"
 #include "tools/commands.h"
 #include "tools/kafka_client.h"
@@ -86,13 +87,11 @@ int run_consume(const consume_options& options) {
     const int partitions = consumer.require_topic(options.topic);
 
     rd_kafka_poll_set_consumer(consumer.get());
-    rd_kafka_topic_partition_list_t* assignment = rd_kafka_topic_partition_list_new(partitions);
+    runtime::internal::partition_list assignment;
     for (int p = 0; p < partitions; ++p) {
-        rd_kafka_topic_partition_list_add(assignment, options.topic.c_str(), p)->offset =
-            options.from_beginning ? RD_KAFKA_OFFSET_BEGINNING : RD_KAFKA_OFFSET_END;
+        assignment.add(options.topic, p, options.from_beginning ? RD_KAFKA_OFFSET_BEGINNING : RD_KAFKA_OFFSET_END);
     }
-    auto assigned = rd_kafka_assign(consumer.get(), assignment);
-    rd_kafka_topic_partition_list_destroy(assignment);
+    auto assigned = rd_kafka_assign(consumer.get(), assignment.get());
     if (assigned != RD_KAFKA_RESP_ERR_NO_ERROR) {
         throw tool_error(fmt::format("cannot read {}: {}", options.topic, rd_kafka_err2str(assigned)));
     }
@@ -111,14 +110,14 @@ int run_consume(const consume_options& options) {
             logger()->debug("no record for {} ms topic={} records={}", options.idle_timeout_ms, options.topic, seen);
             break;
         }
-        rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer.get(), 100);
+        const runtime::internal::message_ptr owned(rd_kafka_consumer_poll(consumer.get(), 100));
+        const rd_kafka_message_t* message = owned.get();
         if (message == nullptr) {
             continue;
         }
         if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
             std::string reason = rd_kafka_message_errstr(message);
             const bool fatal = ends_consumption(message->err);
-            rd_kafka_message_destroy(message);
             if (fatal) {
                 failure = fmt::format("cannot read {}: {}", options.topic, reason);
                 break;
@@ -137,7 +136,6 @@ int run_consume(const consume_options& options) {
         fmt::print("{}\t{}{}\n", serdes::internal::printable_text(key), serdes::internal::printable_text(value),
             options.print_headers ? headers_text(message) : "");
         std::fflush(stdout);
-        rd_kafka_message_destroy(message);
         ++seen;
         last_record = clock::now();
     }

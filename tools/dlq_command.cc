@@ -131,12 +131,11 @@ void read_topic(const connection_options& connection, const std::string& topic, 
     }
 
     rd_kafka_poll_set_consumer(consumer.get());
-    rd_kafka_topic_partition_list_t* assignment = rd_kafka_topic_partition_list_new(partitions);
+    runtime::internal::partition_list assignment;
     for (std::int32_t p = 0; p < partitions; ++p) {
-        rd_kafka_topic_partition_list_add(assignment, topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+        assignment.add(topic, p, RD_KAFKA_OFFSET_BEGINNING);
     }
-    auto assigned = rd_kafka_assign(consumer.get(), assignment);
-    rd_kafka_topic_partition_list_destroy(assignment);
+    auto assigned = rd_kafka_assign(consumer.get(), assignment.get());
     if (assigned != RD_KAFKA_RESP_ERR_NO_ERROR) {
         throw tool_error(fmt::format("cannot read {}: {}", topic, rd_kafka_err2str(assigned)));
     }
@@ -147,7 +146,8 @@ void read_topic(const connection_options& connection, const std::string& topic, 
     auto last_progress = std::chrono::steady_clock::now();
     std::string failure;
     while (stop_requested == 0 && (follow || !remaining.empty())) {
-        rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer.get(), 100);
+        const runtime::internal::message_ptr owned(rd_kafka_consumer_poll(consumer.get(), 100));
+        const rd_kafka_message_t* m = owned.get();
         if (m == nullptr) {
             if (!follow && std::chrono::steady_clock::now() - last_progress > stall_limit) {
                 failure = fmt::format("reading {} made no progress for {} ms ({} partitions not read to their end)",
@@ -167,13 +167,11 @@ void read_topic(const connection_options& connection, const std::string& topic, 
                     topic, m->partition, m->offset, end[m->partition]);
             }
             remaining.erase(m->partition);
-            rd_kafka_message_destroy(m);
             continue;
         }
         if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
             std::string reason = rd_kafka_message_errstr(m);
             const bool fatal = ends_consumption(m->err);
-            rd_kafka_message_destroy(m);
             if (fatal) {
                 failure = fmt::format("cannot read {}: {}", topic, reason);
                 break;
@@ -184,14 +182,12 @@ void read_topic(const connection_options& connection, const std::string& topic, 
         const std::int64_t partition_end = end[m->partition];
         if (!follow && m->offset >= partition_end) {
             // Written since the command started: past the end it reads to.
-            rd_kafka_message_destroy(m);
             continue;
         }
         if (m->offset + 1 >= partition_end) {
             remaining.erase(m->partition);
         }
         dlq_record r = to_record(m);
-        rd_kafka_message_destroy(m);
         if (!on_record(std::move(r))) {
             break;
         }

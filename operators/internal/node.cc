@@ -12,6 +12,7 @@
 
 #include "operators/log.h"
 
+#include "operators/internal/noting_collector.h"
 #include "operators/internal/sink_node.h"
 #include "operators/internal/source_node.h"
 #include "statestore/store_error.h"
@@ -29,25 +30,6 @@ const raw_record& no_source_record() {
     static const raw_record none{"", -1, -1, 0, std::nullopt, std::nullopt, {}};
     return none;
 }
-
-// Passes what a handler sends on to the task's collector, noting that it
-// sent something (a dead letter).
-class noting_collector final : public record_collector {
-public:
-    explicit noting_collector(record_collector& inner) : _inner(&inner) {}
-    void send(const raw_record& r) override {
-        _inner->send(r);
-        ++_sent;
-        _topic = r.topic;
-    }
-    int sent() const noexcept { return _sent; }
-    const std::string& topic() const noexcept { return _topic; }
-
-private:
-    record_collector* _inner;
-    int _sent = 0;
-    std::string _topic;
-};
 
 // Runs the handler on a failure of `node` and, when it dead-lettered the
 // record, counts it and logs it. A node with a dead-letter topic of its

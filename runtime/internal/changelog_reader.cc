@@ -18,7 +18,6 @@ namespace eddy::runtime::internal {
 namespace {
 
 using clock = std::chrono::steady_clock;
-using message_ptr = std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)>;
 
 // Updates written into a store at once.
 constexpr std::size_t batch_size = 10'000;
@@ -62,7 +61,7 @@ void read_assigned(rd_kafka_t* consumer, std::vector<pending>& work, const chang
     };
     auto last_progress = clock::now();
     while (remaining > 0) {
-        message_ptr m(rd_kafka_consumer_poll(consumer, 200), &rd_kafka_message_destroy);
+        message_ptr m(rd_kafka_consumer_poll(consumer, 200));
         const auto now = clock::now();
         if (m == nullptr) {
             if (now - last_progress > stall_limit) {

@@ -20,7 +20,6 @@ namespace eddy::runtime::internal {
 namespace {
 
 using clock = std::chrono::steady_clock;
-using message_ptr = std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)>;
 
 
 // The global tables' nodes write nothing: a record sent here (by a
@@ -39,7 +38,7 @@ struct global_stream_thread::impl {
     const topology* topo = nullptr;
     thread_settings settings;
     no_output_collector collector;
-    rd_kafka_t* consumer = nullptr;
+    client_ptr consumer;
     std::unique_ptr<stream_task> task;
     // Per global topic: its store and the source node that reads it.
     struct table {
@@ -67,17 +66,16 @@ struct global_stream_thread::impl {
             task.reset();
         }
         if (consumer != nullptr) {
-            rd_kafka_consumer_close(consumer);
-            rd_kafka_destroy(consumer);
-            consumer = nullptr;
+            rd_kafka_consumer_close(consumer.get());
+            consumer.reset();
         }
     }
 
     int partition_count(const std::string& topic, const std::string& store) const {
-        rd_kafka_topic_t* rkt = rd_kafka_topic_new(consumer, topic.c_str(), nullptr);
+        const rdkafka_ptr<rd_kafka_topic_t> rkt(rd_kafka_topic_new(consumer.get(), topic.c_str(), nullptr));
         const rd_kafka_metadata_t* md = nullptr;
-        auto err = rd_kafka_metadata(consumer, 0, rkt, &md, 10'000);
-        rd_kafka_topic_destroy(rkt);
+        auto err = rd_kafka_metadata(consumer.get(), 0, rkt.get(), &md, 10'000);
+        const metadata_ptr owned(md);
         if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
             throw kafka_error(err, fmt::format("cannot read the metadata of topic {} (global store {}): {}", topic,
                                        store, rd_kafka_err2str(err)));
@@ -86,7 +84,6 @@ struct global_stream_thread::impl {
         if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
             n = md->topics[0].partition_cnt;
         }
-        rd_kafka_metadata_destroy(md);
         if (n == 0) {
             throw config_error(fmt::format(
                 "source topic {} of global store {} does not exist; create it first", topic, store));
@@ -110,7 +107,7 @@ struct global_stream_thread::impl {
             bool had_checkpoint = false;
             for (std::int32_t p = 0; p < partitions; ++p) {
                 auto& [low, high] = marks[static_cast<std::size_t>(p)];
-                auto err = rd_kafka_query_watermark_offsets(consumer, g.topic.c_str(), p, &low, &high, 10'000);
+                auto err = rd_kafka_query_watermark_offsets(consumer.get(), g.topic.c_str(), p, &low, &high, 10'000);
                 if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
                     throw kafka_error(err, fmt::format("cannot read the offsets of topic {} partition {} (global "
                                                        "store {}): {}",
@@ -166,7 +163,7 @@ struct global_stream_thread::impl {
             logger()->info("global restored store={} topic={} partition={} records={} up_to={}", r.store->name(),
                 r.topic, r.partition, restored, up_to);
         };
-        read_changelogs(consumer, ranges, events, "restoring the global stores");
+        read_changelogs(consumer.get(), ranges, events, "restoring the global stores");
     }
 
     // From here on the thread reads on from what the stores hold (records
@@ -176,7 +173,7 @@ struct global_stream_thread::impl {
         for (const auto& [tp, offset] : positions) {
             from.add(tp.first, tp.second, offset);
         }
-        if (auto err = rd_kafka_assign(consumer, from.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (auto err = rd_kafka_assign(consumer.get(), from.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
             throw kafka_error(err, fmt::format("cannot assign the global topics: {}", rd_kafka_err2str(err)));
         }
     }
@@ -209,8 +206,8 @@ void global_stream_thread::initialize() {
     settings["auto.offset.reset"] = "earliest";
     settings.erase("partition.assignment.strategy");
     settings.erase("statistics.interval.ms");
-    me.consumer = make_client(RD_KAFKA_CONSUMER, settings);
-    rd_kafka_poll_set_consumer(me.consumer);
+    me.consumer.reset(make_client(RD_KAFKA_CONSUMER, settings));
+    rd_kafka_poll_set_consumer(me.consumer.get());
 
     const auto globals = me.topo->global_stores();
     me.task = std::make_unique<stream_task>(me.topo->create_global_task_nodes(), task_id{globals.at(0).subtopology, -1},
@@ -249,8 +246,7 @@ void global_stream_thread::run() {
     try {
         raw_record r;
         while (!_stop.load(std::memory_order_relaxed)) {
-            message_ptr m(rd_kafka_consumer_poll(me.consumer, static_cast<int>(me.settings.poll_timeout.count())),
-                &rd_kafka_message_destroy);
+            message_ptr m(rd_kafka_consumer_poll(me.consumer.get(), static_cast<int>(me.settings.poll_timeout.count())));
             if (m != nullptr && m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
                 read_message(m.get(), r);
                 if (auto it = me.tables.find(r.topic); it != me.tables.end()) {

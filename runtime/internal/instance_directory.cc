@@ -163,13 +163,8 @@ instance_directory::instance_directory(options o, std::function<local_tasks()> l
     producer["linger.ms"] = "0";
     producer.erase("transactional.id");
     producer.erase("statistics.interval.ms");
-    _consumer = make_client(RD_KAFKA_CONSUMER, consumer);
-    try {
-        _producer = make_client(RD_KAFKA_PRODUCER, producer);
-    } catch (...) {
-        rd_kafka_destroy(_consumer);
-        throw;
-    }
+    _consumer.reset(make_client(RD_KAFKA_CONSUMER, consumer));
+    _producer.reset(make_client(RD_KAFKA_PRODUCER, producer));
     if (_options.group_id.empty()) {
         _members.checked = false;
         logger()->info("entries of topic {} are not checked against the members of the application's consumer group "
@@ -177,14 +172,8 @@ instance_directory::instance_directory(options o, std::function<local_tasks()> l
             _options.topic);
         return;
     }
-    try {
-        _admin = make_client(RD_KAFKA_PRODUCER, _options.admin_settings);
-    } catch (...) {
-        rd_kafka_destroy(_producer);
-        rd_kafka_destroy(_consumer);
-        throw;
-    }
-    _admin_queue = rd_kafka_queue_new(_admin);
+    _admin.reset(make_client(RD_KAFKA_PRODUCER, _options.admin_settings));
+    _admin_queue.reset(rd_kafka_queue_new(_admin.get()));
     // A mock cluster in another process (`eddy broker`) is not asked
     // either: librdkafka 2.0.2 asserts (rd_kafka_enq_once_del_source_return)
     // when the mock drops the connection a group description went on.
@@ -195,12 +184,12 @@ void instance_directory::recognise_cluster(std::chrono::milliseconds wait) {
     if (_cluster_known || _admin == nullptr) {
         return;
     }
-    char* id = rd_kafka_clusterid(_admin, static_cast<int>(wait.count()));
+    char* id = rd_kafka_clusterid(_admin.get(), static_cast<int>(wait.count()));
     if (id == nullptr) {
         return; // asked again before each description
     }
     const bool mock = std::string_view(id).starts_with("mockCluster");
-    rd_kafka_mem_free(_admin, id);
+    rd_kafka_mem_free(_admin.get(), id);
     _cluster_known = true;
     if (mock) {
         std::scoped_lock lock(_mutex);
@@ -213,20 +202,13 @@ void instance_directory::recognise_cluster(std::chrono::milliseconds wait) {
 
 instance_directory::~instance_directory() {
     stop();
-    if (_admin != nullptr) {
-        rd_kafka_queue_destroy(_admin_queue);
-        rd_kafka_destroy(_admin);
-    }
-    rd_kafka_consumer_close(_consumer);
-    rd_kafka_destroy(_consumer);
-    rd_kafka_destroy(_producer);
+    rd_kafka_consumer_close(_consumer.get());
 }
 
 void instance_directory::start() {
-    rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(parts, _options.topic.c_str(), 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
-    auto err = rd_kafka_assign(_consumer, parts);
-    rd_kafka_topic_partition_list_destroy(parts);
+    partition_list parts;
+    parts.add(_options.topic, 0, RD_KAFKA_OFFSET_BEGINNING);
+    auto err = rd_kafka_assign(_consumer.get(), parts.get());
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         throw std::runtime_error(fmt::format("cannot read topic {}: {}", _options.topic, rd_kafka_err2str(err)));
     }
@@ -240,7 +222,7 @@ void instance_directory::stop(bool tombstone) {
     _stop.store(true);
     _thread.join();
     if (tombstone) {
-        auto err = rd_kafka_producev(_producer, RD_KAFKA_V_TOPIC(_options.topic.c_str()), RD_KAFKA_V_PARTITION(0),
+        auto err = rd_kafka_producev(_producer.get(), RD_KAFKA_V_TOPIC(_options.topic.c_str()), RD_KAFKA_V_PARTITION(0),
             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
             RD_KAFKA_V_KEY(_options.server.data(), _options.server.size()), RD_KAFKA_V_VALUE(nullptr, 0),
             RD_KAFKA_V_END);
@@ -248,7 +230,7 @@ void instance_directory::stop(bool tombstone) {
             logger()->warn("instance tombstone not sent server={} error={}", _options.server, rd_kafka_err2str(err));
         }
     }
-    if (rd_kafka_flush(_producer, 5000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (rd_kafka_flush(_producer.get(), 5000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
         logger()->warn("instance publications not flushed server={}", _options.server);
     }
     logger()->info("instance directory stopped server={} tombstone={}", _options.server, tombstone);
@@ -290,7 +272,7 @@ void instance_directory::publish(const local_tasks& tasks) {
     }
     instance_entry e{_options.server, tasks.active, stated, tasks.standby};
     const auto value = encode_instance(e);
-    auto err = rd_kafka_producev(_producer, RD_KAFKA_V_TOPIC(_options.topic.c_str()), RD_KAFKA_V_PARTITION(0),
+    auto err = rd_kafka_producev(_producer.get(), RD_KAFKA_V_TOPIC(_options.topic.c_str()), RD_KAFKA_V_PARTITION(0),
         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(_options.server.data(), _options.server.size()),
         RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()), RD_KAFKA_V_END);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -402,11 +384,10 @@ void instance_directory::describe_group() {
         return;
     }
     const char* groups[] = {_options.group_id.c_str()};
-    rd_kafka_AdminOptions_t* o = rd_kafka_AdminOptions_new(_admin, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS);
+    const admin_options_ptr o(rd_kafka_AdminOptions_new(_admin.get(), RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS));
     char err[256];
-    rd_kafka_AdminOptions_set_request_timeout(o, 5000, err, sizeof err);
-    rd_kafka_DescribeConsumerGroups(_admin, groups, 1, o, _admin_queue);
-    rd_kafka_AdminOptions_destroy(o);
+    rd_kafka_AdminOptions_set_request_timeout(o.get(), 5000, err, sizeof err);
+    rd_kafka_DescribeConsumerGroups(_admin.get(), groups, 1, o.get(), _admin_queue.get());
     {
         std::scoped_lock lock(_mutex);
         _asked_about.clear();
@@ -518,15 +499,13 @@ void instance_directory::on_described(rd_kafka_event_t* ev) {
 
 void instance_directory::run() {
     while (!_stop.load()) {
-        if (auto* m = rd_kafka_consumer_poll(_consumer, static_cast<int>(_options.poll.count()))) {
-            apply(m);
-            rd_kafka_message_destroy(m);
+        if (const message_ptr m{rd_kafka_consumer_poll(_consumer.get(), static_cast<int>(_options.poll.count()))}) {
+            apply(m.get());
         }
-        rd_kafka_poll(_producer, 0);
+        rd_kafka_poll(_producer.get(), 0);
         if (_admin != nullptr) {
-            if (auto* ev = rd_kafka_queue_poll(_admin_queue, 0)) {
-                on_described(ev);
-                rd_kafka_event_destroy(ev);
+            if (const event_ptr ev{rd_kafka_queue_poll(_admin_queue.get(), 0)}) {
+                on_described(ev.get());
             }
             describe_group();
         }

@@ -32,6 +32,8 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "runtime/internal/rdkafka_handles.h"
+
 namespace eddy::runtime::internal {
 
 // One instance's latest publication.
@@ -172,12 +174,12 @@ private:
 
     options _options;
     std::function<local_tasks()> _local_tasks;
-    rd_kafka_t* _consumer = nullptr;
-    rd_kafka_t* _producer = nullptr;
+    client_ptr _consumer;
+    client_ptr _producer;
     // Asks for the group's descriptions, which arrive on the queue (both
-    // null when entries go unchecked).
-    rd_kafka_t* _admin = nullptr;
-    rd_kafka_queue_t* _admin_queue = nullptr;
+    // null when entries go unchecked; the queue goes first).
+    client_ptr _admin;
+    queue_ptr _admin_queue;
     mutable std::mutex _mutex;
     std::map<std::string, instance_entry> _entries;
     group_members _members{true, {}};

@@ -36,10 +36,9 @@ std::optional<client_error> take_error(rd_kafka_error_t* e) {
     if (e == nullptr) {
         return std::nullopt;
     }
-    client_error out{rd_kafka_error_code(e), rd_kafka_error_string(e), rd_kafka_error_is_retriable(e) != 0,
+    const error_ptr owned(e);
+    return client_error{rd_kafka_error_code(e), rd_kafka_error_string(e), rd_kafka_error_is_retriable(e) != 0,
         rd_kafka_error_is_fatal(e) != 0, rd_kafka_error_txn_requires_abort(e) != 0};
-    rd_kafka_error_destroy(e);
-    return out;
 }
 
 std::vector<topic_partition> partitions_of(const rd_kafka_topic_partition_list_t* list) {
@@ -108,22 +107,15 @@ public:
         rd_kafka_conf_set_rebalance_cb(conf, &rdkafka_consumer::on_rebalance);
         rd_kafka_conf_set_stats_cb(conf, &rdkafka_consumer::on_statistics);
         rd_kafka_conf_set_error_cb(conf, &rdkafka_consumer::on_error);
-        _rk = make_client(RD_KAFKA_CONSUMER, settings, conf);
-        rd_kafka_poll_set_consumer(_rk);
+        _rk.reset(make_client(RD_KAFKA_CONSUMER, settings, conf));
+        rd_kafka_poll_set_consumer(_rk.get());
         if (batch) {
-            _queue = rd_kafka_queue_get_consumer(_rk);
+            _queue.reset(rd_kafka_queue_get_consumer(_rk.get()));
             _batch.resize(512);
         }
     }
 
-    ~rdkafka_consumer() override {
-        if (_queue != nullptr) {
-            rd_kafka_queue_destroy(_queue);
-        }
-        rd_kafka_destroy(_rk);
-    }
-
-    rd_kafka_t* handle() const noexcept { return _rk; }
+    rd_kafka_t* handle() const noexcept { return _rk.get(); }
 
     void set_listener(consumer_listener& records, client_events& events) override {
         _listener = &records;
@@ -135,7 +127,7 @@ public:
         for (const auto& t : topics) {
             subscription.add(t, RD_KAFKA_PARTITION_UA, RD_KAFKA_OFFSET_INVALID);
         }
-        if (auto err = rd_kafka_subscribe(_rk, subscription.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (auto err = rd_kafka_subscribe(_rk.get(), subscription.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
             throw kafka_error(err, fmt::format("cannot subscribe: {}", rd_kafka_err2str(err)));
         }
     }
@@ -144,41 +136,32 @@ public:
         // Blocks for the first record (or the timeout), then, when batching,
         // takes whatever else is already fetched without waiting: a batch
         // never holds a record back to fill itself.
-        rd_kafka_message_t* first = rd_kafka_consumer_poll(_rk, as_ms(timeout));
-        ssize_t n = 0;
-        if (first != nullptr && _queue != nullptr && !_callback_error) {
-            n = rd_kafka_consume_batch_queue(_queue, 0, _batch.data(), _batch.size());
-        }
-        // librdkafka cannot destroy a consumer while a message of its lives:
-        // an exception must not leak one.
-        auto drop_from = [&](ssize_t from) {
-            for (ssize_t j = from; j < n; ++j) {
-                rd_kafka_message_destroy(_batch[static_cast<std::size_t>(j)]);
-            }
-        };
+        message_ptr first(rd_kafka_consumer_poll(_rk.get(), as_ms(timeout)));
         if (_callback_error) {
-            if (first != nullptr) {
-                rd_kafka_message_destroy(first);
-            }
-            drop_from(0);
             std::rethrow_exception(std::exchange(_callback_error, nullptr));
         }
-        if (first != nullptr) {
-            try {
-                handle(first, deliver);
-            } catch (...) {
-                drop_from(0);
-                throw;
+        if (first == nullptr) {
+            return;
+        }
+        // Owned until handled: librdkafka cannot destroy a consumer while a
+        // message of its lives, so an exception must not leak one.
+        _fetched.clear();
+        _fetched.push_back(std::move(first));
+        if (_queue != nullptr) {
+            const auto n = rd_kafka_consume_batch_queue(_queue.get(), 0, _batch.data(), _batch.size());
+            for (ssize_t i = 0; i < n; ++i) {
+                _fetched.emplace_back(_batch[static_cast<std::size_t>(i)]);
             }
         }
-        for (ssize_t i = 0; i < n; ++i) {
-            try {
-                handle(_batch[static_cast<std::size_t>(i)], deliver);
-            } catch (...) {
-                drop_from(i + 1);
-                throw;
+        try {
+            for (const auto& m : _fetched) {
+                handle(m.get(), deliver);
             }
+        } catch (...) {
+            _fetched.clear();
+            throw;
         }
+        _fetched.clear();
     }
 
     void pause(const std::vector<topic_partition>& partitions) override {
@@ -186,7 +169,7 @@ public:
         for (const auto& [topic, partition] : partitions) {
             pl.add(topic, partition, RD_KAFKA_OFFSET_INVALID);
         }
-        rd_kafka_pause_partitions(_rk, pl.get());
+        rd_kafka_pause_partitions(_rk.get(), pl.get());
     }
 
     void resume(const std::vector<topic_partition>& partitions) override {
@@ -199,7 +182,7 @@ public:
         for (const auto& [topic, partition] : partitions) {
             pl.add(topic, partition, RD_KAFKA_OFFSET_INVALID);
         }
-        rd_kafka_resume_partitions(_rk, pl.get());
+        rd_kafka_resume_partitions(_rk.get(), pl.get());
     }
 
     rd_kafka_resp_err_t commit(const partition_offsets& offsets) override {
@@ -207,7 +190,7 @@ public:
             return RD_KAFKA_RESP_ERR_NO_ERROR;
         }
         partition_list pl(offsets);
-        return rd_kafka_commit(_rk, pl.get(), 0);
+        return rd_kafka_commit(_rk.get(), pl.get(), 0);
     }
 
     rd_kafka_resp_err_t committed(partition_offsets& offsets, std::chrono::milliseconds timeout) override {
@@ -215,7 +198,7 @@ public:
         for (const auto& [tp, offset] : offsets) {
             pl.add(tp.first, tp.second, RD_KAFKA_OFFSET_INVALID);
         }
-        auto err = rd_kafka_committed(_rk, pl.get(), as_ms(timeout));
+        auto err = rd_kafka_committed(_rk.get(), pl.get(), as_ms(timeout));
         for (int i = 0; i < pl.size(); ++i) {
             const auto& e = pl.get()->elems[i];
             if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -228,24 +211,23 @@ public:
 
     void seek(const partition_offsets& offsets, std::chrono::milliseconds timeout) override {
         partition_list pl(offsets);
-        if (auto* e = rd_kafka_seek_partitions(_rk, pl.get(), as_ms(timeout))) {
+        if (auto* e = rd_kafka_seek_partitions(_rk.get(), pl.get(), as_ms(timeout))) {
             auto error = take_error(e);
             throw kafka_error(error->code, "cannot rewind after an aborted transaction: " + error->message)
                 .set_retriable(error->retriable);
         }
     }
 
-    void close() override { rd_kafka_consumer_close(_rk); }
+    void close() override { rd_kafka_consumer_close(_rk.get()); }
 
 private:
-    void handle(rd_kafka_message_t* raw, bool deliver) {
-        std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)> m(raw, &rd_kafka_message_destroy);
+    void handle(const rd_kafka_message_t* m, bool deliver) {
         if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
             if (deliver) {
-                _listener->on_record(message_view(m.get()));
+                _listener->on_record(message_view(m));
             }
         } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            std::string what = rd_kafka_message_errstr(m.get());
+            std::string what = rd_kafka_message_errstr(m);
             // An unknown topic is not fatal: a topic just created may not be
             // in every broker's metadata yet.
             if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
@@ -328,9 +310,11 @@ private:
     }
 
     std::string _name;
-    rd_kafka_t* _rk = nullptr;
-    rd_kafka_queue_t* _queue = nullptr;
+    client_ptr _rk;
+    // Declared after the client: they go first.
+    queue_ptr _queue;
     std::vector<rd_kafka_message_t*> _batch;
+    std::vector<message_ptr> _fetched;
     consumer_listener* _listener = nullptr;
     client_events* _events = nullptr;
     // An exception caught in a librdkafka callback, rethrown by poll().
@@ -358,10 +342,8 @@ public:
         rd_kafka_conf_set_dr_msg_cb(conf, &rdkafka_producer::on_delivery);
         rd_kafka_conf_set_error_cb(conf, &rdkafka_producer::on_error);
         rd_kafka_conf_set_stats_cb(conf, &rdkafka_producer::on_statistics);
-        _rk = make_client(RD_KAFKA_PRODUCER, settings, conf);
+        _rk.reset(make_client(RD_KAFKA_PRODUCER, settings, conf));
     }
-
-    ~rdkafka_producer() override { rd_kafka_destroy(_rk); }
 
     void set_listener(producer_listener& deliveries, client_events& events) override {
         _listener = &deliveries;
@@ -369,11 +351,11 @@ public:
     }
 
     rd_kafka_resp_err_t produce(const raw_record& r, send_tag tag) override {
-        rd_kafka_headers_t* hdrs = nullptr;
+        rdkafka_ptr<rd_kafka_headers_t> hdrs;
         if (!r.headers.empty()) {
-            hdrs = rd_kafka_headers_new(r.headers.size());
+            hdrs.reset(rd_kafka_headers_new(r.headers.size()));
             for (const auto& h : r.headers) {
-                rd_kafka_header_add(hdrs, h.key.data(), static_cast<ssize_t>(h.key.size()),
+                rd_kafka_header_add(hdrs.get(), h.key.data(), static_cast<ssize_t>(h.key.size()),
                     h.value ? h.value->data() : nullptr, h.value ? static_cast<ssize_t>(h.value->size()) : 0);
             }
         }
@@ -386,58 +368,58 @@ public:
         char* value = r.value ? const_cast<char*>(r.value->data()) : nullptr;
         const std::size_t value_size = r.value ? r.value->size() : 0;
         void* opaque = const_cast<send_tag*>(&tags[static_cast<std::size_t>(tag)]);
-        auto err = rd_kafka_producev(_rk, RD_KAFKA_V_TOPIC(r.topic.c_str()), RD_KAFKA_V_PARTITION(partition),
+        rd_kafka_headers_t* headers = hdrs.get();
+        auto err = rd_kafka_producev(_rk.get(), RD_KAFKA_V_TOPIC(r.topic.c_str()), RD_KAFKA_V_PARTITION(partition),
             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_KEY(key, key_size),
-            RD_KAFKA_V_VALUE(value, value_size), RD_KAFKA_V_TIMESTAMP(r.timestamp), RD_KAFKA_V_HEADERS(hdrs),
+            RD_KAFKA_V_VALUE(value, value_size), RD_KAFKA_V_TIMESTAMP(r.timestamp), RD_KAFKA_V_HEADERS(headers),
             RD_KAFKA_V_END);
-        if (err != RD_KAFKA_RESP_ERR_NO_ERROR && hdrs != nullptr) {
-            rd_kafka_headers_destroy(hdrs);
+        if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            // The message owns its headers now.
+            static_cast<void>(hdrs.release());
         }
         return err;
     }
 
-    void poll(std::chrono::milliseconds timeout) override { rd_kafka_poll(_rk, as_ms(timeout)); }
+    void poll(std::chrono::milliseconds timeout) override { rd_kafka_poll(_rk.get(), as_ms(timeout)); }
 
     rd_kafka_resp_err_t flush(std::chrono::milliseconds timeout) override {
-        return rd_kafka_flush(_rk, as_ms(timeout));
+        return rd_kafka_flush(_rk.get(), as_ms(timeout));
     }
 
-    std::int64_t outstanding() const override { return rd_kafka_outq_len(_rk); }
+    std::int64_t outstanding() const override { return rd_kafka_outq_len(_rk.get()); }
 
     void warm_up(const std::set<std::string>& topics) override {
         for (const auto& name : topics) {
-            rd_kafka_topic_t* rkt = rd_kafka_topic_new(_rk, name.c_str(), nullptr);
+            const rdkafka_ptr<rd_kafka_topic_t> rkt(rd_kafka_topic_new(_rk.get(), name.c_str(), nullptr));
             const rd_kafka_metadata_t* md = nullptr;
-            if (rd_kafka_metadata(_rk, 0, rkt, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-                rd_kafka_metadata_destroy(md);
+            if (rd_kafka_metadata(_rk.get(), 0, rkt.get(), &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                const metadata_ptr owned(md);
             }
-            rd_kafka_topic_destroy(rkt);
         }
     }
 
     std::optional<client_error> init_transactions(std::chrono::milliseconds timeout) override {
-        return take_error(rd_kafka_init_transactions(_rk, as_ms(timeout)));
+        return take_error(rd_kafka_init_transactions(_rk.get(), as_ms(timeout)));
     }
 
     std::optional<client_error> begin_transaction() override {
-        return take_error(rd_kafka_begin_transaction(_rk));
+        return take_error(rd_kafka_begin_transaction(_rk.get()));
     }
 
     std::optional<client_error> send_offsets_to_transaction(
         const partition_offsets& offsets, consumer_client& consumer, std::chrono::milliseconds timeout) override {
         partition_list pl(offsets);
-        auto* group = rd_kafka_consumer_group_metadata(dynamic_cast<rdkafka_consumer&>(consumer).handle());
-        auto e = take_error(rd_kafka_send_offsets_to_transaction(_rk, pl.get(), group, as_ms(timeout)));
-        rd_kafka_consumer_group_metadata_destroy(group);
-        return e;
+        const rdkafka_ptr<rd_kafka_consumer_group_metadata_t> group(
+            rd_kafka_consumer_group_metadata(dynamic_cast<rdkafka_consumer&>(consumer).handle()));
+        return take_error(rd_kafka_send_offsets_to_transaction(_rk.get(), pl.get(), group.get(), as_ms(timeout)));
     }
 
     std::optional<client_error> commit_transaction(std::chrono::milliseconds timeout) override {
-        return take_error(rd_kafka_commit_transaction(_rk, as_ms(timeout)));
+        return take_error(rd_kafka_commit_transaction(_rk.get(), as_ms(timeout)));
     }
 
     std::optional<client_error> abort_transaction(std::chrono::milliseconds timeout) override {
-        return take_error(rd_kafka_abort_transaction(_rk, as_ms(timeout)));
+        return take_error(rd_kafka_abort_transaction(_rk.get(), as_ms(timeout)));
     }
 
 private:
@@ -487,7 +469,7 @@ private:
     }
 
     std::string _name;
-    rd_kafka_t* _rk = nullptr;
+    client_ptr _rk;
     producer_listener* _listener = nullptr;
     client_events* _events = nullptr;
 };
@@ -532,12 +514,6 @@ void read_message(const rd_kafka_message_t* m, raw_record& r) {
                 value == nullptr ? std::nullopt
                                  : std::optional<std::string>(std::string(static_cast<const char*>(value), size)));
         }
-    }
-}
-
-partition_list::partition_list(const partition_offsets& offsets) : partition_list() {
-    for (const auto& [tp, offset] : offsets) {
-        add(tp.first, tp.second, offset);
     }
 }
 

@@ -1,8 +1,8 @@
 #pragma once
 
 // The stream thread's clients on librdkafka (kafka_clients.h says what they
-// do), and the pieces of librdkafka every client of eddy's uses: the one
-// message -> raw_record conversion and an owned partition list.
+// do), and the one message -> raw_record conversion every reader of records
+// uses (owned handles: rdkafka_handles.h).
 
 #include <map>
 #include <memory>
@@ -11,6 +11,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "runtime/internal/kafka_clients.h"
+#include "runtime/internal/rdkafka_handles.h"
 
 namespace eddy::runtime::internal {
 
@@ -18,24 +19,6 @@ namespace eddy::runtime::internal {
 // path keeps one raw_record: no allocation per record once its buffers have
 // grown).
 void read_message(const rd_kafka_message_t* m, raw_record& r);
-
-// A topic partition list owned here.
-class partition_list {
-public:
-    partition_list() : _list(rd_kafka_topic_partition_list_new(8)) {}
-    explicit partition_list(const partition_offsets& offsets);
-    ~partition_list() { rd_kafka_topic_partition_list_destroy(_list); }
-    partition_list(const partition_list&) = delete;
-    partition_list& operator=(const partition_list&) = delete;
-    void add(const std::string& topic, std::int32_t partition, std::int64_t offset) {
-        rd_kafka_topic_partition_list_add(_list, topic.c_str(), partition)->offset = offset;
-    }
-    rd_kafka_topic_partition_list_t* get() const noexcept { return _list; }
-    int size() const noexcept { return _list->cnt; }
-
-private:
-    rd_kafka_topic_partition_list_t* _list;
-};
 
 // A group member consuming one record per poll, or, with `batch`, every
 // record already fetched (librdkafka 2.0.2's batch call skips offsets across

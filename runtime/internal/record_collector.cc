@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "operators/internal/noting_collector.h"
 #include "runtime/internal/log.h"
 
 namespace eddy::runtime::internal {
@@ -40,22 +41,6 @@ bool refused_for_itself(rd_kafka_resp_err_t err) {
         return false;
     }
 }
-
-// Passes what a production handler sends on, noting that it sent one.
-class noting_collector final : public record_collector {
-public:
-    explicit noting_collector(record_collector& inner) : _inner(&inner) {}
-    void send(const raw_record& r) override {
-        _inner->send(r);
-        ++sent;
-        topic = r.topic;
-    }
-    int sent = 0;
-    std::string topic;
-
-private:
-    record_collector* _inner;
-};
 
 } // namespace
 
@@ -284,12 +269,12 @@ void kafka_record_collector::handle_refused() {
         const auto now = _clock->wall_ms();
         const error_context ctx{_settings->application_id, "producer", "eddy::record_rejected", f.message, f.record,
             now, error_kind::production, false, _settings->dead_letter_topic};
-        noting_collector collector(*this);
+        operators::internal::noting_collector collector(*this);
         const auto response = handler ? handler->handle(ctx, collector) : handlers::log_and_fail()->handle(ctx, collector);
-        if (collector.sent > 0) {
+        if (collector.sent() > 0) {
             logger()->warn("record dead-lettered kind=production handler={} node=producer dlq={} topic={} "
                            "partition={} error=\"{}\"",
-                handler ? handler->name() : "log_and_fail", collector.topic, f.record.topic, f.record.partition,
+                handler ? handler->name() : "log_and_fail", collector.topic(), f.record.topic, f.record.partition,
                 f.message);
             _dead_letters->by_kind[static_cast<std::size_t>(error_kind::production)].fetch_add(
                 1, std::memory_order_relaxed);

@@ -77,17 +77,16 @@ state_restorer::state_restorer(std::map<std::string, std::string> consumer_setti
 
 state_restorer::~state_restorer() {
     if (_consumer != nullptr) {
-        rd_kafka_consumer_close(_consumer);
-        rd_kafka_destroy(_consumer);
+        rd_kafka_consumer_close(_consumer.get());
     }
 }
 
 rd_kafka_t* state_restorer::consumer() {
     if (_consumer == nullptr) {
-        _consumer = make_client(RD_KAFKA_CONSUMER, _settings);
-        rd_kafka_poll_set_consumer(_consumer);
+        _consumer.reset(make_client(RD_KAFKA_CONSUMER, _settings));
+        rd_kafka_poll_set_consumer(_consumer.get());
     }
-    return _consumer;
+    return _consumer.get();
 }
 
 changelog_offsets state_restorer::restore(

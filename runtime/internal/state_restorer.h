@@ -23,6 +23,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "runtime/internal/rdkafka_handles.h"
 #include "runtime/internal/stream_task.h"
 #include "runtime/state_restore_listener.h"
 
@@ -68,7 +69,7 @@ private:
 
     std::map<std::string, std::string> _settings;
     std::shared_ptr<state_restore_listener> _listener;
-    rd_kafka_t* _consumer = nullptr;
+    client_ptr _consumer;
 };
 
 } // namespace eddy::runtime::internal

@@ -517,22 +517,21 @@ void task_manager::for_each_store(
     }
 }
 
-std::int64_t task_manager::dropped_records() const {
+std::int64_t task_manager::sum(std::int64_t (stream_task::*count)() const noexcept) const {
     std::scoped_lock lock(_tasks_mutex);
     std::int64_t n = 0;
     for (const auto& [id, t] : _tasks) {
-        n += t.task->dropped_records();
+        n += ((*t.task).*count)();
     }
     return n;
 }
 
+std::int64_t task_manager::dropped_records() const {
+    return sum(&stream_task::dropped_records);
+}
+
 std::int64_t task_manager::deduplicated_records() const {
-    std::scoped_lock lock(_tasks_mutex);
-    std::int64_t n = 0;
-    for (const auto& [id, t] : _tasks) {
-        n += t.task->deduplicated_records();
-    }
-    return n;
+    return sum(&stream_task::deduplicated_records);
 }
 
 } // namespace eddy::runtime::internal

@@ -115,6 +115,8 @@ private:
     void restore(const std::vector<stream_task*>& tasks);
     void checkpoint(active_task& t);
     partition_offsets offsets() const;
+    // A count summed over the tasks, under their lock.
+    std::int64_t sum(std::int64_t (stream_task::*count)() const noexcept) const;
     // Aborts the open transaction and rewinds every partition to its
     // committed offset, so the aborted records are processed again.
     void abort_and_rewind();
