@@ -19,7 +19,7 @@ partition_state* partition_group::find(const topic_partition& tp) {
 }
 
 std::pair<const topic_partition*, partition_state*> partition_group::next(
-    time_point now, std::chrono::milliseconds max_idle) {
+    const thread_clock& clock, std::chrono::milliseconds max_idle) {
     partition_state* next = nullptr;
     const topic_partition* next_key = nullptr;
     bool some_empty = false;
@@ -42,6 +42,7 @@ std::pair<const topic_partition*, partition_state*> partition_group::next(
     } else if (max_idle.count() > 0) {
         // A partition ran dry: wait for it up to max.task.idle.ms, then go
         // on without it until it has records again.
+        const auto now = clock.now();
         if (!_waiting_since) {
             _waiting_since = now;
         }

@@ -42,8 +42,10 @@ public:
     // The partition whose first buffered record comes next: the oldest
     // timestamp across the partitions, once every partition has a record
     // or `max_idle` has passed since one ran dry (0: never wait). Null
-    // while there is none or the task waits.
-    std::pair<const topic_partition*, partition_state*> next(time_point now, std::chrono::milliseconds max_idle);
+    // while there is none or the task waits. Reads `clock` only when a
+    // partition is empty and the task may wait for it: not per record.
+    std::pair<const topic_partition*, partition_state*> next(
+        const thread_clock& clock, std::chrono::milliseconds max_idle);
     // Whether the task waits for an empty partition (next() said so).
     bool waiting() const noexcept { return _waiting_since.has_value(); }
 

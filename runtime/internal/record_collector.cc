@@ -18,12 +18,6 @@ std::int64_t ms_between(clock::time_point from, clock::time_point to) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count();
 }
 
-// Adds to a counter only this thread writes (others only read it): a plain
-// load and store, no locked read-modify-write on the per-record path.
-void bump(std::atomic<std::int64_t>& counter, std::int64_t by = 1) {
-    counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
-}
-
 std::int64_t read(const std::atomic<std::int64_t>& counter) {
     return counter.load(std::memory_order_relaxed);
 }

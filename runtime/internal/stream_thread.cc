@@ -83,7 +83,7 @@ stream_thread::stream_thread(int index, const topology& t, const thread_settings
             if (state() != thread_state::pending_shutdown) {
                 set_state(thread_state::rebalancing);
             }
-            _counters.rebalances.fetch_add(1, std::memory_order_relaxed);
+            bump(_counters.rebalances);
         },
         std::move(restore)});
     _clients.producer->set_listener(*_collector, *_watch);

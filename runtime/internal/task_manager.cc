@@ -17,13 +17,6 @@ std::int64_t us_since(clock::time_point start, clock::time_point now) {
     return std::chrono::duration_cast<std::chrono::microseconds>(now - start).count();
 }
 
-// Adds to a counter only this thread writes (others only read it).
-std::int64_t bump(std::atomic<std::int64_t>& counter, std::int64_t by = 1) {
-    const auto before = counter.load(std::memory_order_relaxed);
-    counter.store(before + by, std::memory_order_relaxed);
-    return before;
-}
-
 constexpr std::int64_t latency_sample_every = 16;
 
 } // namespace
@@ -257,7 +250,7 @@ void task_manager::process_ready(active_task& t) {
     // A retry step that waits on a record holds the rest behind it
     // (buffered; the partition pauses when its buffer fills).
     while (!t.task->held()) {
-        auto [key, next] = t.input.next(_p.clock.now(), _p.settings.max_task_idle);
+        auto [key, next] = t.input.next(_p.clock, _p.settings.max_task_idle);
         if (next == nullptr) {
             return;
         }

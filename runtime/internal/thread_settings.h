@@ -72,6 +72,15 @@ struct thread_settings {
 
 enum class thread_state { created, starting, rebalancing, running, pending_shutdown, dead };
 
+// Adds to a counter only its thread writes (others only read it): a plain
+// load and store, no locked read-modify-write on the per-record path.
+// Returns the value before.
+inline std::int64_t bump(std::atomic<std::int64_t>& counter, std::int64_t by = 1) {
+    const auto before = counter.load(std::memory_order_relaxed);
+    counter.store(before + by, std::memory_order_relaxed);
+    return before;
+}
+
 // Counters only their thread writes (a relaxed load and store, no locked
 // increment) and anyone may read.
 struct thread_counters {
