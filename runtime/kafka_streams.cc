@@ -28,7 +28,6 @@ namespace {
 
 using runtime::internal::logger;
 using runtime::internal::stream_thread;
-using runtime::internal::thread_settings;
 using runtime::internal::thread_state;
 
 } // namespace

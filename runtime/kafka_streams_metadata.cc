@@ -14,18 +14,9 @@
 #include "runtime/admin.h"
 #include "runtime/internal/changelog_config.h"
 #include "runtime/internal/client_config.h"
-#include "runtime/internal/log.h"
 #include "runtime/kafka_error.h"
 
 namespace eddy {
-namespace {
-
-using runtime::internal::logger;
-using runtime::internal::stream_thread;
-using runtime::internal::thread_settings;
-using runtime::internal::thread_state;
-
-} // namespace
 
 health_report kafka_streams::health() const {
     auto report = _impl->health->report(
