@@ -21,7 +21,6 @@
 #include <utility>
 #include <vector>
 
-#include "operators/branch.h"
 #include "operators/deduplicate.h"
 #include "operators/filter.h"
 #include "operators/flat_map.h"
@@ -38,6 +37,7 @@
 #include "operators/select_key.h"
 #include "statestore/stores.h"
 #include "topology/concepts.h"
+#include "topology/grouped.h"
 #include "topology/internal/graph.h"
 #include "topology/internal/type_name.h"
 #include "topology/join_windows.h"
@@ -55,39 +55,6 @@ template<typename K, typename V>
 class ktable;
 template<typename K, typename V>
 class global_ktable;
-
-// How group_by/group_by_key repartition when they must: the serdes (the
-// types' defaults unless given) and the name of the repartition topic, as
-// Kafka Streams' Grouped.
-template<typename K, typename V>
-class grouped {
-public:
-    grouped() = default;
-    static grouped with(serde_ref<K> key_serde, serde_ref<V> value_serde) {
-        grouped g;
-        g._key_serde = std::move(key_serde);
-        g._value_serde = std::move(value_serde);
-        return g;
-    }
-    static grouped as(std::string name) {
-        grouped g;
-        g._name = std::move(name);
-        return g;
-    }
-    grouped with_name(std::string name) const {
-        auto g = *this;
-        g._name = std::move(name);
-        return g;
-    }
-    const serde_ref<K>& key_serde() const noexcept { return _key_serde; }
-    const serde_ref<V>& value_serde() const noexcept { return _value_serde; }
-    const std::string& name() const noexcept { return _name; }
-
-private:
-    serde_ref<K> _key_serde = default_serde_ref<K>();
-    serde_ref<V> _value_serde = default_serde_ref<V>();
-    std::string _name;
-};
 
 // A callable returning std::unique_ptr<P>, P a processor<K, V, KOut, VOut>.
 template<typename S, typename K, typename V>
@@ -138,44 +105,6 @@ std::string add_source(graph& g, const std::string& explicit_name, std::vector<s
     return name;
 }
 } // namespace dsl::internal
-
-// How repartition() writes and reads its internal topic, as Kafka Streams'
-// Repartitioned: serdes (the types' defaults unless given), the name (the
-// topic is "<application.id>-<name>-repartition"), the partition count.
-template<typename K, typename V>
-class repartitioned {
-public:
-    repartitioned() = default;
-    static repartitioned with(serde_ref<K> key_serde, serde_ref<V> value_serde) {
-        repartitioned r;
-        r._key_serde = std::move(key_serde);
-        r._value_serde = std::move(value_serde);
-        return r;
-    }
-    static repartitioned as(std::string name) { return repartitioned().with_name(std::move(name)); }
-    repartitioned with_name(std::string name) const {
-        repartitioned r(*this);
-        r._name = std::move(name);
-        return r;
-    }
-    // 0 (the default): as many partitions as the upstream source topics.
-    repartitioned with_number_of_partitions(int n) const {
-        repartitioned r(*this);
-        r._partitions = n;
-        return r;
-    }
-
-    const serde_ref<K>& key_serde() const noexcept { return _key_serde; }
-    const serde_ref<V>& value_serde() const noexcept { return _value_serde; }
-    const std::string& name() const noexcept { return _name; }
-    int partitions() const noexcept { return _partitions; }
-
-private:
-    serde_ref<K> _key_serde = default_serde_ref<K>();
-    serde_ref<V> _value_serde = default_serde_ref<V>();
-    std::string _name;
-    int _partitions = 0;
-};
 
 template<typename K, typename V>
 class kstream {
@@ -554,107 +483,6 @@ private:
     std::string _dead_letter_topic;
 };
 
-// How split() names and shapes a branch, as Kafka Streams' Branched.
-template<typename K, typename V>
-class branched {
-public:
-    branched() = default;
-    static branched as(std::string name) {
-        branched b;
-        b._name = std::move(name);
-        return b;
-    }
-    // The branch goes to `fn` and is not in the returned map.
-    static branched with_consumer(std::function<void(const kstream<K, V>&)> fn, std::string name = {}) {
-        branched b = as(std::move(name));
-        b._consumer = std::move(fn);
-        return b;
-    }
-    // The map holds what `fn` returns for the branch.
-    static branched with_function(std::function<kstream<K, V>(const kstream<K, V>&)> fn, std::string name = {}) {
-        branched b = as(std::move(name));
-        b._function = std::move(fn);
-        return b;
-    }
-
-    // The branch's failures (its own node and what its stream adds) go to
-    // the dead-letter topic `topic` (kstream::with_dead_letter_topic):
-    //   .branch(is_payment, eddy::branched<K, V>::as("payments").with_dead_letter_topic("payments.dlq"))
-    branched with_dead_letter_topic(std::string topic) const {
-        branched b(*this);
-        b._dead_letter_topic = std::move(topic);
-        return b;
-    }
-
-    const std::string& name() const noexcept { return _name; }
-    const std::string& dead_letter_topic() const noexcept { return _dead_letter_topic; }
-
-private:
-    template<typename, typename>
-    friend class branched_kstream;
-
-    std::string _name;
-    std::string _dead_letter_topic;
-    std::function<void(const kstream<K, V>&)> _consumer;
-    std::function<kstream<K, V>(const kstream<K, V>&)> _function;
-};
-
-// What split() returns: add branches, then end with default_branch() or
-// no_default_branch() to get the branches by name.
-template<typename K, typename V>
-class branched_kstream {
-public:
-    using branch_map = std::map<std::string, kstream<K, V>>;
-
-    branched_kstream(kstream<K, V> splitter)
-        : _splitter(std::move(splitter)), _state(std::make_shared<state>()) {}
-
-    template<key_value_predicate<K, V> P>
-    branched_kstream& branch(P predicate, const branched<K, V>& b = {}) {
-        _state->branches.emplace_back(std::function<bool(const K&, const V&)>(std::move(predicate)), "");
-        _state->branches.back().second = create_branch(b, _state->branches.size());
-        return *this;
-    }
-
-    branch_map default_branch(const branched<K, V>& b = {}) {
-        _state->default_child = create_branch(b, 0);
-        return std::move(_result);
-    }
-    branch_map no_default_branch() { return std::move(_result); }
-
-private:
-    struct state {
-        std::vector<std::pair<std::function<bool(const K&, const V&)>, std::string>> branches;
-        std::optional<std::string> default_child;
-    };
-
-    std::string create_branch(const branched<K, V>& b, std::size_t index) {
-        const auto& prefix = _splitter.node_name();
-        std::string name = prefix + (b.name().empty() ? std::to_string(index) : b.name());
-        _splitter.graph()->new_name(name);
-        // A branch without a topic of its own keeps the splitter's.
-        const kstream<K, V> from = b.dead_letter_topic().empty()
-            ? _splitter
-            : _splitter.with_dead_letter_topic(b.dead_letter_topic());
-        from.template add_node<K, V>(name, [] { return std::make_unique<operators::passthrough_processor<K, V>>(); });
-        kstream<K, V> branch(_splitter.graph(), name, _splitter.key_changed(), from.dead_letter_topic());
-        if (b._consumer) {
-            b._consumer(branch);
-        } else if (b._function) {
-            _result.insert_or_assign(name, b._function(branch));
-        } else {
-            _result.insert_or_assign(name, branch);
-        }
-        return name;
-    }
-
-    friend class kstream<K, V>;
-
-    kstream<K, V> _splitter;
-    std::shared_ptr<state> _state;
-    branch_map _result;
-};
-
 [[noreturn]] void throw_merge_of_two_builders(const std::string& left, const std::string& right);
 
 template<typename K, typename V>
@@ -673,21 +501,10 @@ kstream<K, V> kstream<K, V>::merge(const kstream& other, const named& n) const {
     return kstream(_graph, name, _key_changed || other._key_changed, _dead_letter_topic);
 }
 
-template<typename K, typename V>
-branched_kstream<K, V> kstream<K, V>::split(const named& n) const {
-    // The branch node reads the branches from the shared state when a task
-    // creates it, after every branch() call.
-    branched_kstream<K, V> result(
-        kstream(_graph, _graph->name_or_new(n.name(), "KSTREAM-BRANCH-"), _key_changed, _dead_letter_topic));
-    auto state = result._state;
-    add_node<K, V>(result._splitter.node_name(), [state] {
-        return std::make_unique<operators::branch_processor<K, V>>(state->branches, state->default_child);
-    });
-    return result;
-}
-
 } // namespace eddy
 
+// split()'s branches (they use kstream).
+#include "topology/branched_kstream.h"
 // The stream-stream joins' definitions (they use kstream).
 #include "topology/stream_stream_join.h"
 // deduplicate's definition.

@@ -1,0 +1,136 @@
+#pragma once
+
+// kstream::split(): branched (how a branch is named and shaped, Kafka
+// Streams' Branched) and branched_kstream (what split() returns). Included
+// at the end of kstream.h, whose kstream it uses.
+
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "operators/branch.h"
+#include "operators/passthrough.h"
+#include "topology/kstream.h"
+
+namespace eddy {
+
+// How split() names and shapes a branch, as Kafka Streams' Branched.
+template<typename K, typename V>
+class branched {
+public:
+    branched() = default;
+    static branched as(std::string name) {
+        branched b;
+        b._name = std::move(name);
+        return b;
+    }
+    // The branch goes to `fn` and is not in the returned map.
+    static branched with_consumer(std::function<void(const kstream<K, V>&)> fn, std::string name = {}) {
+        branched b = as(std::move(name));
+        b._consumer = std::move(fn);
+        return b;
+    }
+    // The map holds what `fn` returns for the branch.
+    static branched with_function(std::function<kstream<K, V>(const kstream<K, V>&)> fn, std::string name = {}) {
+        branched b = as(std::move(name));
+        b._function = std::move(fn);
+        return b;
+    }
+
+    // The branch's failures (its own node and what its stream adds) go to
+    // the dead-letter topic `topic` (kstream::with_dead_letter_topic):
+    //   .branch(is_payment, eddy::branched<K, V>::as("payments").with_dead_letter_topic("payments.dlq"))
+    branched with_dead_letter_topic(std::string topic) const {
+        branched b(*this);
+        b._dead_letter_topic = std::move(topic);
+        return b;
+    }
+
+    const std::string& name() const noexcept { return _name; }
+    const std::string& dead_letter_topic() const noexcept { return _dead_letter_topic; }
+
+private:
+    template<typename, typename>
+    friend class branched_kstream;
+
+    std::string _name;
+    std::string _dead_letter_topic;
+    std::function<void(const kstream<K, V>&)> _consumer;
+    std::function<kstream<K, V>(const kstream<K, V>&)> _function;
+};
+
+// What split() returns: add branches, then end with default_branch() or
+// no_default_branch() to get the branches by name.
+template<typename K, typename V>
+class branched_kstream {
+public:
+    using branch_map = std::map<std::string, kstream<K, V>>;
+
+    branched_kstream(kstream<K, V> splitter)
+        : _splitter(std::move(splitter)), _state(std::make_shared<state>()) {}
+
+    template<key_value_predicate<K, V> P>
+    branched_kstream& branch(P predicate, const branched<K, V>& b = {}) {
+        _state->branches.emplace_back(std::function<bool(const K&, const V&)>(std::move(predicate)), "");
+        _state->branches.back().second = create_branch(b, _state->branches.size());
+        return *this;
+    }
+
+    branch_map default_branch(const branched<K, V>& b = {}) {
+        _state->default_child = create_branch(b, 0);
+        return std::move(_result);
+    }
+    branch_map no_default_branch() { return std::move(_result); }
+
+private:
+    struct state {
+        std::vector<std::pair<std::function<bool(const K&, const V&)>, std::string>> branches;
+        std::optional<std::string> default_child;
+    };
+
+    std::string create_branch(const branched<K, V>& b, std::size_t index) {
+        const auto& prefix = _splitter.node_name();
+        std::string name = prefix + (b.name().empty() ? std::to_string(index) : b.name());
+        _splitter.graph()->new_name(name);
+        // A branch without a topic of its own keeps the splitter's.
+        const kstream<K, V> from = b.dead_letter_topic().empty()
+            ? _splitter
+            : _splitter.with_dead_letter_topic(b.dead_letter_topic());
+        from.template add_node<K, V>(name, [] { return std::make_unique<operators::passthrough_processor<K, V>>(); });
+        kstream<K, V> branch(_splitter.graph(), name, _splitter.key_changed(), from.dead_letter_topic());
+        if (b._consumer) {
+            b._consumer(branch);
+        } else if (b._function) {
+            _result.insert_or_assign(name, b._function(branch));
+        } else {
+            _result.insert_or_assign(name, branch);
+        }
+        return name;
+    }
+
+    friend class kstream<K, V>;
+
+    kstream<K, V> _splitter;
+    std::shared_ptr<state> _state;
+    branch_map _result;
+};
+
+template<typename K, typename V>
+branched_kstream<K, V> kstream<K, V>::split(const named& n) const {
+    // The branch node reads the branches from the shared state when a task
+    // creates it, after every branch() call.
+    branched_kstream<K, V> result(
+        kstream(_graph, _graph->name_or_new(n.name(), "KSTREAM-BRANCH-"), _key_changed, _dead_letter_topic));
+    auto state = result._state;
+    add_node<K, V>(result._splitter.node_name(), [state] {
+        return std::make_unique<operators::branch_processor<K, V>>(state->branches, state->default_child);
+    });
+    return result;
+}
+
+} // namespace eddy
