@@ -5,11 +5,16 @@
 // newlines...) and bytes that are not UTF-8 as \xNN, and '\' as "\\". So a
 // key of "\x1b[2J" prints as \x1b[2J rather than clearing the screen.
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
 namespace eddy::serdes::internal {
 
 std::string printable_text(std::string_view bytes);
+
+// The length of the valid UTF-8 prefix of `text` (RFC 3629: no overlong
+// forms, no surrogates, nothing above U+10FFFF).
+std::size_t valid_utf8_prefix(std::string_view text);
 
 } // namespace eddy::serdes::internal
