@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -131,41 +132,65 @@ private:
 
 // A record whose key cannot change: what process_values() hands its
 // processors, so the stream keeps its partitioning (no repartition needed).
+// The one a processor is handed lends the stream's record (no copy); a
+// copy of it owns its own, so a processor may keep one.
 template<typename K, typename V>
 class fixed_key_record {
 public:
-    explicit fixed_key_record(const record<K, V>& r)
-        : _key(r.key), _value(r.value), _timestamp(r.timestamp), _headers(r.headers) {}
+    explicit fixed_key_record(const record<K, V>& r) : _owned(r), _r(&*_owned) {}
+    explicit fixed_key_record(record<K, V>&& r) : _owned(std::move(r)), _r(&*_owned) {}
+    fixed_key_record(const fixed_key_record& other) : _owned(*other._r), _r(&*_owned) {}
+    fixed_key_record(fixed_key_record&& other) noexcept(std::is_nothrow_move_constructible_v<record<K, V>>)
+        : _owned(other._owned ? std::move(other._owned) : std::optional<record<K, V>>(*other._r)), _r(&*_owned) {}
+    fixed_key_record& operator=(const fixed_key_record& other) {
+        if (this != &other) {
+            _owned = *other._r;
+            _r = &*_owned;
+        }
+        return *this;
+    }
+    fixed_key_record& operator=(fixed_key_record&& other) {
+        if (this != &other) {
+            _owned = other._owned ? std::move(other._owned) : std::optional<record<K, V>>(*other._r);
+            _r = &*_owned;
+        }
+        return *this;
+    }
+    ~fixed_key_record() = default;
 
-    const K& key() const noexcept { return _key; }
-    const V& value() const noexcept { return _value; }
-    std::int64_t timestamp() const noexcept { return _timestamp; }
-    const eddy::headers& headers() const noexcept { return _headers; }
+    // A view of `r`, for as long as `r` lives (the processor node's call).
+    static fixed_key_record lend(const record<K, V>& r) { return fixed_key_record(r, lent{}); }
+
+    const K& key() const noexcept { return _r->key; }
+    const V& value() const noexcept { return _r->value; }
+    std::int64_t timestamp() const noexcept { return _r->timestamp; }
+    const eddy::headers& headers() const noexcept { return _r->headers; }
 
     template<typename V2>
     fixed_key_record<K, V2> with_value(V2 v) const {
-        return fixed_key_record<K, V2>(_key, std::move(v), _timestamp, _headers);
+        return fixed_key_record<K, V2>(
+            record<K, V2>{_r->key, std::move(v), _r->timestamp, _r->headers}, typename fixed_key_record<K, V2>::owned{});
     }
     fixed_key_record with_timestamp(std::int64_t ts) const {
-        return fixed_key_record(_key, _value, ts, _headers);
+        return fixed_key_record(record<K, V>{_r->key, _r->value, ts, _r->headers}, owned{});
     }
     fixed_key_record with_headers(eddy::headers hs) const {
-        return fixed_key_record(_key, _value, _timestamp, std::move(hs));
+        return fixed_key_record(record<K, V>{_r->key, _r->value, _r->timestamp, std::move(hs)}, owned{});
     }
 
-    record<K, V> to_record() const { return {_key, _value, _timestamp, _headers}; }
+    const record<K, V>& to_record() const noexcept { return *_r; }
 
 private:
     template<typename, typename>
     friend class fixed_key_record;
+    struct lent {};
+    struct owned {};
 
-    fixed_key_record(K k, V v, std::int64_t ts, eddy::headers hs)
-        : _key(std::move(k)), _value(std::move(v)), _timestamp(ts), _headers(std::move(hs)) {}
+    fixed_key_record(const record<K, V>& r, lent) : _r(&r) {}
+    fixed_key_record(record<K, V>&& r, owned) : _owned(std::move(r)), _r(&*_owned) {}
 
-    K _key;
-    V _value;
-    std::int64_t _timestamp;
-    eddy::headers _headers;
+    std::optional<record<K, V>> _owned;
+    const record<K, V>* _r;
 };
 
 // The context of a fixed-key processor: it forwards fixed_key_records only.

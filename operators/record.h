@@ -8,6 +8,8 @@
 //   auto doubled = r.with_value(r.value * 2);
 
 #include <cstdint>
+#include <initializer_list>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,14 +26,20 @@ struct header {
     friend bool operator==(const header&, const header&) = default;
 };
 
-// Kafka record headers: ordered, keys may repeat.
+// Kafka record headers: ordered, keys may repeat. Copies share one list
+// until one of them changes it (copy on write), so a record passing
+// through operators does not copy its headers.
 class headers {
 public:
     headers() = default;
-    headers(std::initializer_list<header> hs) : _headers(hs) {}
+    headers(std::initializer_list<header> hs) {
+        if (hs.size() != 0) {
+            _list = std::make_shared<std::vector<header>>(hs);
+        }
+    }
 
     headers& add(std::string key, std::optional<std::string> value) {
-        _headers.push_back({std::move(key), std::move(value)});
+        own().push_back({std::move(key), std::move(value)});
         return *this;
     }
     // Removes every header with this key.
@@ -39,15 +47,20 @@ public:
     // The value of the last header with this key, as Kafka's lastHeader().
     const header* last_header(std::string_view key) const;
 
-    auto begin() const { return _headers.begin(); }
-    auto end() const { return _headers.end(); }
-    std::size_t size() const { return _headers.size(); }
-    bool empty() const { return _headers.empty(); }
+    auto begin() const { return list().begin(); }
+    auto end() const { return list().end(); }
+    std::size_t size() const { return _list ? _list->size() : 0; }
+    bool empty() const { return size() == 0; }
 
-    friend bool operator==(const headers&, const headers&) = default;
+    friend bool operator==(const headers& a, const headers& b) { return a.list() == b.list(); }
 
 private:
-    std::vector<header> _headers;
+    static const std::vector<header>& none();
+    const std::vector<header>& list() const { return _list ? *_list : none(); }
+    // The list, this object's own before it changes.
+    std::vector<header>& own();
+
+    std::shared_ptr<std::vector<header>> _list;
 };
 
 // A key and a value, what map() and flat_map() return.

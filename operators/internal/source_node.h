@@ -93,8 +93,7 @@ public:
     void process_raw(const raw_record& r) override {
         std::optional<record<K, V>> rec;
         try {
-            rec.emplace(record<K, V>{decode(_key_serde, r.key, "key"), decode(_value_serde, r.value, "value"),
-                r.timestamp, r.headers});
+            rec.emplace(decode(_key_serde, r.key, "key"), decode(_value_serde, r.value, "value"), r.timestamp, r.headers);
         } catch (const serde_error& e) {
             handle_deserialization_failure(*_task, *_handler, name(), r, "eddy::serde_error", e.what());
             return;

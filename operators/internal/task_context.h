@@ -66,6 +66,10 @@ struct raw_record {
     // key lands where the plain key does (Kafka Streams'
     // WindowedStreamPartitioner). 0: by the whole key.
     std::uint8_t key_window_bytes = 0;
+    // A store's change, for its changelog: marked by the task's change
+    // listener, so the collector tells its delivery apart without looking
+    // the topic up.
+    bool changelog = false;
 };
 
 // Where sinks write: the Kafka producer, or the test driver's topics.

@@ -100,13 +100,11 @@ void broker_watch::log_buffering() {
 // --- kafka_record_collector ---
 
 kafka_record_collector::kafka_record_collector(producer_client& producer, consumer_client& consumer,
-    const thread_settings& settings, std::set<std::string> changelog_topics, thread_counters& counters,
-    dead_letter_stats& dead_letters, broker_watch& watch, const std::atomic<bool>& stop, const thread_clock& clock,
-    std::string thread_name)
+    const thread_settings& settings, thread_counters& counters, dead_letter_stats& dead_letters, broker_watch& watch,
+    const std::atomic<bool>& stop, const thread_clock& clock, std::string thread_name)
     : _producer(&producer)
     , _consumer(&consumer)
     , _settings(&settings)
-    , _changelog_topics(std::move(changelog_topics))
     , _counters(&counters)
     , _dead_letters(&dead_letters)
     , _watch(&watch)
@@ -116,8 +114,7 @@ kafka_record_collector::kafka_record_collector(producer_client& producer, consum
 
 void kafka_record_collector::send(const raw_record& r) {
     begin_transaction_if_needed();
-    send_tag tag = !_changelog_topics.empty() && _changelog_topics.contains(r.topic) ? send_tag::changelog
-                                                                                        : send_tag::plain;
+    send_tag tag = r.changelog ? send_tag::changelog : send_tag::plain;
     if (tag == send_tag::plain && r.partition < 0 && r.key_window_bytes != 0) {
         tag = r.key_window_bytes == 16 ? send_tag::session_windowed : send_tag::time_windowed;
     }

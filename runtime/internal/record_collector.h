@@ -14,7 +14,6 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -77,8 +76,8 @@ enum class commit_outcome {
 class kafka_record_collector final : public record_collector, public producer_listener {
 public:
     kafka_record_collector(producer_client& producer, consumer_client& consumer, const thread_settings& settings,
-        std::set<std::string> changelog_topics, thread_counters& counters, dead_letter_stats& dead_letters,
-        broker_watch& watch, const std::atomic<bool>& stop, const thread_clock& clock, std::string thread_name);
+        thread_counters& counters, dead_letter_stats& dead_letters, broker_watch& watch, const std::atomic<bool>& stop,
+        const thread_clock& clock, std::string thread_name);
 
     // --- record_collector ---
     // Waits while the producer's queue is full (serving delivery reports);
@@ -126,7 +125,6 @@ private:
     producer_client* _producer;
     consumer_client* _consumer;
     const thread_settings* _settings;
-    std::set<std::string> _changelog_topics;
     thread_counters* _counters;
     dead_letter_stats* _dead_letters;
     broker_watch* _watch;

@@ -53,17 +53,26 @@ stream_task::stream_task(task_nodes nodes, task_id id, std::string application_i
             store.get()};
         // Each change goes to the changelog through the task's collector, in
         // the same commit (or transaction) as the task's output.
-        store->set_change_listener([this, topic = log.topic, partition = log.partition, scratch = raw_record{}](
+        raw_record change;
+        change.topic = log.topic;
+        change.partition = log.partition;
+        change.changelog = true;
+        store->set_change_listener([this, scratch = std::move(change)](
                                        std::string_view key, std::optional<std::string_view> value) mutable {
-            scratch.topic = topic;
-            scratch.partition = partition;
             scratch.timestamp = _context.record_timestamp_ms >= 0 ? _context.record_timestamp_ms
                                                                    : _context.stream_time_ms;
-            scratch.key.emplace(key);
-            if (value) {
-                scratch.value.emplace(*value);
+            // The scratch record's strings are reused from change to change.
+            if (scratch.key) {
+                scratch.key->assign(key);
             } else {
+                scratch.key.emplace(key);
+            }
+            if (!value) {
                 scratch.value.reset();
+            } else if (scratch.value) {
+                scratch.value->assign(*value);
+            } else {
+                scratch.value.emplace(*value);
             }
             _context.collector->send(scratch);
         });

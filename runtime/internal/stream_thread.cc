@@ -75,7 +75,7 @@ stream_thread::stream_thread(int index, const topology& t, const thread_settings
     }
     _watch = std::make_unique<broker_watch>(_name, _counters, clock);
     _collector = std::make_unique<kafka_record_collector>(*_clients.producer, *_clients.consumer, _settings,
-        _changelog_topics, _counters, *_dead_letters, *_watch, _stop, clock, _name);
+        _counters, *_dead_letters, *_watch, _stop, clock, _name);
     _tasks = std::make_unique<task_manager>(task_manager::parts{t, _settings, *_clients.consumer, *_clients.producer,
         *_collector, *_watch, _counters, _dead_letters, clock, _stop, _name,
         [this] {
