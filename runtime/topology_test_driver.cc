@@ -13,22 +13,34 @@
 namespace eddy {
 
 // Captures what sinks write; a record for a topic the topology reads is
-// queued to be processed again, as on a broker.
+// queued to be processed again, as on a broker. A sink writes one topic
+// record after record: the collector keeps where the last one went.
 class topology_test_driver::collector final : public record_collector {
 public:
     explicit collector(topology_test_driver& driver) : _driver(&driver) {}
     void send(const raw_record& sent) override {
-        raw_record r = sent;
+        if (_output == nullptr || _topic != sent.topic) {
+            _topic = sent.topic;
+            _output = &_driver->_outputs[_topic];
+            _next_offset = &_driver->_next_offset[_topic];
+            _read = _driver->_task_of_topic.contains(_topic);
+        }
+        auto& r = _output->records.emplace_back(sent);
         r.partition = 0;
-        r.offset = _driver->_next_offset[r.topic]++;
-        if (_driver->_task_of_topic.contains(r.topic)) {
+        r.offset = (*_next_offset)++;
+        if (_read) {
             _driver->_pending.push_back(r);
         }
-        _driver->_outputs[r.topic].push_back(std::move(r));
     }
 
 private:
     topology_test_driver* _driver;
+    // The last record's topic, its queue and offsets (map nodes stay put),
+    // and whether a source reads it.
+    std::string _topic;
+    unread_records* _output = nullptr;
+    std::int64_t* _next_offset = nullptr;
+    bool _read = false;
 };
 
 topology_test_driver::topology_test_driver(const topology& t, const streams_config& config,
@@ -164,14 +176,26 @@ void topology_test_driver::advance_wall_clock_time(std::chrono::milliseconds by)
     commit();
 }
 
-void topology_test_driver::pipe_raw(raw_record r) {
-    if (!_task_of_topic.contains(r.topic)) {
-        throw std::invalid_argument(fmt::format("unknown topic {}: no source of the topology reads it", r.topic));
+void topology_test_driver::pipe_raw(const raw_record& r) {
+    if (_input.task == nullptr || _input.topic != r.topic) {
+        auto reader = _task_of_topic.find(r.topic);
+        if (reader == _task_of_topic.end()) {
+            throw std::invalid_argument(fmt::format("unknown topic {}: no source of the topology reads it", r.topic));
+        }
+        _input = {r.topic, reader->second, reader->second->source_of(r.topic), &_next_offset[r.topic]};
     }
-    r.partition = 0;
-    r.offset = _next_offset[r.topic]++;
-    _pending.push_back(std::move(r));
-    process_pending();
+    if (_processing) {
+        // Piped from inside processing: after the record being processed.
+        auto& queued = _pending.emplace_back(r);
+        queued.partition = 0;
+        queued.offset = (*_input.next_offset)++;
+        commit();
+        return;
+    }
+    _scratch = r;
+    _scratch.partition = 0;
+    _scratch.offset = (*_input.next_offset)++;
+    process_pending(&_scratch, _input.task, _input.source);
     commit();
 }
 
@@ -191,25 +215,41 @@ void topology_test_driver::commit() {
     }
 }
 
-void topology_test_driver::process_pending() {
+void topology_test_driver::route(
+    runtime::internal::stream_task& task, operators::internal::raw_node* source, raw_record& r) {
+    if (auto w = _waiting.find(&task); task.held() || (w != _waiting.end() && !w->second.empty())) {
+        // Behind the held record, as the runtime buffers them.
+        _waiting[&task].push_back(std::move(r));
+    } else if (source != nullptr) {
+        task.process(*source, r);
+    } else {
+        task.process(r);
+    }
+}
+
+void topology_test_driver::process_pending(
+    raw_record* first, runtime::internal::stream_task* reader, operators::internal::raw_node* source) {
     // A record written to a source topic while processing is processed after
     // the record that wrote it, not inside it.
-    if (_processing) {
-        return;
+    if (_processing || (first != nullptr && !_pending.empty())) {
+        if (first != nullptr) {
+            _pending.push_back(std::move(*first));
+        }
+        if (_processing) {
+            return;
+        }
+        first = nullptr;
     }
     _processing = true;
     try {
+        if (first != nullptr) {
+            route(*reader, source, *first);
+        }
         for (;;) {
             if (!_pending.empty()) {
                 auto r = std::move(_pending.front());
                 _pending.pop_front();
-                auto* task = _task_of_topic.at(r.topic);
-                if (auto w = _waiting.find(task); task->held() || (w != _waiting.end() && !w->second.empty())) {
-                    // Behind the held record, as the runtime buffers them.
-                    _waiting[task].push_back(std::move(r));
-                } else {
-                    task->process(r);
-                }
+                route(*_task_of_topic.at(r.topic), nullptr, r);
                 continue;
             }
             // A task let go: its waiting records go on, one at a time (each
@@ -244,8 +284,12 @@ raw_record topology_test_driver::read_raw(const std::string& topic) {
     if (it->second.empty()) {
         throw std::out_of_range(fmt::format("empty topic {}: every record was read", topic));
     }
-    auto r = std::move(it->second.front());
-    it->second.pop_front();
+    auto& unread = it->second;
+    auto r = std::move(unread.records[unread.head++]);
+    if (unread.empty()) {
+        unread.records.clear();
+        unread.head = 0;
+    }
     return r;
 }
 

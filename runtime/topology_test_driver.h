@@ -104,7 +104,7 @@ public:
 
     // Pipes one record of bytes into `r.topic` (its offset is assigned);
     // throws std::invalid_argument when no source reads that topic.
-    void pipe_raw(raw_record r);
+    void pipe_raw(const raw_record& r);
 
     // Takes the oldest unread record of `topic`; throws std::out_of_range
     // when there is none.
@@ -120,7 +120,13 @@ private:
 
     void require_serdes(const std::string& topic, bool key, bool value) const;
     statestore::internal::store_handle& store_handle(const std::string& name);
-    void process_pending();
+    // Processes the records piped or written to a source topic, `first`
+    // (read by `reader`) first when given, each after the one that wrote it.
+    void process_pending(raw_record* first = nullptr, runtime::internal::stream_task* reader = nullptr,
+        operators::internal::raw_node* source = nullptr);
+    // Hands `r` to `task` (through `source`, when known), or queues it
+    // behind the task's held record.
+    void route(runtime::internal::stream_task& task, operators::internal::raw_node* source, raw_record& r);
     // Flushes the record caches of every task (after each input).
     void commit();
 
@@ -134,11 +140,30 @@ private:
     std::vector<std::unique_ptr<runtime::internal::stream_task>> _tasks;
     std::map<std::string, runtime::internal::stream_task*, std::less<>> _task_of_topic;
     std::map<std::string, std::int64_t> _next_offset;
-    std::map<std::string, std::deque<raw_record>> _outputs;
+    // What was written to a topic and not yet read: a vector read from its
+    // head, emptied when all is read (no allocation per few records, as a
+    // deque of records makes).
+    struct unread_records {
+        std::vector<raw_record> records;
+        std::size_t head = 0;
+        std::size_t size() const noexcept { return records.size() - head; }
+        bool empty() const noexcept { return size() == 0; }
+    };
+    std::map<std::string, unread_records> _outputs;
     std::deque<raw_record> _pending;
     // Per held task: its records that wait, in arrival order.
     std::map<runtime::internal::stream_task*, std::deque<raw_record>> _waiting;
     bool _processing = false;
+    // The topic last piped to, who reads it and its next offset; the
+    // record it is processed as (its strings reused from input to input).
+    struct last_input {
+        std::string topic;
+        runtime::internal::stream_task* task = nullptr;
+        operators::internal::raw_node* source = nullptr;
+        std::int64_t* next_offset = nullptr;
+    };
+    last_input _input;
+    raw_record _scratch;
 };
 
 template<typename K, typename V>
