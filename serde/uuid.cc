@@ -4,29 +4,19 @@
 #include <random>
 
 #include "serde/internal/error_text.h"
+#include "serde/internal/printable.h"
 #include "serde/serde.h"
 
 namespace eddy {
 
 namespace {
 
+using serdes::internal::hex_value;
+
 constexpr std::string_view hex_digits = "0123456789abcdef";
 
 // Offsets of the hyphens in the canonical form.
 constexpr bool is_hyphen_position(std::size_t i) { return i == 8 || i == 13 || i == 18 || i == 23; }
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
 
 [[noreturn]] void throw_bad_text(std::string_view text, std::string_view why) {
     throw serde_error(

@@ -17,6 +17,7 @@
 #include "runtime/internal/log.h"
 #include "runtime/kafka_streams.h"
 #include "serde/internal/json_io.h"
+#include "serde/internal/printable.h"
 #include "statestore/store_error.h"
 
 namespace eddy::runtime::internal {
@@ -40,19 +41,6 @@ std::string shown(std::string_view key) {
     return serdes::internal::is_valid_utf8(key) ? std::string(key) : "base64:" + serdes::internal::base64_encode(key);
 }
 
-int hex_digit(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 // Percent-decoding; std::nullopt on a malformed escape. In a query string
 // '+' is a space too.
 std::optional<std::string> url_decode(std::string_view in, bool query) {
@@ -62,8 +50,8 @@ std::optional<std::string> url_decode(std::string_view in, bool query) {
             if (i + 2 >= in.size()) {
                 return std::nullopt;
             }
-            const int hi = hex_digit(in[i + 1]);
-            const int lo = hex_digit(in[i + 2]);
+            const int hi = serdes::internal::hex_value(in[i + 1]);
+            const int lo = serdes::internal::hex_value(in[i + 2]);
             if (hi < 0 || lo < 0) {
                 return std::nullopt;
             }

@@ -17,4 +17,7 @@ std::string printable_text(std::string_view bytes);
 // forms, no surrogates, nothing above U+10FFFF).
 std::size_t valid_utf8_prefix(std::string_view text);
 
+// The value of a hexadecimal digit (either case), -1 for any other char.
+int hex_value(char c) noexcept;
+
 } // namespace eddy::serdes::internal

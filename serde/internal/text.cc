@@ -13,6 +13,19 @@
 
 namespace eddy::serdes::internal {
 
+int hex_value(char c) noexcept {
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
 // The length of the valid UTF-8 prefix of `text` (RFC 3629: no overlong
 // forms, no surrogates, nothing above U+10FFFF).
 std::size_t valid_utf8_prefix(std::string_view text) {
