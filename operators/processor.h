@@ -19,7 +19,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -140,7 +139,8 @@ public:
     explicit fixed_key_record(const record<K, V>& r) : _owned(r), _r(&*_owned) {}
     explicit fixed_key_record(record<K, V>&& r) : _owned(std::move(r)), _r(&*_owned) {}
     fixed_key_record(const fixed_key_record& other) : _owned(*other._r), _r(&*_owned) {}
-    fixed_key_record(fixed_key_record&& other) noexcept(std::is_nothrow_move_constructible_v<record<K, V>>)
+    // A lent record is copied (so not noexcept).
+    fixed_key_record(fixed_key_record&& other)
         : _owned(other._owned ? std::move(other._owned) : std::optional<record<K, V>>(*other._r)), _r(&*_owned) {}
     fixed_key_record& operator=(const fixed_key_record& other) {
         if (this != &other) {

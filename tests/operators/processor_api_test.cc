@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -119,6 +120,54 @@ TEST(ProcessorApiTest, ProcessValuesChangesValuesAndHeadersButNotKeys) {
     EXPECT_EQ(r.timestamp, 5);
     ASSERT_NE(r.headers.last_header("seen-by"), nullptr);
     EXPECT_EQ(r.headers.last_header("seen-by")->value, "shout");
+}
+
+// Holds each record back until the next one comes: the record it keeps is a
+// copy of the one it was lent, and must outlive the call that lent it.
+class one_behind final : public eddy::fixed_key_processor<std::string, std::string, std::string> {
+public:
+    void process(const eddy::fixed_key_record<std::string, std::string>& r) override {
+        if (_held) {
+            context().forward(*_held);
+        }
+        _held.emplace(r);
+    }
+
+private:
+    std::optional<eddy::fixed_key_record<std::string, std::string>> _held;
+};
+
+TEST(ProcessorApiTest, AFixedKeyRecordKeptPastItsCallIsTheProcessorsOwn) {
+    eddy::streams_builder builder;
+    builder.stream<std::string, std::string>("in")
+        .process_values([] { return std::make_unique<one_behind>(); })
+        .to("out");
+    eddy::topology_test_driver driver(builder.build());
+    auto in = driver.create_input_topic<std::string, std::string>("in");
+    auto out = driver.create_output_topic<std::string, std::string>("out");
+    in.pipe_input("a", std::string(64, 'x'), 1, eddy::headers{{"n", "1"}});
+    in.pipe_input("b", std::string(64, 'y'), 2);
+    auto r = out.read_record();
+    EXPECT_EQ(r.key, "a");
+    EXPECT_EQ(r.value, std::string(64, 'x'));
+    EXPECT_EQ(r.timestamp, 1);
+    EXPECT_EQ(r.headers, (eddy::headers{{"n", "1"}}));
+    EXPECT_TRUE(out.is_empty());
+}
+
+TEST(ProcessorApiTest, HeadersCopiedAndThenChangedLeaveTheOriginalAsItWas) {
+    eddy::headers original{{"trace", "t-1"}};
+    eddy::headers copy = original;
+    copy.add("seen-by", "x");
+    copy.remove("trace");
+    EXPECT_EQ(original, (eddy::headers{{"trace", "t-1"}}));
+    EXPECT_EQ(copy, (eddy::headers{{"seen-by", "x"}}));
+    eddy::headers empty;
+    eddy::headers also_empty = empty;
+    also_empty.add("k", std::nullopt);
+    EXPECT_TRUE(empty.empty());
+    EXPECT_EQ(also_empty.size(), 1U);
+    EXPECT_EQ(also_empty.last_header("k")->value, std::nullopt);
 }
 
 // Counts records and emits the count on each wall-clock punctuation.
