@@ -101,6 +101,24 @@ private:
     std::shared_ptr<const concept_t> _impl;
 };
 
+// The type a serde, or a serde_ref, reads and writes: what the untyped
+// options (consumed<>::with, materialized<>::with, ...) take the key and
+// value types from.
+template<typename S>
+struct serde_value {};
+template<serde S>
+struct serde_value<S> {
+    using type = typename S::value_type;
+};
+template<typename T>
+struct serde_value<serde_ref<T>> {
+    using type = T;
+};
+template<typename S>
+using serde_value_t = typename serde_value<std::remove_cvref_t<S>>::type;
+template<typename S>
+concept serde_or_ref = requires { typename serde_value_t<S>; };
+
 // The default serde of T, or an empty serde_ref when T has none.
 template<typename T>
 serde_ref<T> default_serde_ref() {

@@ -12,6 +12,7 @@
 //   grouped.count(eddy::materialized<std::string, std::int64_t>::as("counts-by-user"));
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -110,7 +111,8 @@ key_value_store_builder_t<K, V> key_value_store_builder(
 
 // How the DSL keeps an operator's state: the store's name (generated when
 // not given), engine, serdes (the types' defaults unless given) and logging.
-template<typename K, typename V>
+// materialized<> (below) says the same without the types.
+template<typename K = void, typename V = void>
 class materialized {
 public:
     materialized() = default;
@@ -161,6 +163,55 @@ private:
     key_value_bytes_store_supplier _supplier;
     serde_ref<K> _key_serde = default_serde_ref<K>();
     serde_ref<V> _value_serde = default_serde_ref<V>();
+    bool _logging = true;
+    bool _caching = true;
+};
+
+// materialized<>: a store's name, engine, logging and caching without its
+// types; the operator it is given to supplies them (the types' default
+// serdes), or with() takes them from the serdes:
+//   words.count(eddy::materialized<>::as("word-counts"))
+//   tasks.to_table(eddy::materialized<>::with(eddy::serdes::string{}, task_serde{}))
+template<>
+class materialized<void, void> {
+public:
+    materialized() = default;
+    static materialized as(std::string name) { return as(stores::persistent_key_value_store(std::move(name))); }
+    static materialized as(key_value_bytes_store_supplier supplier) {
+        materialized m;
+        m._supplier = std::move(supplier);
+        return m;
+    }
+    template<serde_or_ref KS, serde_or_ref VS>
+    static materialized<serde_value_t<KS>, serde_value_t<VS>> with(KS key_serde, VS value_serde) {
+        return materialized<serde_value_t<KS>, serde_value_t<VS>>::with(std::move(key_serde), std::move(value_serde));
+    }
+    materialized with_logging_disabled() const {
+        auto m = *this;
+        m._logging = false;
+        return m;
+    }
+    materialized with_caching_disabled() const {
+        auto m = *this;
+        m._caching = false;
+        return m;
+    }
+
+    // The typed options, with the types' default serdes.
+    template<typename K, typename V>
+    operator materialized<K, V>() const { // NOLINT(google-explicit-constructor): what materialized<> is for
+        auto m = _supplier ? materialized<K, V>::as(*_supplier) : materialized<K, V>();
+        if (!_logging) {
+            m = m.with_logging_disabled();
+        }
+        if (!_caching) {
+            m = m.with_caching_disabled();
+        }
+        return m;
+    }
+
+private:
+    std::optional<key_value_bytes_store_supplier> _supplier;
     bool _logging = true;
     bool _caching = true;
 };

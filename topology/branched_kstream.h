@@ -20,7 +20,8 @@
 namespace eddy {
 
 // How split() names and shapes a branch, as Kafka Streams' Branched.
-template<typename K, typename V>
+// branched<> (below) names one without its types.
+template<typename K = void, typename V = void>
 class branched {
 public:
     branched() = default;
@@ -62,6 +63,33 @@ private:
     std::string _dead_letter_topic;
     std::function<void(const kstream<K, V>&)> _consumer;
     std::function<kstream<K, V>(const kstream<K, V>&)> _function;
+};
+
+// branched<>: a branch's name and dead-letter topic without its types
+// (the stream's): .branch(is_payment, eddy::branched<>::as("payments")).
+template<>
+class branched<void, void> {
+public:
+    static branched as(std::string name) {
+        branched b;
+        b._name = std::move(name);
+        return b;
+    }
+    branched with_dead_letter_topic(std::string topic) const {
+        branched b(*this);
+        b._dead_letter_topic = std::move(topic);
+        return b;
+    }
+
+    template<typename K, typename V>
+    operator branched<K, V>() const { // NOLINT(google-explicit-constructor): what it is for
+        auto b = branched<K, V>::as(_name);
+        return _dead_letter_topic.empty() ? b : b.with_dead_letter_topic(_dead_letter_topic);
+    }
+
+private:
+    std::string _name;
+    std::string _dead_letter_topic;
 };
 
 // What split() returns: add branches, then end with default_branch() or

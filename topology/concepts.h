@@ -77,6 +77,40 @@ template<typename F, typename K, typename V>
 concept topic_name_extractor = std::is_invocable_r_v<std::string, F&, const K&, const V&>
     || std::is_invocable_r_v<std::string, F&, const K&, const V&, const std::optional<record_metadata>&>;
 
+// VA() (what starts each key's aggregate)
+template<typename I>
+concept initializer = std::invocable<I&> && !std::is_void_v<std::invoke_result_t<I&>>;
+
+// What an initializer returns, decayed; a placeholder for anything else, so
+// that a wrong initializer fails on the concept, naming it.
+struct not_an_initializer {};
+template<typename I>
+struct initializer_result {
+    using type = not_an_initializer;
+};
+template<initializer I>
+struct initializer_result<I> {
+    using type = std::decay_t<std::invoke_result_t<I&>>;
+};
+template<typename I>
+using initializer_result_t = typename initializer_result<I>::type;
+
+// VA(const K&, const V&, const VA&): folds a record into its key's aggregate
+template<typename F, typename K, typename V, typename VA>
+concept aggregator = std::invocable<F&, const K&, const V&, const VA&>
+    && std::is_convertible_v<std::invoke_result_t<F&, const K&, const V&, const VA&>, VA>;
+
+// V(const V&, const V&): the aggregate so far and a value to a new aggregate
+template<typename F, typename V>
+concept reducer = std::invocable<F&, const V&, const V&>
+    && std::is_convertible_v<std::invoke_result_t<F&, const V&, const V&>, V>;
+
+// VA(const K&, const VA&, const VA&): two sessions' aggregates (the earlier
+// first) to the merged session's
+template<typename M, typename K, typename VA>
+concept session_merger = std::invocable<M&, const K&, const VA&, const VA&>
+    && std::is_convertible_v<std::invoke_result_t<M&, const K&, const VA&, const VA&>, VA>;
+
 // KO(const V&), or std::optional<KO>(const V&) (empty: no foreign key):
 // a foreign-key join's extractor.
 template<typename F, typename V, typename KO>

@@ -9,13 +9,14 @@
 #include <utility>
 
 #include "serde/serde.h"
+#include "topology/named.h"
 
 namespace eddy {
 
 // How group_by/group_by_key repartition when they must: the serdes (the
 // types' defaults unless given) and the name of the repartition topic, as
 // Kafka Streams' Grouped.
-template<typename K, typename V>
+template<typename K = void, typename V = void>
 class grouped {
 public:
     grouped() = default;
@@ -48,7 +49,7 @@ private:
 // How repartition() writes and reads its internal topic, as Kafka Streams'
 // Repartitioned: serdes (the types' defaults unless given), the name (the
 // topic is "<application.id>-<name>-repartition"), the partition count.
-template<typename K, typename V>
+template<typename K = void, typename V = void>
 class repartitioned {
 public:
     repartitioned() = default;
@@ -82,5 +83,13 @@ private:
     std::string _name;
     int _partitions = 0;
 };
+
+// grouped<> and repartitioned<>: a name alone (the types from the stream),
+// or with() taking the types from the serdes (untyped_options):
+//   words.group_by_key(eddy::grouped<>::as("by-word"))
+template<>
+class grouped<void, void> : public untyped_options<grouped> {};
+template<>
+class repartitioned<void, void> : public untyped_options<repartitioned> {};
 
 } // namespace eddy

@@ -23,7 +23,7 @@ namespace eddy {
 template<typename J, typename K, typename A, typename B>
 concept value_joiner = std::invocable<J&, const A&, const B&> || std::invocable<J&, const K&, const A&, const B&>;
 
-template<typename K, typename V, typename VT>
+template<typename K = void, typename V = void, typename VT = void>
 class joined {
 public:
     joined() = default;
@@ -56,6 +56,33 @@ private:
     serde_ref<K> _key_serde = default_serde_ref<K>();
     serde_ref<V> _value_serde = default_serde_ref<V>();
     serde_ref<VT> _other_value_serde = default_serde_ref<VT>();
+    std::string _name;
+};
+
+// joined<>: a stream-table join's node name without its types (the
+// stream's and the table's), or with() taking them from the serdes:
+//   orders.join(customers, joiner, eddy::joined<>::as("orders-with-customers"))
+template<>
+class joined<void, void, void> {
+public:
+    template<serde_or_ref KS, serde_or_ref VS, serde_or_ref VTS>
+    static joined<serde_value_t<KS>, serde_value_t<VS>, serde_value_t<VTS>> with(
+        KS key_serde, VS value_serde, VTS other_value_serde) {
+        return joined<serde_value_t<KS>, serde_value_t<VS>, serde_value_t<VTS>>::with(
+            std::move(key_serde), std::move(value_serde), std::move(other_value_serde));
+    }
+    static joined as(std::string name) {
+        joined j;
+        j._name = std::move(name);
+        return j;
+    }
+
+    template<typename K, typename V, typename VT>
+    operator joined<K, V, VT>() const { // NOLINT(google-explicit-constructor): what it is for
+        return joined<K, V, VT>::as(_name);
+    }
+
+private:
     std::string _name;
 };
 

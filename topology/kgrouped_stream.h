@@ -62,7 +62,7 @@ public:
     // of VA with aggregator(key, value, aggregate) -> VA; add more grouped
     // streams with cogroup(), then aggregate(initializer).
     template<typename VA, typename F>
-        requires std::is_convertible_v<std::invoke_result_t<F&, const K&, const V&, const VA&>, VA>
+        requires aggregator<F, K, V, VA>
     cogrouped_kstream<K, VA> cogroup(F aggregator) const {
         return cogrouped_kstream<K, VA>(_stream.graph()).cogroup(*this, std::move(aggregator));
     }
@@ -93,8 +93,7 @@ public:
     }
 
     // The first value of a key, then reducer(aggregate, value) -> V.
-    template<typename F>
-        requires std::is_convertible_v<std::invoke_result_t<F&, const V&, const V&>, V>
+    template<reducer<V> F>
     ktable<K, V> reduce(F reducer, const materialized<K, V>& m = {}, const named& n = {}) const {
         return aggregate_with<V>("KSTREAM-REDUCE-", m, n, [reducer](const std::string& store) {
             return std::make_unique<operators::reduce_processor<K, V, F>>(store, reducer);
@@ -102,14 +101,20 @@ public:
     }
 
     // initializer() -> VA, then aggregator(key, value, aggregate) -> VA.
-    template<typename I, typename F, typename VA = std::decay_t<std::invoke_result_t<I&>>>
-        requires std::is_convertible_v<std::invoke_result_t<F&, const K&, const V&, const VA&>, VA>
+    template<initializer I, typename F, typename VA = initializer_result_t<I>>
+        requires aggregator<F, K, V, VA>
     ktable<K, VA> aggregate(I initializer, F aggregator, const materialized<K, VA>& m = {}, const named& n = {}) const {
         return aggregate_with<VA>("KSTREAM-AGGREGATE-", m, n, [initializer, aggregator](const std::string& store) {
             auto fold = [aggregator](const K& k, const V& v, const VA& a) { return VA(aggregator(k, v, a)); };
             return std::make_unique<operators::aggregate_processor<K, V, VA, I, decltype(fold)>>(
                 store, initializer, fold);
         });
+    }
+    // The same with materialized<> (a store's name and settings, no types).
+    template<initializer I, aggregator<K, V, initializer_result_t<I>> F>
+    ktable<K, initializer_result_t<I>> aggregate(
+        I initializer, F aggregator, const materialized<>& m, const named& n = {}) const {
+        return aggregate(std::move(initializer), std::move(aggregator), materialized<K, initializer_result_t<I>>(m), n);
     }
 
 private:
@@ -140,7 +145,7 @@ public:
     explicit cogrouped_kstream(std::shared_ptr<dsl::internal::graph> graph) : _graph(std::move(graph)) {}
 
     template<typename V, typename F>
-        requires std::is_convertible_v<std::invoke_result_t<F&, const K&, const V&, const VA&>, VA>
+        requires aggregator<F, K, V, VA>
     cogrouped_kstream& cogroup(const kgrouped_stream<K, V>& grouped, F aggregator) {
         const auto parent = grouped.stream().node_name();
         _inputs.push_back([parent, aggregator](dsl::internal::graph& g, const std::string& store,
@@ -161,8 +166,8 @@ public:
     }
 
     // initializer() -> VA starts each key's aggregate.
-    template<typename I>
-        requires std::is_convertible_v<std::invoke_result_t<I&>, VA>
+    template<initializer I>
+        requires std::is_convertible_v<initializer_result_t<I>, VA>
     ktable<K, VA> aggregate(I initializer, const materialized<K, VA>& m = {}, const named& n = {}) const {
         auto& g = *_graph;
         const auto store = dsl::internal::store_name(m, [&] { return g.new_name("COGROUPKSTREAM-AGGREGATE-STATE-STORE-"); });
@@ -228,21 +233,26 @@ public:
         });
     }
 
-    template<typename F>
-        requires std::is_convertible_v<std::invoke_result_t<F&, const V&, const V&>, V>
+    template<reducer<V> F>
     ktable<windowed<K>, V> reduce(F reducer, const materialized<K, V>& m = {}, const named& n = {}) const {
         return aggregate_with<V>(m, n, [reducer](const K&, const V& v, const std::optional<V>& agg) {
             return agg ? V(reducer(*agg, v)) : v;
         });
     }
 
-    template<typename I, typename F, typename VA = std::decay_t<std::invoke_result_t<I&>>>
-        requires std::is_convertible_v<std::invoke_result_t<F&, const K&, const V&, const VA&>, VA>
+    template<initializer I, typename F, typename VA = initializer_result_t<I>>
+        requires aggregator<F, K, V, VA>
     ktable<windowed<K>, VA> aggregate(
         I initializer, F aggregator, const materialized<K, VA>& m = {}, const named& n = {}) const {
         return aggregate_with<VA>(m, n, [initializer, aggregator](const K& k, const V& v, const std::optional<VA>& agg) {
             return VA(aggregator(k, v, agg ? *agg : initializer()));
         });
+    }
+    // The same with materialized<> (a store's name and settings, no types).
+    template<initializer I, aggregator<K, V, initializer_result_t<I>> F>
+    ktable<windowed<K>, initializer_result_t<I>> aggregate(
+        I initializer, F aggregator, const materialized<>& m, const named& n = {}) const {
+        return aggregate(std::move(initializer), std::move(aggregator), materialized<K, initializer_result_t<I>>(m), n);
     }
 
     const time_windows& windows() const noexcept { return _windows; }
@@ -320,9 +330,7 @@ public:
 
     // adder(aggregate, value) and subtractor(aggregate, value) -> V; a
     // group's first value is its aggregate.
-    template<typename A, typename S>
-        requires std::is_convertible_v<std::invoke_result_t<A&, const V&, const V&>, V>
-        && std::is_convertible_v<std::invoke_result_t<S&, const V&, const V&>, V>
+    template<reducer<V> A, reducer<V> S>
     ktable<K, V> reduce(A adder, S subtractor, const materialized<K, V>& m = {}, const named& n = {}) const {
         return aggregate_with<V>("KTABLE-REDUCE-", m, n, [adder, subtractor](const std::string& store) {
             return std::make_unique<operators::table_reduce_processor<K, V, A, S>>(store, adder, subtractor);
@@ -331,9 +339,8 @@ public:
 
     // initializer() -> VA; adder(key, value, aggregate) and subtractor(key,
     // value, aggregate) -> VA.
-    template<typename I, typename A, typename S, typename VA = std::decay_t<std::invoke_result_t<I&>>>
-        requires std::is_convertible_v<std::invoke_result_t<A&, const K&, const V&, const VA&>, VA>
-        && std::is_convertible_v<std::invoke_result_t<S&, const K&, const V&, const VA&>, VA>
+    template<initializer I, typename A, typename S, typename VA = initializer_result_t<I>>
+        requires aggregator<A, K, V, VA> && aggregator<S, K, V, VA>
     ktable<K, VA> aggregate(I initializer, A adder, S subtractor, const materialized<K, VA>& m = {},
         const named& n = {}) const {
         return aggregate_with<VA>("KTABLE-AGGREGATE-", m, n, [initializer, adder, subtractor](const std::string& store) {
@@ -342,6 +349,13 @@ public:
             return std::make_unique<operators::table_aggregate_processor<K, V, VA, I, decltype(add), decltype(sub)>>(
                 store, initializer, add, sub);
         });
+    }
+    // The same with materialized<> (a store's name and settings, no types).
+    template<initializer I, aggregator<K, V, initializer_result_t<I>> A, aggregator<K, V, initializer_result_t<I>> S>
+    ktable<K, initializer_result_t<I>> aggregate(
+        I initializer, A adder, S subtractor, const materialized<>& m, const named& n = {}) const {
+        return aggregate(std::move(initializer), std::move(adder), std::move(subtractor),
+            materialized<K, initializer_result_t<I>>(m), n);
     }
 
 private:
@@ -388,14 +402,18 @@ kgrouped_table<KR, VR> ktable<K, V>::group_by(S selector, const grouped<KR, VR>&
 template<typename K, typename V>
 template<typename G>
 kgrouped_stream<K, V> kstream<K, V>::group_by_key(const G& g) const {
-    if (!_key_changed) {
-        return kgrouped_stream<K, V>(*this);
+    if constexpr (std::is_same_v<G, grouped<>>) {
+        return group_by_key(grouped<K, V>(g));
+    } else {
+        if (!_key_changed) {
+            return kgrouped_stream<K, V>(*this);
+        }
+        auto r = repartitioned<K, V>::with(g.key_serde(), g.value_serde());
+        if (!g.name().empty()) {
+            r = r.with_name(g.name());
+        }
+        return kgrouped_stream<K, V>(repartition(r));
     }
-    auto r = repartitioned<K, V>::with(g.key_serde(), g.value_serde());
-    if (!g.name().empty()) {
-        r = r.with_name(g.name());
-    }
-    return kgrouped_stream<K, V>(repartition(r));
 }
 
 } // namespace eddy

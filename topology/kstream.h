@@ -389,20 +389,20 @@ public:
     template<typename V2, typename F>
         requires inner_value_joiner<F, K, V, V2>
     auto join(const kstream<K, V2>& other, F joiner, const join_windows& windows,
-        const stream_joined<K, V, V2>& joined = {}) const;
+        const std::type_identity_t<stream_joined<K, V, V2>>& joined = {}) const;
     // left_join: joiner(v1, std::optional<V2>) or with the key first; a left
     // record with no match is emitted (empty right) once its window and the
     // grace period have passed.
     template<typename V2, typename F>
         requires left_value_joiner<F, K, V, V2>
     auto left_join(const kstream<K, V2>& other, F joiner, const join_windows& windows,
-        const stream_joined<K, V, V2>& joined = {}) const;
+        const std::type_identity_t<stream_joined<K, V, V2>>& joined = {}) const;
     // outer_join: joiner(std::optional<V1>, std::optional<V2>) or with the
     // key first; unmatched records of either side as left_join's.
     template<typename V2, typename F>
         requires outer_value_joiner<F, K, V, V2>
     auto outer_join(const kstream<K, V2>& other, F joiner, const join_windows& windows,
-        const stream_joined<K, V, V2>& joined = {}) const;
+        const std::type_identity_t<stream_joined<K, V, V2>>& joined = {}) const;
     // Stream-table joins (defined in topology/table_joins.h). Each record
     // looks its key up in the table's store and goes on as joiner(value,
     // row) (or joiner(key, value, row)) with its own key and timestamp;
@@ -413,9 +413,9 @@ public:
     // stream is repartitioned first ("<j.name()>-repartition"). Null values,
     // and an inner join's null keys, are dropped and counted.
     template<typename VT, value_joiner<K, V, VT> J>
-    auto join(const ktable<K, VT>& table, J joiner, const joined<K, V, VT>& j = {}) const;
+    auto join(const ktable<K, VT>& table, J joiner, const std::type_identity_t<joined<K, V, VT>>& j = {}) const;
     template<typename VT, value_joiner<K, V, std::optional<VT>> J>
-    auto left_join(const ktable<K, VT>& table, J joiner, const joined<K, V, VT>& j = {}) const;
+    auto left_join(const ktable<K, VT>& table, J joiner, const std::type_identity_t<joined<K, V, VT>>& j = {}) const;
 
     // Stream-global-table joins: key_selector(key, value) -> GK (or
     // std::optional<GK>, empty: no key, the record is dropped) names the row

@@ -201,6 +201,14 @@ public:
         using VR = typename key_value_traits<R>::value_type;
         return group_by<KR, VR>(std::move(selector), grouped<KR, VR>{}, n);
     }
+    // With grouped<> (a name and no types): the types from the selector.
+    template<key_value_mapper<K, V> S>
+    auto group_by(S selector, const grouped<>& g, const named& n = {}) const {
+        using R = std::remove_cvref_t<std::invoke_result_t<S&, const K&, const V&>>;
+        using KR = typename key_value_traits<R>::key_type;
+        using VR = typename key_value_traits<R>::value_type;
+        return group_by<KR, VR>(std::move(selector), grouped<KR, VR>(g), n);
+    }
     template<typename KR, typename VR, key_value_mapper<K, V> S>
     kgrouped_table<KR, VR> group_by(S selector, const grouped<KR, VR>& g, const named& n = {}) const;
 
@@ -409,12 +417,16 @@ ktable<K, VR> ktable<K, V>::map_values(F f, const materialized<K, VR>& m, const 
 template<typename K, typename V>
 template<typename M>
 ktable<K, V> kstream<K, V>::to_table(const M& m, const named& n) const {
-    auto& g = *_graph;
-    const auto store = dsl::internal::store_name(m, [&] { return g.new_name("KSTREAM-TOTABLE-STATE-STORE-"); });
-    auto name = dsl::internal::add_stateful<K, V, K, V, K, change<V>>(g, _node, store, m, n, "KSTREAM-TOTABLE-",
-        [store] { return std::make_unique<operators::table_source_processor<K, V, V>>(store); });
-    // Only an optional value can be null, and so delete a row.
-    return ktable<K, V>(_graph, name, store, is_optional_v<V>);
+    if constexpr (std::is_same_v<M, materialized<>>) {
+        return to_table(materialized<K, V>(m), n);
+    } else {
+        auto& g = *_graph;
+        const auto store = dsl::internal::store_name(m, [&] { return g.new_name("KSTREAM-TOTABLE-STATE-STORE-"); });
+        auto name = dsl::internal::add_stateful<K, V, K, V, K, change<V>>(g, _node, store, m, n, "KSTREAM-TOTABLE-",
+            [store] { return std::make_unique<operators::table_source_processor<K, V, V>>(store); });
+        // Only an optional value can be null, and so delete a row.
+        return ktable<K, V>(_graph, name, store, is_optional_v<V>);
+    }
 }
 
 } // namespace eddy

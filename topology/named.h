@@ -40,8 +40,8 @@ using timestamp_extractor = std::function<std::int64_t(const K&, const V&, std::
 
 // How a source reads: its serdes (the types' default serdes unless given),
 // its node name and, optionally, its own deserialization handler and
-// timestamp extractor.
-template<typename K, typename V>
+// timestamp extractor. consumed<> (below) takes its types from its serdes.
+template<typename K = void, typename V = void>
 class consumed {
 public:
     consumed() = default;
@@ -97,8 +97,8 @@ private:
 };
 
 // How a sink writes: its serdes (the types' default serdes unless given) and
-// its node name.
-template<typename K, typename V>
+// its node name. produced<> (below) takes its types from its serdes.
+template<typename K = void, typename V = void>
 class produced {
 public:
     produced() = default;
@@ -126,5 +126,44 @@ private:
     serde_ref<V> _value_serde = default_serde_ref<V>();
     std::string _name;
 };
+
+// The untyped form of a two-type option (consumed<>, produced<>, grouped<>,
+// repartitioned<>): with() takes the types from the serdes, as() names a
+// thing and converts to the typed options where they are used (with the
+// types' default serdes).
+template<template<typename, typename> class Options>
+class untyped_options {
+public:
+    template<serde_or_ref KS, serde_or_ref VS>
+    static Options<serde_value_t<KS>, serde_value_t<VS>> with(KS key_serde, VS value_serde) {
+        return Options<serde_value_t<KS>, serde_value_t<VS>>::with(std::move(key_serde), std::move(value_serde));
+    }
+    static Options<void, void> as(std::string name) {
+        Options<void, void> o;
+        static_cast<untyped_options&>(o)._name = std::move(name);
+        return o;
+    }
+
+    template<typename K, typename V>
+    operator Options<K, V>() const { // NOLINT(google-explicit-constructor): what it is for
+        return Options<K, V>::as(_name);
+    }
+
+private:
+    std::string _name;
+};
+
+// consumed<>: the source's types from its serdes, or (as) from the stream
+// it is given to:
+//   builder.stream("todo.task-events", eddy::consumed<>::with(eddy::serdes::string{}, task_event_serde{}))
+//   builder.stream<std::string, std::string>("in", eddy::consumed<>::as("tasks-source"))
+template<>
+class consumed<void, void> : public untyped_options<consumed> {};
+
+// produced<>: the sink's types from its serdes (they must be the stream's),
+// or (as) from the stream:
+//   counts.to("todo.counts", eddy::produced<>::with(eddy::serdes::string{}, eddy::serdes::int64{}))
+template<>
+class produced<void, void> : public untyped_options<produced> {};
 
 } // namespace eddy

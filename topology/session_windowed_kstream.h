@@ -60,8 +60,7 @@ public:
     }
 
     // reducer(aggregate, value) -> V; merged sessions reduce in time order.
-    template<typename F>
-        requires std::is_convertible_v<std::invoke_result_t<F&, const V&, const V&>, V>
+    template<reducer<V> F>
     ktable<windowed<K>, V> reduce(F reducer, const materialized<K, V>& m = {}, const named& n = {}) const {
         auto init = [] { return std::optional<V>(); };
         auto merge = [reducer](const K&, const std::optional<V>& a, const V& b) {
@@ -74,9 +73,8 @@ public:
     // initializer() -> VA, aggregator(key, value, aggregate) -> VA and
     // merger(key, aggregate1, aggregate2) -> VA, which joins two sessions'
     // aggregates (the earlier first).
-    template<typename I, typename F, typename M, typename VA = std::decay_t<std::invoke_result_t<I&>>>
-        requires std::is_convertible_v<std::invoke_result_t<F&, const K&, const V&, const VA&>, VA>
-        && std::is_convertible_v<std::invoke_result_t<M&, const K&, const VA&, const VA&>, VA>
+    template<initializer I, typename F, typename M, typename VA = initializer_result_t<I>>
+        requires aggregator<F, K, V, VA> && session_merger<M, K, VA>
     ktable<windowed<K>, VA> aggregate(
         I initializer, F aggregator, M merger, const materialized<K, VA>& m = {}, const named& n = {}) const {
         auto init = [initializer]() mutable { return std::optional<VA>(VA(initializer())); };
@@ -87,6 +85,14 @@ public:
             return VA(aggregator(k, v, *a));
         };
         return aggregate_with<VA>(m, n, init, merge, fold);
+    }
+    // The same with materialized<> (a store's name and settings, no types).
+    template<initializer I, aggregator<K, V, initializer_result_t<I>> F,
+        session_merger<K, initializer_result_t<I>> M>
+    ktable<windowed<K>, initializer_result_t<I>> aggregate(
+        I initializer, F aggregator, M merger, const materialized<>& m, const named& n = {}) const {
+        return aggregate(std::move(initializer), std::move(aggregator), std::move(merger),
+            materialized<K, initializer_result_t<I>>(m), n);
     }
 
     const session_windows& windows() const noexcept { return _windows; }

@@ -48,21 +48,26 @@ public:
         });
     }
 
-    template<typename F>
-        requires std::is_convertible_v<std::invoke_result_t<F&, const V&, const V&>, V>
+    template<reducer<V> F>
     ktable<windowed<K>, V> reduce(F reducer, const materialized<K, V>& m = {}, const named& n = {}) const {
         return aggregate_with<V>(m, n, [reducer](const K&, const V& v, const std::optional<V>& agg) {
             return agg ? V(reducer(*agg, v)) : v;
         });
     }
 
-    template<typename I, typename F, typename VA = std::decay_t<std::invoke_result_t<I&>>>
-        requires std::is_convertible_v<std::invoke_result_t<F&, const K&, const V&, const VA&>, VA>
+    template<initializer I, typename F, typename VA = initializer_result_t<I>>
+        requires aggregator<F, K, V, VA>
     ktable<windowed<K>, VA> aggregate(
         I initializer, F aggregator, const materialized<K, VA>& m = {}, const named& n = {}) const {
         return aggregate_with<VA>(m, n, [initializer, aggregator](const K& k, const V& v, const std::optional<VA>& agg) {
             return VA(aggregator(k, v, agg ? *agg : initializer()));
         });
+    }
+    // The same with materialized<> (a store's name and settings, no types).
+    template<initializer I, aggregator<K, V, initializer_result_t<I>> F>
+    ktable<windowed<K>, initializer_result_t<I>> aggregate(
+        I initializer, F aggregator, const materialized<>& m, const named& n = {}) const {
+        return aggregate(std::move(initializer), std::move(aggregator), materialized<K, initializer_result_t<I>>(m), n);
     }
 
     const sliding_windows& windows() const noexcept { return _windows; }

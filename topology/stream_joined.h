@@ -18,7 +18,7 @@
 
 namespace eddy {
 
-template<typename K, typename V1, typename V2>
+template<typename K = void, typename V1 = void, typename V2 = void>
 class stream_joined {
 public:
     stream_joined() = default;
@@ -99,6 +99,44 @@ private:
 };
 
 // joiner(left, right) or joiner(key, left, right) -> VR: join.
+// stream_joined<>: the stores' base name (as) or the nodes' (with_name)
+// without the types (the two streams'), or with() taking them from the
+// serdes: clicks.join(views, joiner, windows, eddy::stream_joined<>::as("clicks-views")).
+template<>
+class stream_joined<void, void, void> {
+public:
+    template<serde_or_ref KS, serde_or_ref VS, serde_or_ref V2S>
+    static stream_joined<serde_value_t<KS>, serde_value_t<VS>, serde_value_t<V2S>> with(
+        KS key_serde, VS value_serde, V2S other_value_serde) {
+        return stream_joined<serde_value_t<KS>, serde_value_t<VS>, serde_value_t<V2S>>::with(
+            std::move(key_serde), std::move(value_serde), std::move(other_value_serde));
+    }
+    static stream_joined as(std::string store_name) { return stream_joined().with_store_name(std::move(store_name)); }
+    stream_joined with_store_name(std::string name) const {
+        auto s = *this;
+        s._store_name = std::move(name);
+        return s;
+    }
+    stream_joined with_name(std::string name) const {
+        auto s = *this;
+        s._name = std::move(name);
+        return s;
+    }
+
+    template<typename K, typename V1, typename V2>
+    operator stream_joined<K, V1, V2>() const { // NOLINT(google-explicit-constructor): what it is for
+        auto s = stream_joined<K, V1, V2>();
+        if (!_store_name.empty()) {
+            s = s.with_store_name(_store_name);
+        }
+        return _name.empty() ? s : s.with_name(_name);
+    }
+
+private:
+    std::string _store_name;
+    std::string _name;
+};
+
 template<typename F, typename K, typename V1, typename V2>
 concept inner_value_joiner = std::invocable<F&, const V1&, const V2&> || std::invocable<F&, const K&, const V1&, const V2&>;
 // joiner(left, right) or joiner(key, left, right), right a

@@ -235,7 +235,7 @@ template<typename K, typename V>
 template<typename V2, typename F>
     requires inner_value_joiner<F, K, V, V2>
 auto kstream<K, V>::join(const kstream<K, V2>& other, F joiner, const join_windows& windows,
-    const stream_joined<K, V, V2>& joined) const {
+    const std::type_identity_t<stream_joined<K, V, V2>>& joined) const {
     return dsl::internal::stream_stream_join<K, V, V2>(*this, other,
         dsl::internal::inner_joiner<K, V, V2>(std::move(joiner)), windows, joined,
         dsl::internal::stream_join_kind::inner);
@@ -245,7 +245,7 @@ template<typename K, typename V>
 template<typename V2, typename F>
     requires left_value_joiner<F, K, V, V2>
 auto kstream<K, V>::left_join(const kstream<K, V2>& other, F joiner, const join_windows& windows,
-    const stream_joined<K, V, V2>& joined) const {
+    const std::type_identity_t<stream_joined<K, V, V2>>& joined) const {
     return dsl::internal::stream_stream_join<K, V, V2>(*this, other,
         dsl::internal::left_joiner<K, V, V2>(std::move(joiner)), windows, joined,
         dsl::internal::stream_join_kind::left);
@@ -255,7 +255,7 @@ template<typename K, typename V>
 template<typename V2, typename F>
     requires outer_value_joiner<F, K, V, V2>
 auto kstream<K, V>::outer_join(const kstream<K, V2>& other, F joiner, const join_windows& windows,
-    const stream_joined<K, V, V2>& joined) const {
+    const std::type_identity_t<stream_joined<K, V, V2>>& joined) const {
     return dsl::internal::stream_stream_join<K, V, V2>(*this, other,
         dsl::internal::outer_joiner<K, V, V2>(std::move(joiner)), windows, joined,
         dsl::internal::stream_join_kind::outer);

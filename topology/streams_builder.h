@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -47,7 +48,8 @@ public:
     // one generated). The topic is the store's changelog: it restores from
     // it up to the committed offset, and nothing is written twice.
     template<typename K, typename V>
-    ktable<K, V> table(const std::string& topic, const consumed<K, V>& c = {}, materialized<K, V> m = {}) {
+    ktable<K, V> table(
+        const std::string& topic, const consumed<K, V>& c = {}, std::type_identity_t<materialized<K, V>> m = {}) {
         const auto source = dsl::internal::add_source<K, nullable_t<V>>(
             *_graph, c.name(), {topic}, c.key_serde(), nullable_serde_of(c.value_serde()), c.handler(), false);
         const auto store = dsl::internal::store_name(m, [&] { return _graph->new_name(topic + "-STATE-STORE-"); });
@@ -77,7 +79,8 @@ public:
     // (no topic of its own) and no other source may read it. Processors of
     // every task read the store by name (read only).
     template<typename K, typename V>
-    global_ktable<K, V> global_table(const std::string& topic, const consumed<K, V>& c = {}, materialized<K, V> m = {}) {
+    global_ktable<K, V> global_table(
+        const std::string& topic, const consumed<K, V>& c = {}, std::type_identity_t<materialized<K, V>> m = {}) {
         const auto store = dsl::internal::store_name(m, [&] { return _graph->new_name(topic + "-STATE-STORE-"); });
         const auto source = dsl::internal::add_source<K, nullable_t<V>>(
             *_graph, c.name(), {topic}, c.key_serde(), nullable_serde_of(c.value_serde()), c.handler(), false);

@@ -214,14 +214,14 @@ inline constexpr table_join_names outer_join_names{"KTABLE-OUTERTHIS-", "KTABLE-
 
 template<typename K, typename V>
 template<typename VT, value_joiner<K, V, VT> J>
-auto kstream<K, V>::join(const ktable<K, VT>& table, J joiner, const joined<K, V, VT>& j) const {
+auto kstream<K, V>::join(const ktable<K, VT>& table, J joiner, const std::type_identity_t<joined<K, V, VT>>& j) const {
     return dsl::internal::stream_table_join<false>(
         *this, table, dsl::internal::with_key_joiner<K, V, VT>(std::move(joiner)), j);
 }
 
 template<typename K, typename V>
 template<typename VT, value_joiner<K, V, std::optional<VT>> J>
-auto kstream<K, V>::left_join(const ktable<K, VT>& table, J joiner, const joined<K, V, VT>& j) const {
+auto kstream<K, V>::left_join(const ktable<K, VT>& table, J joiner, const std::type_identity_t<joined<K, V, VT>>& j) const {
     return dsl::internal::stream_table_join<true>(
         *this, table, dsl::internal::with_key_joiner<K, V, std::optional<VT>>(std::move(joiner)), j);
 }

@@ -92,8 +92,8 @@ AuditRecord to_audit_record(const TaskEvent& e) {
 }
 
 kstream<std::string, TaskEvent> read_task_events(streams_builder& builder, const audit_topics& topics) {
-    return builder.stream<std::string, TaskEvent>(topics.task_events,
-        consumed<std::string, TaskEvent>::with(serdes::string{}, task_event_serde{})
+    return builder.stream(topics.task_events,
+        consumed<>::with(serdes::string{}, task_event_serde{})
             .with_name("todo-task-events-source")
             .with_deserialization_handler(handlers::dead_letter(topics.dead_letters)));
 }
@@ -107,7 +107,7 @@ void add_audit(const kstream<std::string, TaskEvent>& events, const audit_topics
         .map_values([](const TaskEvent& e) { return to_audit_record(e); }, named::as("todo-audit-record"))
         .process_values([] { return std::make_unique<audit_provenance>(); }, named::as("todo-audit-provenance"))
         .to(topics.audit,
-            produced<std::string, AuditRecord>::with(serdes::string{}, serdes::protobuf<AuditRecord>{})
+            produced<>::with(serdes::string{}, serdes::protobuf<AuditRecord>{})
                 .with_name("todo-audit-sink"));
 }
 

@@ -227,10 +227,9 @@ std::string schedule_key(std::int64_t fire_at_ms, const std::string& task_id) {
 
 void add_reminders(
     streams_builder& builder, const kstream<std::string, std::optional<Task>>& tasks, const reminder_names& names) {
-    auto preferences = builder.global_table<std::string, UserPreferences>(names.preferences_topic,
-        consumed<std::string, UserPreferences>::with(serdes::string{}, serdes::protobuf<UserPreferences>{})
-            .with_name("todo-user-preferences-source"),
-        materialized<std::string, UserPreferences>::as(names.preferences_store));
+    auto preferences = builder.global_table(names.preferences_topic,
+        consumed<>::with(serdes::string{}, serdes::protobuf<UserPreferences>{}).with_name("todo-user-preferences-source"),
+        materialized<>::as(names.preferences_store));
     builder.add_state_store(stores::key_value_store_builder(stores::persistent_key_value_store(names.schedule_store),
         serde_ref<std::string>(serdes::string{}), serde_ref<TaskReminder>(serdes::protobuf<TaskReminder>{})));
     builder.add_state_store(stores::key_value_store_builder(stores::persistent_key_value_store(names.by_task_store),
@@ -258,9 +257,8 @@ void add_reminders(
     live.merge(deleted, named::as("todo-reminders-merge"))
         .process_values([names] { return std::make_unique<reminder_scheduler>(names); },
             named::as("todo-reminder-scheduler"), {names.schedule_store, names.by_task_store})
-        .to(names.reminders_topic, produced<std::string, TaskReminder>::with(serdes::string{},
-                                       serdes::protobuf<TaskReminder>{})
-                                       .with_name("todo-reminders-sink"));
+        .to(names.reminders_topic,
+            produced<>::with(serdes::string{}, serdes::protobuf<TaskReminder>{}).with_name("todo-reminders-sink"));
 }
 
 } // namespace eddy::todo

@@ -108,9 +108,8 @@ kstream<std::string, std::optional<Task>> add_task_table(
         serde_ref<std::string>(serdes::string{}), serde_ref<std::string>(serdes::string{})));
     auto changes = events.process_values([names] { return std::make_unique<task_state>(names); },
         named::as("todo-task-state"), {names.tasks_store, names.owner_index_store});
-    changes.to(names.tasks_topic, produced<std::string, std::optional<Task>>::with(serdes::string{},
-                                   serdes::nullable<serdes::protobuf<Task>>{})
-                                   .with_name("todo-tasks-sink"));
+    changes.to(names.tasks_topic,
+        produced<>::with(serdes::string{}, serdes::nullable<serdes::protobuf<Task>>{}).with_name("todo-tasks-sink"));
     return changes;
 }
 

@@ -18,8 +18,8 @@ eddy::topology titles() {
 
     auto branches = lengths.split(eddy::named::as("by-length-"))
                         .branch([](const std::string&, std::int64_t n) { return n > 20; },
-                            eddy::branched<std::string, std::int64_t>::as("long"))
-                        .default_branch(eddy::branched<std::string, std::int64_t>::as("short"));
+                            eddy::branched<>::as("long"))
+                        .default_branch(eddy::branched<>::as("short"));
     branches.at("by-length-long").to("todo.long-titles");
     branches.at("by-length-short").to("todo.short-titles");
     return builder.build();
