@@ -15,12 +15,12 @@
 #include <string>
 #include <utility>
 
-#include "operators/change.h"
-#include "operators/internal/change_forwarder.h"
-#include "operators/log.h"
-#include "operators/processor.h"
-#include "operators/window.h"
-#include "serde/serde.h"
+#include "change.h"
+#include "internal/change_forwarder.h"
+#include "log.h"
+#include "processor.h"
+#include "window.h"
+#include "../serde/serde.h"
 
 namespace eddy::operators {
 

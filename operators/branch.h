@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "operators/processor.h"
+#include "processor.h"
 
 namespace eddy::operators {
 

@@ -37,8 +37,8 @@
 #include <utility>
 #include <vector>
 
-#include "operators/processor.h"
-#include "operators/record.h"
+#include "processor.h"
+#include "record.h"
 
 namespace eddy::operators {
 

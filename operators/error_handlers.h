@@ -26,8 +26,8 @@
 #include <string>
 #include <string_view>
 
-#include "operators/internal/task_context.h"
-#include "operators/record.h"
+#include "internal/task_context.h"
+#include "record.h"
 
 namespace eddy {
 

@@ -21,12 +21,12 @@
 #include <string_view>
 #include <utility>
 
-#include "operators/change.h"
-#include "operators/processor.h"
-#include "operators/stream_table_join.h"
-#include "operators/window.h"
-#include "serde/serde.h"
-#include "statestore/key_value_store.h"
+#include "change.h"
+#include "processor.h"
+#include "stream_table_join.h"
+#include "window.h"
+#include "../serde/serde.h"
+#include "../statestore/key_value_store.h"
 
 namespace eddy::operators {
 

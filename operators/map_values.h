@@ -4,7 +4,7 @@
 
 #include <utility>
 
-#include "operators/processor.h"
+#include "processor.h"
 
 namespace eddy::operators {
 

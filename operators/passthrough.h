@@ -3,7 +3,7 @@
 // passthrough: forwards every record unchanged; the node merge() and each
 // branch of split() are made of.
 
-#include "operators/processor.h"
+#include "processor.h"
 
 namespace eddy::operators {
 

@@ -5,7 +5,7 @@
 
 #include <utility>
 
-#include "operators/processor.h"
+#include "processor.h"
 
 namespace eddy::operators {
 

@@ -22,9 +22,9 @@
 #include <utility>
 #include <vector>
 
-#include "operators/internal/task_context.h"
-#include "operators/record.h"
-#include "statestore/key_value_store.h"
+#include "internal/task_context.h"
+#include "record.h"
+#include "../statestore/key_value_store.h"
 
 namespace eddy {
 

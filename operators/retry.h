@@ -17,10 +17,10 @@
 #include <string>
 #include <utility>
 
-#include "operators/circuit_breaker.h"
-#include "operators/internal/task_context.h"
-#include "operators/processor.h"
-#include "operators/retry_policy.h"
+#include "circuit_breaker.h"
+#include "internal/task_context.h"
+#include "processor.h"
+#include "retry_policy.h"
 
 namespace eddy::operators {
 

@@ -21,7 +21,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "operators/error_handlers.h"
+#include "error_handlers.h"
 
 namespace eddy {
 

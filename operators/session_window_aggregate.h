@@ -18,12 +18,12 @@
 #include <utility>
 #include <vector>
 
-#include "operators/aggregate.h"
-#include "operators/change.h"
-#include "operators/processor.h"
-#include "operators/window.h"
-#include "operators/window_aggregate.h"
-#include "statestore/session_store.h"
+#include "aggregate.h"
+#include "change.h"
+#include "processor.h"
+#include "window.h"
+#include "window_aggregate.h"
+#include "../statestore/session_store.h"
 
 namespace eddy::operators {
 

@@ -24,11 +24,11 @@
 #include <utility>
 #include <vector>
 
-#include "operators/aggregate.h"
-#include "operators/change.h"
-#include "operators/processor.h"
-#include "operators/window.h"
-#include "operators/window_aggregate.h"
+#include "aggregate.h"
+#include "change.h"
+#include "processor.h"
+#include "window.h"
+#include "window_aggregate.h"
 
 namespace eddy::operators {
 

@@ -37,10 +37,10 @@
 #include <utility>
 #include <vector>
 
-#include "operators/aggregate.h"
-#include "operators/processor.h"
-#include "operators/window.h"
-#include "serde/serde.h"
+#include "aggregate.h"
+#include "processor.h"
+#include "window.h"
+#include "../serde/serde.h"
 
 namespace eddy {
 

@@ -19,10 +19,10 @@
 #include <type_traits>
 #include <utility>
 
-#include "operators/processor.h"
-#include "operators/window.h"
-#include "serde/serde.h"
-#include "statestore/key_value_store.h"
+#include "processor.h"
+#include "window.h"
+#include "../serde/serde.h"
+#include "../statestore/key_value_store.h"
 
 namespace eddy::operators {
 

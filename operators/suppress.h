@@ -19,9 +19,9 @@
 #include <tuple>
 #include <utility>
 
-#include "operators/change.h"
-#include "operators/processor.h"
-#include "operators/window.h"
+#include "change.h"
+#include "processor.h"
+#include "window.h"
 
 namespace eddy::operators {
 

@@ -12,10 +12,10 @@
 #include <string>
 #include <utility>
 
-#include "operators/change.h"
-#include "operators/processor.h"
-#include "operators/window.h"
-#include "serde/serde.h"
+#include "change.h"
+#include "processor.h"
+#include "window.h"
+#include "../serde/serde.h"
 
 namespace eddy {
 

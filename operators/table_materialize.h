@@ -11,8 +11,8 @@
 #include <string>
 #include <utility>
 
-#include "operators/change.h"
-#include "operators/processor.h"
+#include "change.h"
+#include "processor.h"
 
 namespace eddy::operators {
 

@@ -11,9 +11,9 @@
 #include <string>
 #include <utility>
 
-#include "operators/change.h"
-#include "operators/processor.h"
-#include "operators/value_transformer.h"
+#include "change.h"
+#include "processor.h"
+#include "value_transformer.h"
 
 namespace eddy::operators {
 

@@ -29,9 +29,9 @@
 #include <type_traits>
 #include <utility>
 
-#include "operators/internal/task_context.h"
-#include "operators/record.h"
-#include "statestore/key_value_store.h"
+#include "internal/task_context.h"
+#include "record.h"
+#include "../statestore/key_value_store.h"
 
 namespace eddy {
 

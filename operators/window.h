@@ -18,7 +18,7 @@
 #include <string_view>
 #include <vector>
 
-#include "serde/serde.h"
+#include "../serde/serde.h"
 
 namespace eddy {
 

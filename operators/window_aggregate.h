@@ -16,10 +16,10 @@
 #include <utility>
 #include <vector>
 
-#include "operators/aggregate.h"
-#include "operators/change.h"
-#include "operators/processor.h"
-#include "operators/window.h"
+#include "aggregate.h"
+#include "change.h"
+#include "processor.h"
+#include "window.h"
 
 namespace eddy::operators {
 

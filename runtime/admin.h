@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/streams_config.h"
+#include "streams_config.h"
 
 namespace eddy {
 

@@ -31,14 +31,14 @@
 #include <string_view>
 #include <vector>
 
-#include "runtime/health.h"
-#include "runtime/queryable_session_store.h"
-#include "runtime/queryable_window_store.h"
-#include "runtime/state_restore_listener.h"
-#include "runtime/streams_metadata.h"
-#include "statestore/queryable_store.h"
-#include "runtime/streams_config.h"
-#include "topology/topology.h"
+#include "health.h"
+#include "queryable_session_store.h"
+#include "queryable_window_store.h"
+#include "state_restore_listener.h"
+#include "streams_metadata.h"
+#include "../statestore/queryable_store.h"
+#include "streams_config.h"
+#include "../topology/topology.h"
 
 namespace eddy {
 

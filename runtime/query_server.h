@@ -49,8 +49,8 @@
 #include <utility>
 #include <vector>
 
-#include "runtime/internal/query_codec.h"
-#include "runtime/kafka_streams.h"
+#include "internal/query_codec.h"
+#include "kafka_streams.h"
 
 namespace eddy {
 

@@ -11,8 +11,8 @@
 #include <utility>
 #include <vector>
 
-#include "operators/window.h"
-#include "statestore/queryable_store.h"
+#include "../operators/window.h"
+#include "../statestore/queryable_store.h"
 
 namespace eddy {
 

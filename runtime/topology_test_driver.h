@@ -22,14 +22,14 @@
 #include <utility>
 #include <vector>
 
-#include "operators/internal/source_node.h"
-#include "operators/record.h"
-#include "runtime/health.h"
-#include "runtime/streams_config.h"
-#include "serde/serde.h"
-#include "statestore/key_value_store.h"
-#include "statestore/session_store.h"
-#include "topology/topology.h"
+#include "../operators/internal/source_node.h"
+#include "../operators/record.h"
+#include "health.h"
+#include "streams_config.h"
+#include "../serde/serde.h"
+#include "../statestore/key_value_store.h"
+#include "../statestore/session_store.h"
+#include "../topology/topology.h"
 
 namespace eddy {
 

@@ -51,8 +51,8 @@
 #include <boost/hana/second.hpp>
 #include <boost/hana/string.hpp>
 
-#include "serde/internal/json_io.h"
-#include "serde/serde.h"
+#include "internal/json_io.h"
+#include "serde.h"
 
 namespace eddy::serdes {
 

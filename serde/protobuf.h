@@ -24,7 +24,7 @@
 #include <google/protobuf/message.h>
 #include <google/protobuf/util/json_util.h>
 
-#include "serde/serde.h"
+#include "serde.h"
 
 namespace eddy::serdes {
 

@@ -25,8 +25,8 @@
 #include <utility>
 #include <vector>
 
-#include "serde/serde.h"
-#include "serde/uuid.h"
+#include "serde.h"
+#include "uuid.h"
 
 namespace eddy::serdes {
 

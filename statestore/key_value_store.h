@@ -19,10 +19,10 @@
 #include <utility>
 #include <vector>
 
-#include "operators/record.h"
-#include "serde/serde.h"
-#include "statestore/internal/store_handle.h"
-#include "statestore/store_error.h"
+#include "../operators/record.h"
+#include "../serde/serde.h"
+#include "internal/store_handle.h"
+#include "store_error.h"
 
 namespace eddy {
 

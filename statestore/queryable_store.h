@@ -18,7 +18,7 @@
 #include <utility>
 #include <vector>
 
-#include "statestore/key_value_store.h"
+#include "key_value_store.h"
 
 namespace eddy {
 

@@ -17,8 +17,8 @@
 #include <utility>
 #include <vector>
 
-#include "operators/window.h"
-#include "statestore/key_value_store.h"
+#include "../operators/window.h"
+#include "key_value_store.h"
 
 namespace eddy {
 

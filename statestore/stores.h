@@ -16,9 +16,9 @@
 #include <string>
 #include <utility>
 
-#include "serde/serde.h"
-#include "statestore/internal/bytes_store.h"
-#include "statestore/internal/store_handle.h"
+#include "../serde/serde.h"
+#include "internal/bytes_store.h"
+#include "internal/store_handle.h"
 
 namespace eddy {
 

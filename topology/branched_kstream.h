@@ -13,9 +13,9 @@
 #include <utility>
 #include <vector>
 
-#include "operators/branch.h"
-#include "operators/passthrough.h"
-#include "topology/kstream.h"
+#include "../operators/branch.h"
+#include "../operators/passthrough.h"
+#include "kstream.h"
 
 namespace eddy {
 

@@ -22,11 +22,11 @@
 #include <string>
 #include <utility>
 
-#include "operators/deduplicate.h"
-#include "operators/internal/processor_node.h"
-#include "statestore/stores.h"
-#include "topology/internal/graph.h"
-#include "topology/kstream.h"
+#include "../operators/deduplicate.h"
+#include "../operators/internal/processor_node.h"
+#include "../statestore/stores.h"
+#include "internal/graph.h"
+#include "kstream.h"
 
 namespace eddy {
 

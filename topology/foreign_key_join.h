@@ -22,18 +22,18 @@
 #include <type_traits>
 #include <utility>
 
-#include "operators/change.h"
-#include "operators/foreign_key_join.h"
-#include "operators/internal/processor_node.h"
-#include "operators/internal/sink_node.h"
-#include "statestore/stores.h"
-#include "topology/internal/graph.h"
-#include "topology/internal/timestamped_store.h"
-#include "topology/internal/type_name.h"
-#include "topology/kstream.h"
-#include "topology/ktable.h"
-#include "topology/named.h"
-#include "topology/table_joins.h"
+#include "../operators/change.h"
+#include "../operators/foreign_key_join.h"
+#include "../operators/internal/processor_node.h"
+#include "../operators/internal/sink_node.h"
+#include "../statestore/stores.h"
+#include "internal/graph.h"
+#include "internal/timestamped_store.h"
+#include "internal/type_name.h"
+#include "kstream.h"
+#include "ktable.h"
+#include "named.h"
+#include "table_joins.h"
 
 namespace eddy {
 namespace dsl::internal {

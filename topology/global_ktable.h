@@ -15,7 +15,7 @@
 #include <string>
 #include <utility>
 
-#include "topology/internal/graph.h"
+#include "internal/graph.h"
 
 namespace eddy {
 

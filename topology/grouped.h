@@ -8,8 +8,8 @@
 #include <string>
 #include <utility>
 
-#include "serde/serde.h"
-#include "topology/named.h"
+#include "../serde/serde.h"
+#include "named.h"
 
 namespace eddy {
 

@@ -13,7 +13,7 @@
 #include <string>
 #include <utility>
 
-#include "serde/serde.h"
+#include "../serde/serde.h"
 
 namespace eddy {
 

@@ -18,15 +18,15 @@
 #include <type_traits>
 #include <utility>
 
-#include "operators/aggregate.h"
-#include "operators/passthrough.h"
-#include "operators/window.h"
-#include "operators/window_aggregate.h"
-#include "statestore/stores.h"
-#include "topology/internal/timestamped_store.h"
-#include "topology/kstream.h"
-#include "topology/internal/windowed.h"
-#include "topology/ktable.h"
+#include "../operators/aggregate.h"
+#include "../operators/passthrough.h"
+#include "../operators/window.h"
+#include "../operators/window_aggregate.h"
+#include "../statestore/stores.h"
+#include "internal/timestamped_store.h"
+#include "kstream.h"
+#include "internal/windowed.h"
+#include "ktable.h"
 
 namespace eddy {
 
@@ -419,5 +419,5 @@ kgrouped_stream<K, V> kstream<K, V>::group_by_key(const G& g) const {
 } // namespace eddy
 
 // The sliding and session windowed streams, after emit_strategy (they use it).
-#include "topology/session_windowed_kstream.h"
-#include "topology/sliding_windowed_kstream.h"
+#include "session_windowed_kstream.h"
+#include "sliding_windowed_kstream.h"

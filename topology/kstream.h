@@ -21,29 +21,29 @@
 #include <utility>
 #include <vector>
 
-#include "operators/deduplicate.h"
-#include "operators/filter.h"
-#include "operators/flat_map.h"
-#include "operators/flat_map_values.h"
-#include "operators/internal/processor_node.h"
-#include "operators/internal/sink_node.h"
-#include "operators/internal/source_node.h"
-#include "operators/map.h"
-#include "operators/map_values.h"
-#include "operators/passthrough.h"
-#include "operators/peek.h"
-#include "operators/processor.h"
-#include "operators/retry.h"
-#include "operators/select_key.h"
-#include "statestore/stores.h"
-#include "topology/concepts.h"
-#include "topology/grouped.h"
-#include "topology/internal/graph.h"
-#include "topology/internal/type_name.h"
-#include "topology/join_windows.h"
-#include "topology/joined.h"
-#include "topology/named.h"
-#include "topology/stream_joined.h"
+#include "../operators/deduplicate.h"
+#include "../operators/filter.h"
+#include "../operators/flat_map.h"
+#include "../operators/flat_map_values.h"
+#include "../operators/internal/processor_node.h"
+#include "../operators/internal/sink_node.h"
+#include "../operators/internal/source_node.h"
+#include "../operators/map.h"
+#include "../operators/map_values.h"
+#include "../operators/passthrough.h"
+#include "../operators/peek.h"
+#include "../operators/processor.h"
+#include "../operators/retry.h"
+#include "../operators/select_key.h"
+#include "../statestore/stores.h"
+#include "concepts.h"
+#include "grouped.h"
+#include "internal/graph.h"
+#include "internal/type_name.h"
+#include "join_windows.h"
+#include "joined.h"
+#include "named.h"
+#include "stream_joined.h"
 
 namespace eddy {
 
@@ -504,8 +504,8 @@ kstream<K, V> kstream<K, V>::merge(const kstream& other, const named& n) const {
 } // namespace eddy
 
 // split()'s branches (they use kstream).
-#include "topology/branched_kstream.h"
+#include "branched_kstream.h"
 // The stream-stream joins' definitions (they use kstream).
-#include "topology/stream_stream_join.h"
+#include "stream_stream_join.h"
 // deduplicate's definition.
-#include "topology/deduplicate.h"
+#include "deduplicate.h"

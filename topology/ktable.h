@@ -17,20 +17,20 @@
 #include <utility>
 #include <vector>
 
-#include "operators/aggregate.h"
-#include "operators/change.h"
-#include "operators/internal/processor_node.h"
-#include "operators/suppress.h"
-#include "operators/table.h"
-#include "operators/table_materialize.h"
-#include "operators/table_transform_values.h"
-#include "operators/value_transformer.h"
-#include "operators/window.h"
-#include "statestore/stores.h"
-#include "topology/concepts.h"
-#include "topology/internal/graph.h"
-#include "topology/kstream.h"
-#include "topology/named.h"
+#include "../operators/aggregate.h"
+#include "../operators/change.h"
+#include "../operators/internal/processor_node.h"
+#include "../operators/suppress.h"
+#include "../operators/table.h"
+#include "../operators/table_materialize.h"
+#include "../operators/table_transform_values.h"
+#include "../operators/value_transformer.h"
+#include "../operators/window.h"
+#include "../statestore/stores.h"
+#include "concepts.h"
+#include "internal/graph.h"
+#include "kstream.h"
+#include "named.h"
 
 namespace eddy {
 
@@ -432,5 +432,5 @@ ktable<K, V> kstream<K, V>::to_table(const M& m, const named& n) const {
 } // namespace eddy
 
 // The joins, after ktable and kstream are complete (they use both).
-#include "topology/table_joins.h"
-#include "topology/foreign_key_join.h"
+#include "table_joins.h"
+#include "foreign_key_join.h"

@@ -13,9 +13,9 @@
 #include <string>
 #include <utility>
 
-#include "operators/error_handlers.h"
-#include "serde/serde.h"
-#include "serde/serdes.h" // the default serdes consumed and produced fall back on
+#include "../operators/error_handlers.h"
+#include "../serde/serde.h"
+#include "../serde/serdes.h" // the default serdes consumed and produced fall back on
 
 namespace eddy {
 

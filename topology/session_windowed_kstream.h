@@ -24,13 +24,13 @@
 #include <type_traits>
 #include <utility>
 
-#include "operators/session_window_aggregate.h"
-#include "operators/window.h"
-#include "statestore/stores.h"
-#include "topology/internal/windowed.h"
-#include "topology/kgrouped_stream.h"
-#include "topology/kstream.h"
-#include "topology/ktable.h"
+#include "../operators/session_window_aggregate.h"
+#include "../operators/window.h"
+#include "../statestore/stores.h"
+#include "internal/windowed.h"
+#include "kgrouped_stream.h"
+#include "kstream.h"
+#include "ktable.h"
 
 namespace eddy {
 

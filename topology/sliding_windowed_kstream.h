@@ -18,13 +18,13 @@
 #include <type_traits>
 #include <utility>
 
-#include "operators/sliding_window_aggregate.h"
-#include "operators/window.h"
-#include "statestore/stores.h"
-#include "topology/kstream.h"
-#include "topology/ktable.h"
-#include "topology/internal/windowed.h"
-#include "topology/kgrouped_stream.h"
+#include "../operators/sliding_window_aggregate.h"
+#include "../operators/window.h"
+#include "../statestore/stores.h"
+#include "kstream.h"
+#include "ktable.h"
+#include "internal/windowed.h"
+#include "kgrouped_stream.h"
 
 namespace eddy {
 

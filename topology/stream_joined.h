@@ -13,8 +13,8 @@
 #include <string>
 #include <utility>
 
-#include "serde/serde.h"
-#include "serde/serdes.h" // the default serdes
+#include "../serde/serde.h"
+#include "../serde/serdes.h" // the default serdes
 
 namespace eddy {
 

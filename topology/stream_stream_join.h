@@ -31,16 +31,16 @@
 #include <type_traits>
 #include <utility>
 
-#include "operators/internal/processor_node.h"
-#include "operators/passthrough.h"
-#include "operators/stream_stream_join.h"
-#include "statestore/stores.h"
-#include "topology/internal/graph.h"
-#include "topology/internal/windowed.h"
-#include "topology/join_windows.h"
-#include "topology/kstream.h"
-#include "topology/stream_joined.h"
-#include "topology/topology_error.h"
+#include "../operators/internal/processor_node.h"
+#include "../operators/passthrough.h"
+#include "../operators/stream_stream_join.h"
+#include "../statestore/stores.h"
+#include "internal/graph.h"
+#include "internal/windowed.h"
+#include "join_windows.h"
+#include "kstream.h"
+#include "stream_joined.h"
+#include "topology_error.h"
 
 namespace eddy {
 

@@ -14,16 +14,16 @@
 #include <utility>
 #include <vector>
 
-#include "operators/internal/source_node.h"
-#include "topology/global_ktable.h"
-#include "topology/internal/graph.h"
-#include "topology/internal/timestamped_store.h"
-#include "statestore/stores.h"
-#include "topology/kgrouped_stream.h"
-#include "topology/kstream.h"
-#include "topology/ktable.h"
-#include "topology/named.h"
-#include "topology/topology.h"
+#include "../operators/internal/source_node.h"
+#include "global_ktable.h"
+#include "internal/graph.h"
+#include "internal/timestamped_store.h"
+#include "../statestore/stores.h"
+#include "kgrouped_stream.h"
+#include "kstream.h"
+#include "ktable.h"
+#include "named.h"
+#include "topology.h"
 
 namespace eddy {
 

@@ -18,21 +18,21 @@
 
 #include <fmt/format.h>
 
-#include "operators/change.h"
-#include "operators/internal/processor_node.h"
-#include "operators/passthrough.h"
-#include "operators/stream_table_join.h"
-#include "operators/table_table_join.h"
-#include "operators/window.h"
-#include "statestore/stores.h"
-#include "topology/global_ktable.h"
-#include "topology/internal/graph.h"
-#include "topology/internal/timestamped_store.h"
-#include "topology/joined.h"
-#include "topology/kstream.h"
-#include "topology/ktable.h"
-#include "topology/named.h"
-#include "topology/topology_error.h"
+#include "../operators/change.h"
+#include "../operators/internal/processor_node.h"
+#include "../operators/passthrough.h"
+#include "../operators/stream_table_join.h"
+#include "../operators/table_table_join.h"
+#include "../operators/window.h"
+#include "../statestore/stores.h"
+#include "global_ktable.h"
+#include "internal/graph.h"
+#include "internal/timestamped_store.h"
+#include "joined.h"
+#include "kstream.h"
+#include "ktable.h"
+#include "named.h"
+#include "topology_error.h"
 
 namespace eddy {
 namespace dsl::internal {

@@ -18,9 +18,9 @@
 #include <string_view>
 #include <vector>
 
-#include "operators/internal/node.h"
-#include "topology/internal/graph.h"
-#include "topology/topology_error.h"
+#include "../operators/internal/node.h"
+#include "internal/graph.h"
+#include "topology_error.h"
 
 namespace eddy {
 

@@ -24,11 +24,11 @@
 #include <utility>
 #include <vector>
 
-#include "operators/change.h"
-#include "operators/internal/task_context.h"
-#include "operators/processor.h"
-#include "serde/serde.h"
-#include "statestore/internal/store_handle.h"
+#include "../change.h"
+#include "task_context.h"
+#include "../processor.h"
+#include "../../serde/serde.h"
+#include "../../statestore/internal/store_handle.h"
 
 namespace eddy::operators::internal {
 

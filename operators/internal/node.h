@@ -11,8 +11,8 @@
 #include <string_view>
 #include <utility>
 
-#include "operators/internal/task_context.h"
-#include "operators/record.h"
+#include "task_context.h"
+#include "../record.h"
 
 namespace eddy::operators::internal {
 

@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "operators/internal/task_context.h"
+#include "task_context.h"
 
 namespace eddy::operators::internal {
 

@@ -12,8 +12,8 @@
 #include <type_traits>
 #include <utility>
 
-#include "operators/internal/node.h"
-#include "operators/processor.h"
+#include "node.h"
+#include "../processor.h"
 
 namespace eddy::operators::internal {
 

@@ -11,10 +11,10 @@
 #include <string>
 #include <utility>
 
-#include "operators/internal/node.h"
-#include "operators/internal/source_node.h"
-#include "operators/window.h"
-#include "serde/serde.h"
+#include "node.h"
+#include "source_node.h"
+#include "../window.h"
+#include "../../serde/serde.h"
 
 namespace eddy::operators::internal {
 

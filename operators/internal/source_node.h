@@ -13,9 +13,9 @@
 #include <utility>
 #include <vector>
 
-#include "operators/error_handlers.h"
-#include "operators/internal/node.h"
-#include "serde/serde.h"
+#include "../error_handlers.h"
+#include "node.h"
+#include "../../serde/serde.h"
 
 namespace eddy::operators::internal {
 

@@ -18,8 +18,8 @@
 #include <string_view>
 #include <vector>
 
-#include "operators/record.h"
-#include "statestore/internal/store_handle.h"
+#include "../record.h"
+#include "../../statestore/internal/store_handle.h"
 
 namespace eddy {
 

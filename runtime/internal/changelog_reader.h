@@ -11,7 +11,7 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "statestore/internal/store_handle.h"
+#include "../../statestore/internal/store_handle.h"
 
 namespace eddy::runtime::internal {
 

@@ -11,7 +11,7 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "runtime/streams_config.h"
+#include "../streams_config.h"
 
 namespace eddy::runtime::internal {
 

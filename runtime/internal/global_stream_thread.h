@@ -19,9 +19,9 @@
 #include <thread>
 #include <utility>
 
-#include "runtime/internal/stream_thread.h"
-#include "statestore/internal/store_handle.h"
-#include "topology/topology.h"
+#include "stream_thread.h"
+#include "../../statestore/internal/store_handle.h"
+#include "../../topology/topology.h"
 
 namespace eddy::runtime::internal {
 

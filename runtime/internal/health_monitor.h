@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "runtime/health.h"
+#include "../health.h"
 
 namespace eddy::runtime::internal {
 

@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "runtime/streams_metadata.h"
+#include "../streams_metadata.h"
 
 namespace eddy::runtime::internal {
 

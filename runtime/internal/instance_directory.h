@@ -32,7 +32,7 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "runtime/internal/rdkafka_handles.h"
+#include "rdkafka_handles.h"
 
 namespace eddy::runtime::internal {
 

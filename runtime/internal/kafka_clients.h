@@ -21,7 +21,7 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "operators/internal/task_context.h"
+#include "../../operators/internal/task_context.h"
 
 namespace eddy::runtime::internal {
 

@@ -14,13 +14,13 @@
 #include <string>
 #include <vector>
 
-#include "runtime/embedded_broker.h"
-#include "runtime/internal/global_stream_thread.h"
-#include "runtime/internal/health_monitor.h"
-#include "runtime/internal/instance_directory.h"
-#include "runtime/internal/standby_thread.h"
-#include "runtime/internal/stream_thread.h"
-#include "runtime/kafka_streams.h"
+#include "../embedded_broker.h"
+#include "global_stream_thread.h"
+#include "health_monitor.h"
+#include "instance_directory.h"
+#include "standby_thread.h"
+#include "stream_thread.h"
+#include "../kafka_streams.h"
 
 namespace eddy {
 

@@ -12,7 +12,7 @@
 #include <optional>
 #include <vector>
 
-#include "runtime/internal/kafka_clients.h"
+#include "kafka_clients.h"
 
 namespace eddy::operators::internal {
 class raw_node;

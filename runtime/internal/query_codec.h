@@ -17,10 +17,10 @@
 
 #include <fmt/format.h>
 
-#include "serde/json.h"
-#include "serde/protobuf.h"
-#include "serde/serde.h"
-#include "serde/uuid.h"
+#include "../../serde/json.h"
+#include "../../serde/protobuf.h"
+#include "../../serde/serde.h"
+#include "../../serde/uuid.h"
 
 namespace eddy::runtime::internal {
 

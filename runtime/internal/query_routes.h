@@ -13,7 +13,7 @@
 #include <string>
 #include <variant>
 
-#include "runtime/internal/query_codec.h"
+#include "query_codec.h"
 
 namespace eddy {
 class kafka_streams;

@@ -10,8 +10,8 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "runtime/internal/kafka_clients.h"
-#include "runtime/internal/rdkafka_handles.h"
+#include "kafka_clients.h"
+#include "rdkafka_handles.h"
 
 namespace eddy::runtime::internal {
 

@@ -17,10 +17,10 @@
 #include <string>
 #include <vector>
 
-#include "runtime/internal/kafka_clients.h"
-#include "runtime/internal/state_restorer.h"
-#include "runtime/internal/thread_settings.h"
-#include "runtime/kafka_error.h"
+#include "kafka_clients.h"
+#include "state_restorer.h"
+#include "thread_settings.h"
+#include "../kafka_error.h"
 
 namespace eddy::runtime::internal {
 

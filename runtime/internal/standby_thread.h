@@ -30,9 +30,9 @@
 #include <string>
 #include <thread>
 
-#include "runtime/internal/state_restorer.h"
-#include "runtime/internal/stream_thread.h"
-#include "topology/topology.h"
+#include "state_restorer.h"
+#include "stream_thread.h"
+#include "../../topology/topology.h"
 
 namespace eddy::runtime::internal {
 

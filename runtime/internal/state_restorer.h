@@ -23,9 +23,9 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "runtime/internal/rdkafka_handles.h"
-#include "runtime/internal/stream_task.h"
-#include "runtime/state_restore_listener.h"
+#include "rdkafka_handles.h"
+#include "stream_task.h"
+#include "../state_restore_listener.h"
 
 namespace eddy::runtime::internal {
 

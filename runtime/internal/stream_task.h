@@ -14,8 +14,8 @@
 #include <string>
 #include <string_view>
 
-#include "operators/internal/task_context.h"
-#include "topology/topology.h"
+#include "../../operators/internal/task_context.h"
+#include "../../topology/topology.h"
 
 namespace eddy::runtime::internal {
 

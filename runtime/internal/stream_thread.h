@@ -25,10 +25,10 @@
 #include <thread>
 #include <vector>
 
-#include "runtime/internal/kafka_clients.h"
-#include "runtime/internal/record_collector.h"
-#include "runtime/internal/task_manager.h"
-#include "runtime/internal/thread_settings.h"
+#include "kafka_clients.h"
+#include "record_collector.h"
+#include "task_manager.h"
+#include "thread_settings.h"
 
 namespace eddy::runtime::internal {
 

@@ -21,12 +21,12 @@
 #include <unordered_map>
 #include <vector>
 
-#include "runtime/internal/kafka_clients.h"
-#include "runtime/internal/partition_group.h"
-#include "runtime/internal/record_collector.h"
-#include "runtime/internal/state_restorer.h"
-#include "runtime/internal/stream_task.h"
-#include "runtime/internal/thread_settings.h"
+#include "kafka_clients.h"
+#include "partition_group.h"
+#include "record_collector.h"
+#include "state_restorer.h"
+#include "stream_task.h"
+#include "thread_settings.h"
 
 namespace eddy::runtime::internal {
 

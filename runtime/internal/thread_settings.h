@@ -12,10 +12,10 @@
 #include <memory>
 #include <string>
 
-#include "operators/error_handlers.h"
-#include "runtime/state_restore_listener.h"
-#include "statestore/internal/bytes_store.h"
-#include "topology/topology.h"
+#include "../../operators/error_handlers.h"
+#include "../state_restore_listener.h"
+#include "../../statestore/internal/bytes_store.h"
+#include "../../topology/topology.h"
 
 namespace eddy::runtime::internal {
 

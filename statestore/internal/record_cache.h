@@ -27,7 +27,7 @@
 #include <thread>
 #include <vector>
 
-#include "statestore/internal/bytes_store.h"
+#include "bytes_store.h"
 
 namespace eddy::statestore::internal {
 

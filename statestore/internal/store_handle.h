@@ -18,8 +18,8 @@
 #include <utility>
 #include <vector>
 
-#include "statestore/internal/bytes_store.h"
-#include "statestore/internal/record_cache.h"
+#include "bytes_store.h"
+#include "record_cache.h"
 
 namespace eddy::statestore::internal {
 

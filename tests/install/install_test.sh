@@ -36,6 +36,20 @@ pkg_config=(pkg-config --define-variable=prefix="$destdir$prefix")
 echo "eddy.pc:"
 sed 's/^/    /' "$pc_dir/eddy.pc"
 flags=$("${pkg_config[@]}" --cflags --libs eddy)
+# Only the include root is on a program's path: eddy's headers reach each
+# other by relative paths, so none of its folder names (operators/, runtime/,
+# serde/, ...) becomes includable on its own.
+if grep -Eq -- '-I[^ ]*/include/eddy( |$)' <<<"$flags"; then
+  echo "FAIL: pkg-config puts include/eddy on the include path: $flags"
+  exit 1
+fi
+printf '#include "topology/kstream.h"\n' >"$tmp/generic.cc"
+# shellcheck disable=SC2086
+if (cd "$tmp" && g++ -std=c++20 -fsyntax-only generic.cc $flags "${extra[@]}") 2>/dev/null; then
+  echo "FAIL: a program can include \"topology/kstream.h\": eddy's folders are on its include path"
+  exit 1
+fi
+echo "ok: only <eddy/...> is includable (\"topology/kstream.h\" is not)"
 echo "+ g++ -std=c++20 my_app.cc $flags ${extra[*]}"
 cp "$my_app" "$tmp/my_app.cc"
 # $flags unquoted on purpose: split into words, as $(pkg-config ...) is.

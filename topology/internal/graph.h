@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "operators/internal/node.h"
-#include "statestore/internal/store_handle.h"
+#include "../../operators/internal/node.h"
+#include "../../statestore/internal/store_handle.h"
 
 namespace eddy::dsl::internal {
 

@@ -10,9 +10,9 @@
 #include <any>
 #include <string>
 
-#include "operators/window.h"
-#include "statestore/stores.h"
-#include "topology/internal/graph.h"
+#include "../../operators/window.h"
+#include "../../statestore/stores.h"
+#include "graph.h"
 
 namespace eddy::dsl::internal {
 

@@ -8,9 +8,9 @@
 #include <functional>
 #include <string>
 
-#include "operators/window.h"
-#include "statestore/stores.h"
-#include "topology/internal/graph.h"
+#include "../../operators/window.h"
+#include "../../statestore/stores.h"
+#include "graph.h"
 
 namespace eddy::dsl::internal {
 
