@@ -50,6 +50,21 @@ if (cd "$tmp" && g++ -std=c++20 -fsyntax-only generic.cc $flags "${extra[@]}") 2
   exit 1
 fi
 echo "ok: only <eddy/...> is includable (\"topology/kstream.h\" is not)"
+
+# Every installed header is one <eddy/eddy.h> reaches: nothing of the
+# machinery is installed that no public header needs.
+printf '#include <eddy/eddy.h>\n' >"$tmp/reach.cc"
+# shellcheck disable=SC2086
+reached=$(cd "$tmp" && g++ -std=c++20 -MM reach.cc $flags "${extra[@]}" | tr ' \\' '\n\n' \
+  | grep -F "$destdir$prefix/include/eddy/" | xargs -r realpath | sort -u)
+installed=$(find "$destdir$prefix/include/eddy" -name '*.h' -print0 | xargs -0 realpath | sort -u)
+unreached=$(comm -23 <(printf '%s\n' "$installed") <(printf '%s\n' "$reached"))
+if [[ -n $unreached ]]; then
+  echo "FAIL: installed headers that <eddy/eddy.h> does not reach:"
+  printf '    %s\n' "${unreached//$destdir$prefix\/include\//}"
+  exit 1
+fi
+echo "ok: the $(wc -l <<<"$installed") installed headers are the ones <eddy/eddy.h> reaches"
 echo "+ g++ -std=c++20 my_app.cc $flags ${extra[*]}"
 cp "$my_app" "$tmp/my_app.cc"
 # $flags unquoted on purpose: split into words, as $(pkg-config ...) is.
