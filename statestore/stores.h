@@ -9,7 +9,7 @@
 //   stream.process(supplier, eddy::named::as("dedup"), {"seen"});
 //
 //   // the DSL: name the store an aggregation keeps
-//   grouped.count(eddy::materialized<std::string, std::int64_t>::as("counts-by-user"));
+//   grouped.count(eddy::materialized<>::as("counts-by-user"));
 
 #include <memory>
 #include <optional>
@@ -105,6 +105,13 @@ template<typename K, typename V>
 key_value_store_builder_t<K, V> key_value_store_builder(
     key_value_bytes_store_supplier supplier, serde_ref<K> key_serde, serde_ref<V> value_serde) {
     return {std::move(supplier), std::move(key_serde), std::move(value_serde)};
+}
+// The same from serdes as they are: the store's types are theirs.
+template<serde_or_ref KS, serde_or_ref VS>
+key_value_store_builder_t<serde_value_t<KS>, serde_value_t<VS>> key_value_store_builder(
+    key_value_bytes_store_supplier supplier, KS key_serde, VS value_serde) {
+    return {std::move(supplier), serde_ref<serde_value_t<KS>>(std::move(key_serde)),
+        serde_ref<serde_value_t<VS>>(std::move(value_serde))};
 }
 
 } // namespace stores

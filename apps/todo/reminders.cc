@@ -231,9 +231,9 @@ void add_reminders(
         consumed<>::with(serdes::string{}, serdes::protobuf<UserPreferences>{}).with_name("todo-user-preferences-source"),
         materialized<>::as(names.preferences_store));
     builder.add_state_store(stores::key_value_store_builder(stores::persistent_key_value_store(names.schedule_store),
-        serde_ref<std::string>(serdes::string{}), serde_ref<TaskReminder>(serdes::protobuf<TaskReminder>{})));
+        serdes::string{}, serdes::protobuf<TaskReminder>{}));
     builder.add_state_store(stores::key_value_store_builder(stores::persistent_key_value_store(names.by_task_store),
-        serde_ref<std::string>(serdes::string{}), serde_ref<ReminderState>(serdes::protobuf<ReminderState>{})));
+        serdes::string{}, serdes::protobuf<ReminderState>{}));
 
     // A join drops null values: live tasks meet their owner's preferences,
     // deleted ones go around the join, and both meet again in the scheduler.

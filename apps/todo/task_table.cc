@@ -102,10 +102,10 @@ std::optional<Task> apply_event(const std::optional<Task>& current, const TaskEv
 
 kstream<std::string, std::optional<Task>> add_task_table(
     streams_builder& builder, const kstream<std::string, TaskEvent>& events, const task_table_names& names) {
-    builder.add_state_store(stores::key_value_store_builder(stores::persistent_key_value_store(names.tasks_store),
-        serde_ref<std::string>(serdes::string{}), serde_ref<Task>(serdes::protobuf<Task>{})));
-    builder.add_state_store(stores::key_value_store_builder(stores::persistent_key_value_store(names.owner_index_store),
-        serde_ref<std::string>(serdes::string{}), serde_ref<std::string>(serdes::string{})));
+    builder.add_state_store(stores::key_value_store_builder(
+        stores::persistent_key_value_store(names.tasks_store), serdes::string{}, serdes::protobuf<Task>{}));
+    builder.add_state_store(stores::key_value_store_builder(
+        stores::persistent_key_value_store(names.owner_index_store), serdes::string{}, serdes::string{}));
     auto changes = events.process_values([names] { return std::make_unique<task_state>(names); },
         named::as("todo-task-state"), {names.tasks_store, names.owner_index_store});
     changes.to(names.tasks_topic,

@@ -56,8 +56,8 @@ public:
 };
 
 void add_changes_store(eddy::streams_builder& builder) {
-    builder.add_state_store(eddy::stores::key_value_store_builder(eddy::stores::in_memory_key_value_store("changes"),
-        eddy::serde_ref<std::string>(eddy::serdes::string{}), eddy::serde_ref<std::int64_t>(eddy::serdes::int64{})));
+    builder.add_state_store(eddy::stores::key_value_store_builder(
+        eddy::stores::in_memory_key_value_store("changes"), eddy::serdes::string{}, eddy::serdes::int64{}));
 }
 
 TEST(TransformValuesTest, AStoreUsingTransformerIsMaterialisedAndQueryable) {
