@@ -81,8 +81,8 @@ concept topic_name_extractor = std::is_invocable_r_v<std::string, F&, const K&, 
 template<typename I>
 concept initializer = std::invocable<I&> && !std::is_void_v<std::invoke_result_t<I&>>;
 
-// What an initializer returns, decayed; a placeholder for anything else, so
-// that a wrong initializer fails on the concept, naming it.
+// What an initializer returns, decayed; for anything else a marker type,
+// so that a wrong initializer fails on the concept, naming it.
 struct not_an_initializer {};
 template<typename I>
 struct initializer_result {
