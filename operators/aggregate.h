@@ -48,12 +48,15 @@ bool drop_if_null(const record<K, V>& r, Context& context) {
 }
 } // namespace internal
 
-// Init() -> VA; Fold(key, value, aggregate) -> VA.
-template<typename K, typename V, typename VA, typename Init, typename Fold>
+// The aggregation of a grouped stream (Kafka Streams' KStreamAggregate and
+// KStreamReduce): Fold(key, value, const std::optional<VA>& aggregate) -> VA,
+// where an empty aggregate is a key's first record (count, reduce and
+// aggregate are folds: topology/internal/folds.h). The time and sliding
+// window aggregations take the same folds.
+template<typename K, typename V, typename VA, typename Fold>
 class aggregate_processor final : public processor<K, V, K, change<VA>> {
 public:
-    aggregate_processor(std::string store, Init init, Fold fold)
-        : _store_name(std::move(store)), _init(std::move(init)), _fold(std::move(fold)) {}
+    aggregate_processor(std::string store, Fold fold) : _store_name(std::move(store)), _fold(std::move(fold)) {}
 
     void init(processor_context<K, change<VA>>& context) override {
         processor<K, V, K, change<VA>>::init(context);
@@ -61,8 +64,8 @@ public:
         _forwarder.init(context, _store_name, _store->key_serde());
     }
 
-    // Kafka Streams' KStreamAggregate: the update is stamped with the larger
-    // of the record's and the aggregate's timestamps.
+    // The update is stamped with the larger of the record's and the
+    // aggregate's timestamps.
     void process(const record<K, V>& r) override {
         if (internal::drop_if_null(r, this->context())) {
             return;
@@ -74,54 +77,16 @@ public:
             old = std::move(stored->value);
             ts = std::max(ts, stored->timestamp_ms);
         }
-        VA next = _fold(r.key, r.value, old ? *old : _init());
+        VA next = _fold(r.key, r.value, old);
         _store->put(r.key, timestamped<VA>{next, ts});
         _forwarder.forward(record<K, change<VA>>{r.key, change<VA>{std::move(next), std::move(old)}, ts, r.headers});
     }
 
 private:
     std::string _store_name;
-    Init _init;
     Fold _fold;
     std::optional<key_value_store<K, timestamped<VA>>> _store;
     internal::change_forwarder<K, VA> _forwarder;
-};
-
-// reduce: the first value of a key is its aggregate; later ones fold in
-// with Reduce(aggregate, value) -> V.
-template<typename K, typename V, typename Reduce>
-class reduce_processor final : public processor<K, V, K, change<V>> {
-public:
-    reduce_processor(std::string store, Reduce reduce) : _store_name(std::move(store)), _reduce(std::move(reduce)) {}
-
-    void init(processor_context<K, change<V>>& context) override {
-        processor<K, V, K, change<V>>::init(context);
-        _store.emplace(context.template get_key_value_store<K, timestamped<V>>(_store_name));
-        _forwarder.init(context, _store_name, _store->key_serde());
-    }
-
-    // Kafka Streams' KStreamReduce: stamped as KStreamAggregate.
-    void process(const record<K, V>& r) override {
-        if (internal::drop_if_null(r, this->context())) {
-            return;
-        }
-        auto stored = _store->get(r.key);
-        std::optional<V> old;
-        std::int64_t ts = r.timestamp;
-        if (stored) {
-            old = std::move(stored->value);
-            ts = std::max(ts, stored->timestamp_ms);
-        }
-        V next = old ? _reduce(*old, r.value) : r.value;
-        _store->put(r.key, timestamped<V>{next, ts});
-        _forwarder.forward(record<K, change<V>>{r.key, change<V>{std::move(next), std::move(old)}, ts, r.headers});
-    }
-
-private:
-    std::string _store_name;
-    Reduce _reduce;
-    std::optional<key_value_store<K, timestamped<V>>> _store;
-    internal::change_forwarder<K, V> _forwarder;
 };
 
 // ktable::to_stream: each change's new value goes on as a stream record.

@@ -36,24 +36,18 @@ namespace eddy::operators {
 // aggregate means a new window (the initializer's value, or a reduce's first
 // value).
 template<typename K, typename V, typename VA, typename Fold>
-class sliding_window_aggregate_processor final : public processor<K, V, windowed<K>, change<VA>> {
+class sliding_window_aggregate_processor final : public internal::window_fold<K, V, VA, Fold> {
 public:
     sliding_window_aggregate_processor(std::string store, sliding_windows windows, Fold fold)
-        : _store_name(std::move(store)), _windows(windows), _fold(std::move(fold)) {}
-
-    void init(processor_context<windowed<K>, change<VA>>& context) override {
-        processor<K, V, windowed<K>, change<VA>>::init(context);
-        _store.emplace(context.template get_key_value_store<windowed<K>, timestamped<VA>>(_store_name));
-        _forwarder.init(context, _store_name, _store->key_serde());
-    }
+        : internal::window_fold<K, V, VA, Fold>(std::move(store), std::move(fold)), _windows(windows) {}
 
     void process(const record<K, V>& r) override {
         auto& ctx = this->context();
         if (internal::drop_if_null(r, ctx)) {
             return;
         }
-        _observed = std::max(_observed, r.timestamp);
-        const std::int64_t close = _observed - _windows.grace_ms();
+        this->_observed = std::max(this->_observed, r.timestamp);
+        const std::int64_t close = this->_observed - _windows.grace_ms();
         const std::int64_t t = r.timestamp;
         const std::int64_t d = _windows.time_difference_ms();
         if (t + d < close) {
@@ -64,7 +58,11 @@ public:
         } else {
             process_in_order(r, close);
         }
-        expire();
+        // Windows no record can reach any more: a record is taken down to
+        // stream time - grace - difference and reads windows starting from
+        // its time - 2 * difference.
+        const std::int64_t reach = 3 * _windows.time_difference_ms() + _windows.grace_ms();
+        this->expire(reach, [&](const window& w) { return w.start_ms + reach < this->_observed; });
     }
 
 private:
@@ -73,7 +71,7 @@ private:
     // The key's windows starting in [from, to], in order of start.
     std::vector<entry> windows_starting(const K& key, std::int64_t from, std::int64_t to) const {
         std::vector<entry> out;
-        _store->for_each(windowed<K>{key, {from, from}}, windowed<K>{key, {to, to}},
+        this->_store->for_each(windowed<K>{key, {from, from}}, windowed<K>{key, {to, to}},
             [&](const windowed<K>& k, const timestamped<VA>& v) {
                 if (k.key == key && k.window.start_ms >= from && k.window.start_ms <= to) {
                     out.push_back({k, v});
@@ -189,12 +187,7 @@ private:
             dropped(r, w, close);
             return;
         }
-        const bool had = aggregate.has_value();
-        timestamped<VA> next{_fold(r.key, r.value, aggregate), had ? std::max(r.timestamp, aggregate_ts) : r.timestamp};
-        const windowed<K> key{r.key, w};
-        _store->put(key, next);
-        _forwarder.forward(record<windowed<K>, change<VA>>{
-            key, change<VA>{next.value, exists ? std::move(aggregate) : std::nullopt}, next.timestamp_ms, r.headers});
+        this->fold_into(r, w, std::move(aggregate), aggregate_ts, exists);
     }
 
     // The record's right window starts just after it and holds what the
@@ -202,46 +195,19 @@ private:
     void create_right_window(const record<K, V>& r, const timestamped<VA>& aggregate) {
         const std::int64_t start = r.timestamp + 1;
         const windowed<K> key{r.key, {start, start + _windows.time_difference_ms()}};
-        _store->put(key, aggregate);
-        _forwarder.forward(record<windowed<K>, change<VA>>{
+        this->_store->put(key, aggregate);
+        this->_forwarder.forward(record<windowed<K>, change<VA>>{
             key, change<VA>{aggregate.value, std::nullopt}, aggregate.timestamp_ms, r.headers});
     }
 
     void dropped(const record<K, V>& r, const window& w, std::int64_t close) {
         auto& ctx = this->context();
-        internal::log_expired_window(ctx.node_name(), ctx.record_metadata(), r.timestamp, w, close, _observed, true);
+        internal::log_expired_window(
+            ctx.node_name(), ctx.record_metadata(), r.timestamp, w, close, this->_observed, true);
         ctx.record_dropped();
     }
 
-    // Drops windows no record can reach any more: a record is taken down to
-    // stream time - grace - difference and reads windows starting from its
-    // time - 2 * difference. Once per retention period of stream time.
-    void expire() {
-        const std::int64_t d = _windows.time_difference_ms();
-        const std::int64_t reach = 3 * d + _windows.grace_ms();
-        if (_observed - _last_expiry < reach) {
-            return;
-        }
-        _last_expiry = _observed;
-        std::vector<windowed<K>> gone;
-        _store->for_each(std::nullopt, std::nullopt, [&](const windowed<K>& k, const timestamped<VA>&) {
-            if (k.window.start_ms + reach < _observed) {
-                gone.push_back(k);
-            }
-            return true;
-        });
-        for (const auto& k : gone) {
-            _store->remove(k);
-        }
-    }
-
-    std::string _store_name;
     sliding_windows _windows;
-    Fold _fold;
-    std::optional<key_value_store<windowed<K>, timestamped<VA>>> _store;
-    internal::change_forwarder<windowed<K>, VA> _forwarder;
-    std::int64_t _observed = -1;
-    std::int64_t _last_expiry = 0;
 };
 
 } // namespace eddy::operators

@@ -211,21 +211,25 @@ private:
     S _selector;
 };
 
-// A grouped table's aggregate: subtract(key, old, agg) for a retraction,
-// add(key, new, agg) for an addition, from init() for a new key.
-template<typename K, typename V, typename VA, typename Init, typename Add, typename Sub>
+// A grouped table's aggregation (Kafka Streams' KTableAggregate and
+// KTableReduce): a retraction folds in with Sub(key, old value, const
+// std::optional<VA>& aggregate) -> VA or std::optional<VA>, an addition with
+// Add(key, new value, const std::optional<VA>& aggregate) -> VA; an empty
+// aggregate is a key's first (topology/internal/aggregations.h's
+// table folds). A retraction that leaves no aggregate (a reduce's key never
+// added) changes nothing. Stamped with the larger of the record's and the
+// aggregate's timestamps.
+template<typename K, typename V, typename VA, typename Add, typename Sub>
 class table_aggregate_processor final : public processor<K, change<V>, K, change<VA>> {
 public:
-    table_aggregate_processor(std::string store, Init init, Add add, Sub sub)
-        : _store_name(std::move(store)), _init(std::move(init)), _add(std::move(add)), _sub(std::move(sub)) {}
+    table_aggregate_processor(std::string store, Add add, Sub sub)
+        : _store_name(std::move(store)), _add(std::move(add)), _sub(std::move(sub)) {}
 
     void init(processor_context<K, change<VA>>& context) override {
         processor<K, change<V>, K, change<VA>>::init(context);
         _store.emplace(context.template get_key_value_store<K, timestamped<VA>>(_store_name));
     }
 
-    // Kafka Streams' KTableAggregate: stamped with the larger of the
-    // record's and the aggregate's timestamps.
     void process(const record<K, change<V>>& r) override {
         auto stored = _store->get(r.key);
         std::optional<VA> old;
@@ -234,67 +238,25 @@ public:
             old = std::move(stored->value);
             ts = std::max(ts, stored->timestamp_ms);
         }
-        VA agg = old ? *old : _init();
+        std::optional<VA> agg = old;
         if (r.value.old_value) {
             agg = _sub(r.key, *r.value.old_value, agg);
         }
         if (r.value.new_value) {
             agg = _add(r.key, *r.value.new_value, agg);
         }
-        _store->put(r.key, timestamped<VA>{agg, ts});
+        if (!agg) {
+            return;
+        }
+        _store->put(r.key, timestamped<VA>{*agg, ts});
         this->context().forward(record<K, change<VA>>{r.key, change<VA>{std::move(agg), std::move(old)}, ts, r.headers});
     }
 
 private:
     std::string _store_name;
-    Init _init;
     Add _add;
     Sub _sub;
     std::optional<key_value_store<K, timestamped<VA>>> _store;
-};
-
-// A grouped table's reduce, as Kafka Streams': the first value of a key is
-// its aggregate, later ones add(agg, value), retractions subtract(agg,
-// value) (a key whose rows are all retracted keeps what subtract left).
-template<typename K, typename V, typename Add, typename Sub>
-class table_reduce_processor final : public processor<K, change<V>, K, change<V>> {
-public:
-    table_reduce_processor(std::string store, Add add, Sub sub)
-        : _store_name(std::move(store)), _add(std::move(add)), _sub(std::move(sub)) {}
-
-    void init(processor_context<K, change<V>>& context) override {
-        processor<K, change<V>, K, change<V>>::init(context);
-        _store.emplace(context.template get_key_value_store<K, timestamped<V>>(_store_name));
-    }
-
-    // Kafka Streams' KTableReduce: stamped as KTableAggregate.
-    void process(const record<K, change<V>>& r) override {
-        auto stored = _store->get(r.key);
-        std::optional<V> old;
-        std::int64_t ts = r.timestamp;
-        if (stored) {
-            old = std::move(stored->value);
-            ts = std::max(ts, stored->timestamp_ms);
-        }
-        std::optional<V> agg = old;
-        if (r.value.old_value && agg) {
-            agg = _sub(*agg, *r.value.old_value);
-        }
-        if (r.value.new_value) {
-            agg = agg ? _add(*agg, *r.value.new_value) : *r.value.new_value;
-        }
-        if (!agg) {
-            return; // a retraction of a key never added
-        }
-        _store->put(r.key, timestamped<V>{*agg, ts});
-        this->context().forward(record<K, change<V>>{r.key, change<V>{std::move(agg), std::move(old)}, ts, r.headers});
-    }
-
-private:
-    std::string _store_name;
-    Add _add;
-    Sub _sub;
-    std::optional<key_value_store<K, timestamped<V>>> _store;
 };
 
 } // namespace operators

@@ -28,76 +28,102 @@ void log_expired_window(const std::string& node, const std::optional<record_meta
     const window& w, std::int64_t expiration, std::int64_t stream_time, bool end_inclusive = false);
 } // namespace internal
 
-// Fold(key, value, const std::optional<VA>& aggregate) -> VA.
+namespace internal {
+// What the time and sliding window aggregations share: a store of
+// timestamped aggregates keyed by windowed<K>, the fold (as
+// aggregate_processor's), stream time, and the expiry of old windows.
 template<typename K, typename V, typename VA, typename Fold>
-class window_aggregate_processor final : public processor<K, V, windowed<K>, change<VA>> {
+class window_fold : public processor<K, V, windowed<K>, change<VA>> {
 public:
-    window_aggregate_processor(std::string store, time_windows windows, Fold fold)
-        : _store_name(std::move(store)), _windows(windows), _fold(std::move(fold)) {}
-
     void init(processor_context<windowed<K>, change<VA>>& context) override {
         processor<K, V, windowed<K>, change<VA>>::init(context);
         _store.emplace(context.template get_key_value_store<windowed<K>, timestamped<VA>>(_store_name));
         _forwarder.init(context, _store_name, _store->key_serde());
     }
 
-    void process(const record<K, V>& r) override {
-        auto& ctx = this->context();
-        if (internal::drop_if_null(r, ctx)) {
-            return;
-        }
-        _observed = std::max(_observed, r.timestamp);
-        const std::int64_t close = _observed - _windows.grace_ms();
-        for (const auto& w : _windows.windows_for(r.timestamp)) {
-            if (w.end_ms <= close) {
-                internal::log_expired_window(
-                    ctx.node_name(), ctx.record_metadata(), r.timestamp, w, w.end_ms + _windows.grace_ms(), _observed);
-                ctx.record_dropped();
-                continue;
-            }
-            const windowed<K> key{r.key, w};
-            std::optional<timestamped<VA>> old = _store->get(key);
-            std::optional<VA> old_value;
-            if (old) {
-                old_value = old->value;
-            }
-            timestamped<VA> next{_fold(r.key, r.value, old_value),
-                old ? std::max(old->timestamp_ms, r.timestamp) : r.timestamp};
-            _store->put(key, next);
-            _forwarder.forward(record<windowed<K>, change<VA>>{
-                key, change<VA>{next.value, std::move(old_value)}, next.timestamp_ms, r.headers});
-        }
-        expire();
+protected:
+    window_fold(std::string store, Fold fold) : _store_name(std::move(store)), _fold(std::move(fold)) {}
+
+    // Folds `r` into window `w`, whose aggregate is `aggregate` (none: a new
+    // window), stamped with the larger of the record's and the aggregate's
+    // timestamps; stores it and forwards the change (with the old value when
+    // `exists`: the window was in the store).
+    void fold_into(const record<K, V>& r, const window& w, std::optional<VA> aggregate, std::int64_t aggregate_ts,
+        bool exists) {
+        const bool had = aggregate.has_value();
+        timestamped<VA> next{_fold(r.key, r.value, aggregate), had ? std::max(r.timestamp, aggregate_ts) : r.timestamp};
+        const windowed<K> key{r.key, w};
+        _store->put(key, next);
+        _forwarder.forward(record<windowed<K>, change<VA>>{
+            key, change<VA>{next.value, exists ? std::move(aggregate) : std::nullopt}, next.timestamp_ms, r.headers});
     }
 
-private:
-    // Drops windows that ended more than the retention before stream time,
-    // once per retention period of stream time.
-    void expire() {
-        const std::int64_t retention = _windows.size_ms() + _windows.grace_ms();
-        if (_observed - _last_expiry < retention) {
+    // Removes the windows `gone(window)` says no record reaches any more,
+    // once per `every` milliseconds of stream time.
+    template<typename Gone>
+    void expire(std::int64_t every, Gone gone) {
+        if (_observed - _last_expiry < every) {
             return;
         }
         _last_expiry = _observed;
-        std::vector<windowed<K>> gone;
+        std::vector<windowed<K>> expired;
         _store->for_each(std::nullopt, std::nullopt, [&](const windowed<K>& k, const timestamped<VA>&) {
-            if (k.window.end_ms + retention <= _observed) {
-                gone.push_back(k);
+            if (gone(k.window)) {
+                expired.push_back(k);
             }
             return true;
         });
-        for (const auto& k : gone) {
+        for (const auto& k : expired) {
             _store->remove(k);
         }
     }
 
     std::string _store_name;
-    time_windows _windows;
     Fold _fold;
     std::optional<key_value_store<windowed<K>, timestamped<VA>>> _store;
-    internal::change_forwarder<windowed<K>, VA> _forwarder;
+    change_forwarder<windowed<K>, VA> _forwarder;
     std::int64_t _observed = -1;
     std::int64_t _last_expiry = 0;
+};
+} // namespace internal
+
+// Fold(key, value, const std::optional<VA>& aggregate) -> VA.
+template<typename K, typename V, typename VA, typename Fold>
+class window_aggregate_processor final : public internal::window_fold<K, V, VA, Fold> {
+public:
+    window_aggregate_processor(std::string store, time_windows windows, Fold fold)
+        : internal::window_fold<K, V, VA, Fold>(std::move(store), std::move(fold)), _windows(windows) {}
+
+    void process(const record<K, V>& r) override {
+        auto& ctx = this->context();
+        if (internal::drop_if_null(r, ctx)) {
+            return;
+        }
+        this->_observed = std::max(this->_observed, r.timestamp);
+        const std::int64_t close = this->_observed - _windows.grace_ms();
+        for (const auto& w : _windows.windows_for(r.timestamp)) {
+            if (w.end_ms <= close) {
+                internal::log_expired_window(ctx.node_name(), ctx.record_metadata(), r.timestamp, w,
+                    w.end_ms + _windows.grace_ms(), this->_observed);
+                ctx.record_dropped();
+                continue;
+            }
+            std::optional<timestamped<VA>> old = this->_store->get(windowed<K>{r.key, w});
+            std::optional<VA> aggregate;
+            std::int64_t aggregate_ts = r.timestamp;
+            if (old) {
+                aggregate = std::move(old->value);
+                aggregate_ts = old->timestamp_ms;
+            }
+            this->fold_into(r, w, std::move(aggregate), aggregate_ts, old.has_value());
+        }
+        // Windows that ended more than the retention before stream time.
+        const std::int64_t retention = _windows.size_ms() + _windows.grace_ms();
+        this->expire(retention, [&](const window& w) { return w.end_ms + retention <= this->_observed; });
+    }
+
+private:
+    time_windows _windows;
 };
 
 } // namespace eddy::operators

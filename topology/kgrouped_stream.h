@@ -23,9 +23,11 @@
 #include "../operators/window.h"
 #include "../operators/window_aggregate.h"
 #include "../statestore/stores.h"
+#include "emit_strategy.h"
+#include "internal/aggregations.h"
 #include "internal/timestamped_store.h"
-#include "kstream.h"
 #include "internal/windowed.h"
+#include "kstream.h"
 #include "ktable.h"
 
 namespace eddy {
@@ -37,24 +39,12 @@ class sliding_windowed_kstream;
 template<typename K, typename V>
 class session_windowed_kstream;
 
-// When a windowed aggregation emits: on every update (the default) or only
-// when a window closes.
-class emit_strategy {
-public:
-    static emit_strategy on_window_update() { return emit_strategy(false); }
-    static emit_strategy on_window_close() { return emit_strategy(true); }
-    bool on_close() const noexcept { return _on_close; }
-
-private:
-    explicit emit_strategy(bool on_close) : _on_close(on_close) {}
-    bool _on_close;
-};
-
 template<typename K, typename VA>
 class cogrouped_kstream;
 
+// count(), reduce() and aggregate() are dsl::internal::fold_aggregations'.
 template<typename K, typename V>
-class kgrouped_stream {
+class kgrouped_stream : public dsl::internal::fold_aggregations<kgrouped_stream<K, V>, K, V, K> {
 public:
     explicit kgrouped_stream(kstream<K, V> stream) : _stream(std::move(stream)) {}
 
@@ -82,52 +72,22 @@ public:
         return session_windowed_kstream<K, V>(_stream, windows);
     }
 
-    // Records per key.
-    ktable<K, std::int64_t> count(const materialized<K, std::int64_t>& m = {}, const named& n = {}) const {
-        return aggregate_with<std::int64_t>("KSTREAM-AGGREGATE-", m, n, [](const std::string& store) {
-            auto init = [] { return std::int64_t{0}; };
-            auto fold = [](const K&, const V&, std::int64_t count) { return count + 1; };
-            return std::make_unique<operators::aggregate_processor<K, V, std::int64_t, decltype(init), decltype(fold)>>(
-                store, init, fold);
-        });
-    }
-
-    // The first value of a key, then reducer(aggregate, value) -> V.
-    template<reducer<V> F>
-    ktable<K, V> reduce(F reducer, const materialized<K, V>& m = {}, const named& n = {}) const {
-        return aggregate_with<V>("KSTREAM-REDUCE-", m, n, [reducer](const std::string& store) {
-            return std::make_unique<operators::reduce_processor<K, V, F>>(store, reducer);
-        });
-    }
-
-    // initializer() -> VA, then aggregator(key, value, aggregate) -> VA.
-    template<initializer I, typename F, typename VA = initializer_result_t<I>>
-        requires aggregator<F, K, V, VA>
-    ktable<K, VA> aggregate(I initializer, F aggregator, const materialized<K, VA>& m = {}, const named& n = {}) const {
-        return aggregate_with<VA>("KSTREAM-AGGREGATE-", m, n, [initializer, aggregator](const std::string& store) {
-            auto fold = [aggregator](const K& k, const V& v, const VA& a) { return VA(aggregator(k, v, a)); };
-            return std::make_unique<operators::aggregate_processor<K, V, VA, I, decltype(fold)>>(
-                store, initializer, fold);
-        });
-    }
-    // The same with materialized<> (a store's name and settings, no types).
-    template<initializer I, aggregator<K, V, initializer_result_t<I>> F>
-    ktable<K, initializer_result_t<I>> aggregate(
-        I initializer, F aggregator, const materialized<>& m, const named& n = {}) const {
-        return aggregate(std::move(initializer), std::move(aggregator), materialized<K, initializer_result_t<I>>(m), n);
-    }
-
 private:
+    friend class dsl::internal::fold_aggregations<kgrouped_stream, K, V, K>;
+
     // Adds the store (materialized's name, or one generated as Kafka Streams
     // does, before the processor's so it takes the lower index) and the
-    // processor make(store) returns.
-    template<typename VA, typename Make>
-    ktable<K, VA> aggregate_with(const std::string& prefix, const materialized<K, VA>& m, const named& n, Make make) const {
+    // processor folding records into it.
+    template<typename VA, typename Fold>
+    ktable<K, VA> fold(dsl::internal::fold_kind kind, const materialized<K, VA>& m, const named& n, Fold f) const {
+        const std::string prefix = kind == dsl::internal::fold_kind::reduce ? "KSTREAM-REDUCE-" : "KSTREAM-AGGREGATE-";
         auto& g = *_stream.graph();
         const auto store = dsl::internal::store_name(m, [&] { return g.new_name(prefix + "STATE-STORE-"); });
         // Timestamped values (dsl::internal::timestamped_materialized).
         auto name = dsl::internal::add_stateful<K, timestamped<VA>, K, V, K, change<VA>>(g, _stream.node_name(), store,
-            dsl::internal::timestamped_materialized(store, m), n, prefix.c_str(), [make, store] { return make(store); });
+            dsl::internal::timestamped_materialized(store, m), n, prefix.c_str(), [f, store] {
+                return std::make_unique<operators::aggregate_processor<K, V, VA, Fold>>(store, f);
+            });
         dsl::internal::add_plain_view(g, store, m.value_serde());
         return ktable<K, VA>(_stream.graph(), name, store);
     }
@@ -150,15 +110,14 @@ public:
         const auto parent = grouped.stream().node_name();
         _inputs.push_back([parent, aggregator](dsl::internal::graph& g, const std::string& store,
                               const std::function<VA()>& init, const std::string& name) {
-            auto fold = [aggregator](const K& k, const V& v, const VA& a) { return VA(aggregator(k, v, a)); };
+            auto fold = dsl::internal::aggregate_fold<K, V, VA>(init, aggregator);
             dsl::internal::graph_node node;
             node.name = name;
             node.kind = dsl::internal::node_kind::processor;
             node.parents = {parent};
             node.stores = {store};
-            node.factory = operators::internal::processor_factory<K, V, K, change<VA>>(node.name, [store, init, fold] {
-                return std::make_unique<operators::aggregate_processor<K, V, VA, std::function<VA()>, decltype(fold)>>(
-                    store, init, fold);
+            node.factory = operators::internal::processor_factory<K, V, K, change<VA>>(node.name, [store, fold] {
+                return std::make_unique<operators::aggregate_processor<K, V, VA, decltype(fold)>>(store, fold);
             });
             g.add(std::move(node));
         });
@@ -211,102 +170,46 @@ private:
 // A grouped stream cut into time windows: its aggregations keep one value per
 // key and window, in a store keyed by windowed<K> (Kafka Streams'
 // TimeWindowedKStream). A record later than its window's end plus the grace
-// period is dropped for that window and counted.
+// period is dropped for that window and counted. count(), reduce() and
+// aggregate() are dsl::internal::fold_aggregations'; emit_strategy() is
+// dsl::internal::windowed_kstream_base's.
 template<typename K, typename V>
-class time_windowed_kstream {
+class time_windowed_kstream
+    : public dsl::internal::windowed_kstream_base<time_windowed_kstream<K, V>, K, V, time_windows>,
+      public dsl::internal::fold_aggregations<time_windowed_kstream<K, V>, K, V, windowed<K>> {
+    using base = dsl::internal::windowed_kstream_base<time_windowed_kstream, K, V, time_windows>;
+
 public:
-    time_windowed_kstream(kstream<K, V> stream, time_windows windows)
-        : _stream(std::move(stream)), _windows(windows) {}
-
-    // on_window_close(): the aggregations emit each window's final result
-    // once, when it closes, instead of every update (Kafka Streams'
-    // EmitStrategy; the results suppress(until_window_closes) gives).
-    time_windowed_kstream emit_strategy(const eddy::emit_strategy& s) const {
-        auto w = *this;
-        w._emit_final = s.on_close();
-        return w;
-    }
-
-    ktable<windowed<K>, std::int64_t> count(const materialized<K, std::int64_t>& m = {}, const named& n = {}) const {
-        return aggregate_with<std::int64_t>(m, n, [](const K&, const V&, const std::optional<std::int64_t>& c) {
-            return c.value_or(0) + 1;
-        });
-    }
-
-    template<reducer<V> F>
-    ktable<windowed<K>, V> reduce(F reducer, const materialized<K, V>& m = {}, const named& n = {}) const {
-        return aggregate_with<V>(m, n, [reducer](const K&, const V& v, const std::optional<V>& agg) {
-            return agg ? V(reducer(*agg, v)) : v;
-        });
-    }
-
-    template<initializer I, typename F, typename VA = initializer_result_t<I>>
-        requires aggregator<F, K, V, VA>
-    ktable<windowed<K>, VA> aggregate(
-        I initializer, F aggregator, const materialized<K, VA>& m = {}, const named& n = {}) const {
-        return aggregate_with<VA>(m, n, [initializer, aggregator](const K& k, const V& v, const std::optional<VA>& agg) {
-            return VA(aggregator(k, v, agg ? *agg : initializer()));
-        });
-    }
-    // The same with materialized<> (a store's name and settings, no types).
-    template<initializer I, aggregator<K, V, initializer_result_t<I>> F>
-    ktable<windowed<K>, initializer_result_t<I>> aggregate(
-        I initializer, F aggregator, const materialized<>& m, const named& n = {}) const {
-        return aggregate(std::move(initializer), std::move(aggregator), materialized<K, initializer_result_t<I>>(m), n);
-    }
-
-    const time_windows& windows() const noexcept { return _windows; }
+    using base::base;
 
 private:
+    friend class dsl::internal::fold_aggregations<time_windowed_kstream, K, V, windowed<K>>;
+
     template<typename VA, typename Fold>
-    ktable<windowed<K>, VA> aggregate_with(const materialized<K, VA>& m, const named& n, Fold fold) const {
-        auto& g = *_stream.graph();
+    ktable<windowed<K>, VA> fold(dsl::internal::fold_kind, const materialized<K, VA>& m, const named& n, Fold f) const {
+        const auto& windows = this->_windows;
+        const auto& stream = this->_stream;
+        auto& g = *stream.graph();
         const std::string prefix = "KSTREAM-AGGREGATE-";
         const auto store = dsl::internal::store_name(m, [&] { return g.new_name(prefix + "STATE-STORE-"); });
         // The window store: windowed keys (key bytes + window start), values
         // with the timestamp of their latest update.
         serde_ref<windowed<K>> key_serde;
         if (m.key_serde()) {
-            key_serde = serdes::time_windowed<K>{m.key_serde(), _windows.size_ms()};
+            key_serde = serdes::time_windowed<K>{m.key_serde(), windows.size_ms()};
         }
-        serde_ref<timestamped<VA>> value_serde;
-        if (m.value_serde()) {
-            value_serde = serdes::value_and_timestamp<VA>{m.value_serde()};
-        }
-        auto store_m = materialized<windowed<K>, timestamped<VA>>::as(
-            m.supplier() ? m.supplier() : stores::persistent_key_value_store(store))
-                           .with_key_serde(key_serde)
-                           .with_value_serde(value_serde);
-        if (!m.logging()) {
-            store_m = store_m.with_logging_disabled();
-        }
-        if (!m.caching()) {
-            store_m = store_m.with_caching_disabled();
-        }
-        const auto windows = _windows;
-        auto name = dsl::internal::add_stateful<windowed<K>, timestamped<VA>, K, V, windowed<K>, change<VA>>(
-            g, _stream.node_name(), store, store_m, n, prefix.c_str(), [store, windows, fold] {
-                return std::make_unique<operators::window_aggregate_processor<K, V, VA, Fold>>(store, windows, fold);
+        auto name = dsl::internal::add_stateful<windowed<K>, timestamped<VA>, K, V, windowed<K>, change<VA>>(g,
+            stream.node_name(), store,
+            dsl::internal::store_materialized(store, m, key_serde, dsl::internal::timestamped_serde(m.value_serde())),
+            n, prefix.c_str(), [store, windows, f] {
+                return std::make_unique<operators::window_aggregate_processor<K, V, VA, Fold>>(store, windows, f);
             });
-        dsl::internal::set_window_retention(g, store, _windows.size_ms() + _windows.grace_ms());
-        serde_ref<VA> plain_value = m.value_serde();
-        auto table = ktable<windowed<K>, VA>(_stream.graph(), name, store)
-            .with_window_grace(_windows.grace_ms())
-            .with_buffer_spec([key_serde, plain_value](const std::string& buffer) {
-                serde_ref<timestamped<VA>> values;
-                if (plain_value) {
-                    values = serdes::value_and_timestamp<VA>{plain_value};
-                }
-                return stores::key_value_store_builder<windowed<K>, timestamped<VA>>(
-                    stores::in_memory_key_value_store(buffer), key_serde, values)
-                    .spec();
-            });
-        return _emit_final ? table.suppress() : table;
+        dsl::internal::set_window_retention(g, store, windows.size_ms() + windows.grace_ms());
+        auto table = ktable<windowed<K>, VA>(stream.graph(), name, store)
+                         .with_window_grace(windows.grace_ms())
+                         .with_buffer_spec(dsl::internal::windowed_buffer_spec<K, VA>(key_serde, m.value_serde()));
+        return this->_emit_final ? table.suppress() : table;
     }
-
-    kstream<K, V> _stream;
-    time_windows _windows;
-    bool _emit_final = false;
 };
 
 // A table regrouped by ktable::group_by: its aggregations subtract each
@@ -318,23 +221,21 @@ public:
 
     // Rows per group key.
     ktable<K, std::int64_t> count(const materialized<K, std::int64_t>& m = {}, const named& n = {}) const {
-        auto init = [] { return std::int64_t{0}; };
-        auto add = [](const K&, const V&, std::int64_t c) { return c + 1; };
-        auto sub = [](const K&, const V&, std::int64_t c) { return c - 1; };
-        return aggregate_with<std::int64_t>("KTABLE-AGGREGATE-", m, n, [init, add, sub](const std::string& store) {
-            return std::make_unique<
-                operators::table_aggregate_processor<K, V, std::int64_t, decltype(init), decltype(add), decltype(sub)>>(
-                store, init, add, sub);
-        });
+        auto add = [](const K&, const V&, const std::optional<std::int64_t>& c) { return c.value_or(0) + 1; };
+        auto sub = [](const K&, const V&, const std::optional<std::int64_t>& c) { return c.value_or(0) - 1; };
+        return fold<std::int64_t>("KTABLE-AGGREGATE-", m, n, add, sub);
     }
 
     // adder(aggregate, value) and subtractor(aggregate, value) -> V; a
-    // group's first value is its aggregate.
+    // group's first value is its aggregate (a retraction before it changes
+    // nothing).
     template<reducer<V> A, reducer<V> S>
     ktable<K, V> reduce(A adder, S subtractor, const materialized<K, V>& m = {}, const named& n = {}) const {
-        return aggregate_with<V>("KTABLE-REDUCE-", m, n, [adder, subtractor](const std::string& store) {
-            return std::make_unique<operators::table_reduce_processor<K, V, A, S>>(store, adder, subtractor);
-        });
+        auto add = [adder](const K&, const V& v, const std::optional<V>& a) { return a ? V(adder(*a, v)) : v; };
+        auto sub = [subtractor](const K&, const V& v, const std::optional<V>& a) {
+            return a ? std::optional<V>(V(subtractor(*a, v))) : std::nullopt;
+        };
+        return fold<V>("KTABLE-REDUCE-", m, n, add, sub);
     }
 
     // initializer() -> VA; adder(key, value, aggregate) and subtractor(key,
@@ -343,12 +244,8 @@ public:
         requires aggregator<A, K, V, VA> && aggregator<S, K, V, VA>
     ktable<K, VA> aggregate(I initializer, A adder, S subtractor, const materialized<K, VA>& m = {},
         const named& n = {}) const {
-        return aggregate_with<VA>("KTABLE-AGGREGATE-", m, n, [initializer, adder, subtractor](const std::string& store) {
-            auto add = [adder](const K& k, const V& v, const VA& a) { return VA(adder(k, v, a)); };
-            auto sub = [subtractor](const K& k, const V& v, const VA& a) { return VA(subtractor(k, v, a)); };
-            return std::make_unique<operators::table_aggregate_processor<K, V, VA, I, decltype(add), decltype(sub)>>(
-                store, initializer, add, sub);
-        });
+        return fold<VA>("KTABLE-AGGREGATE-", m, n, dsl::internal::aggregate_fold<K, V, VA>(initializer, adder),
+            dsl::internal::aggregate_fold<K, V, VA>(initializer, subtractor));
     }
     // The same with materialized<> (a store's name and settings, no types).
     template<initializer I, aggregator<K, V, initializer_result_t<I>> A, aggregator<K, V, initializer_result_t<I>> S>
@@ -359,14 +256,16 @@ public:
     }
 
 private:
-    template<typename VA, typename Make>
-    ktable<K, VA> aggregate_with(const std::string& prefix, const materialized<K, VA>& m, const named& n, Make make) const {
+    template<typename VA, typename Add, typename Sub>
+    ktable<K, VA> fold(const std::string& prefix, const materialized<K, VA>& m, const named& n, Add add, Sub sub) const {
         auto& g = *_changes.graph();
         const auto store = dsl::internal::store_name(m, [&] { return g.new_name(prefix + "STATE-STORE-"); });
         // Timestamped values (dsl::internal::timestamped_materialized).
         auto name = dsl::internal::add_stateful<K, timestamped<VA>, K, change<V>, K, change<VA>>(g,
             _changes.node_name(), store, dsl::internal::timestamped_materialized(store, m), n, prefix.c_str(),
-            [make, store] { return make(store); });
+            [store, add, sub] {
+                return std::make_unique<operators::table_aggregate_processor<K, V, VA, Add, Sub>>(store, add, sub);
+            });
         dsl::internal::add_plain_view(g, store, m.value_serde());
         return ktable<K, VA>(_changes.graph(), name, store);
     }

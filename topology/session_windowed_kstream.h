@@ -27,6 +27,8 @@
 #include "../operators/session_window_aggregate.h"
 #include "../operators/window.h"
 #include "../statestore/stores.h"
+#include "internal/aggregations.h"
+#include "internal/timestamped_store.h"
 #include "internal/windowed.h"
 #include "kgrouped_stream.h"
 #include "kstream.h"
@@ -34,20 +36,16 @@
 
 namespace eddy {
 
+// emit_strategy() is dsl::internal::windowed_kstream_base's
+// (on_window_close(): only each session's final result, once stream time has
+// passed its end plus gap plus grace; merged-away sessions are never emitted).
 template<typename K, typename V>
-class session_windowed_kstream {
-public:
-    session_windowed_kstream(kstream<K, V> stream, session_windows windows)
-        : _stream(std::move(stream)), _windows(windows) {}
+class session_windowed_kstream
+    : public dsl::internal::windowed_kstream_base<session_windowed_kstream<K, V>, K, V, session_windows> {
+    using base = dsl::internal::windowed_kstream_base<session_windowed_kstream, K, V, session_windows>;
 
-    // on_window_close(): only each session's final result, once stream time
-    // has passed its end plus gap plus grace; merged-away sessions are never
-    // emitted.
-    session_windowed_kstream emit_strategy(const eddy::emit_strategy& s) const {
-        auto w = *this;
-        w._emit_final = s.on_close();
-        return w;
-    }
+public:
+    using base::base;
 
     // Records per session; merged sessions add their counts.
     ktable<windowed<K>, std::int64_t> count(const materialized<K, std::int64_t>& m = {}, const named& n = {}) const {
@@ -95,55 +93,41 @@ public:
             materialized<K, initializer_result_t<I>>(m), n);
     }
 
-    const session_windows& windows() const noexcept { return _windows; }
-
 private:
     template<typename VA, typename Init, typename Merge, typename Fold>
     ktable<windowed<K>, VA> aggregate_with(
         const materialized<K, VA>& m, const named& n, Init init, Merge merge, Fold fold) const {
-        auto& g = *_stream.graph();
+        const auto& windows = this->_windows;
+        const auto& stream = this->_stream;
+        auto& g = *stream.graph();
         const std::string prefix = "KSTREAM-AGGREGATE-";
         const auto store = dsl::internal::store_name(m, [&] { return g.new_name(prefix + "STATE-STORE-"); });
         serde_ref<windowed<K>> key_serde;
         if (m.key_serde()) {
             key_serde = serdes::session_windowed<K>{m.key_serde()};
         }
-        auto store_m = materialized<windowed<K>, VA>::as(
-            m.supplier() ? m.supplier() : stores::persistent_key_value_store(store))
-                           .with_key_serde(key_serde)
-                           .with_value_serde(m.value_serde());
-        if (!m.logging()) {
-            store_m = store_m.with_logging_disabled();
-        }
-        if (!m.caching()) {
-            store_m = store_m.with_caching_disabled();
-        }
-        const auto windows = _windows;
-        auto name = dsl::internal::add_stateful<windowed<K>, VA, K, V, windowed<K>, change<VA>>(
-            g, _stream.node_name(), store, store_m, n, prefix.c_str(), [store, windows, init, merge, fold] {
+        auto name = dsl::internal::add_stateful<windowed<K>, VA, K, V, windowed<K>, change<VA>>(g, stream.node_name(),
+            store, dsl::internal::store_materialized(store, m, key_serde, m.value_serde()), n, prefix.c_str(),
+            [store, windows, init, merge, fold] {
                 return std::make_unique<
                     operators::session_window_aggregate_processor<K, V, VA, Init, Merge, Fold>>(
                     store, windows, init, merge, fold);
             });
         dsl::internal::set_window_retention(
-            g, store, operators::session_window_aggregate_processor<K, V, VA, Init, Merge, Fold>::retention_ms(_windows));
+            g, store, operators::session_window_aggregate_processor<K, V, VA, Init, Merge, Fold>::retention_ms(windows));
         // A session closes once stream time is past its end plus gap plus
         // grace (both ends inclusive): suppress closes at end + this.
         // Merges delete rows, so the table may delete.
-        auto table = ktable<windowed<K>, VA>(_stream.graph(), name, store, true)
-                         .with_window_grace(_windows.inactivity_gap_ms() + _windows.grace_ms() + 1)
+        auto table = ktable<windowed<K>, VA>(stream.graph(), name, store, true)
+                         .with_window_grace(windows.inactivity_gap_ms() + windows.grace_ms() + 1)
                          .with_buffer_spec(dsl::internal::windowed_buffer_spec<K, VA>(key_serde, m.value_serde()));
-        if (!_emit_final) {
+        if (!this->_emit_final) {
             return table;
         }
         // Final results never delete: a merged-away session is not emitted.
         auto final_results = table.suppress();
         return ktable<windowed<K>, VA>(final_results.graph(), final_results.node_name(), "", false);
     }
-
-    kstream<K, V> _stream;
-    session_windows _windows;
-    bool _emit_final = false;
 };
 
 } // namespace eddy

@@ -9,6 +9,7 @@
 
 #include <any>
 #include <string>
+#include <utility>
 
 #include "../../operators/window.h"
 #include "../../statestore/stores.h"
@@ -16,19 +17,35 @@
 
 namespace eddy::dsl::internal {
 
+// The options of a store holding SK -> SV with the serdes given, that `m`
+// describes otherwise: its supplier (or a persistent store named `store`),
+// logging and caching.
+template<typename SK, typename SV, typename K, typename VA>
+materialized<SK, SV> store_materialized(
+    const std::string& store, const materialized<K, VA>& m, serde_ref<SK> key_serde, serde_ref<SV> value_serde) {
+    auto out = materialized<SK, SV>::as(m.supplier() ? m.supplier() : stores::persistent_key_value_store(store))
+                   .with_key_serde(std::move(key_serde))
+                   .with_value_serde(std::move(value_serde));
+    out = m.logging() ? out : out.with_logging_disabled();
+    return m.caching() ? out : out.with_caching_disabled();
+}
+
+// `plain` with each value's timestamp (serdes::value_and_timestamp); none
+// without `plain`.
+template<typename VA>
+serde_ref<timestamped<VA>> timestamped_serde(const serde_ref<VA>& plain) {
+    serde_ref<timestamped<VA>> values;
+    if (plain) {
+        values = serdes::value_and_timestamp<VA>{plain};
+    }
+    return values;
+}
+
 // What materialises the timestamped store of an aggregation that `m`
 // describes (name, engine, logging as `m`; values wrapped with timestamps).
 template<typename K, typename VA>
 materialized<K, timestamped<VA>> timestamped_materialized(const std::string& store, const materialized<K, VA>& m) {
-    serde_ref<timestamped<VA>> values;
-    if (m.value_serde()) {
-        values = serdes::value_and_timestamp<VA>{m.value_serde()};
-    }
-    auto out = materialized<K, timestamped<VA>>::as(m.supplier() ? m.supplier() : stores::persistent_key_value_store(store))
-                   .with_key_serde(m.key_serde())
-                   .with_value_serde(values);
-    out = m.logging() ? out : out.with_logging_disabled();
-    return m.caching() ? out : out.with_caching_disabled();
+    return store_materialized(store, m, m.key_serde(), timestamped_serde(m.value_serde()));
 }
 
 // Lets the declared timestamped store `store` also be read as plain VA.

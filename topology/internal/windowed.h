@@ -11,6 +11,7 @@
 #include "../../operators/window.h"
 #include "../../statestore/stores.h"
 #include "graph.h"
+#include "timestamped_store.h"
 
 namespace eddy::dsl::internal {
 
@@ -20,12 +21,8 @@ template<typename K, typename VA>
 std::function<statestore::internal::store_spec(const std::string&)> windowed_buffer_spec(
     serde_ref<windowed<K>> key_serde, serde_ref<VA> plain_value) {
     return [key_serde, plain_value](const std::string& buffer) {
-        serde_ref<timestamped<VA>> values;
-        if (plain_value) {
-            values = serdes::value_and_timestamp<VA>{plain_value};
-        }
         return stores::key_value_store_builder<windowed<K>, timestamped<VA>>(
-            stores::in_memory_key_value_store(buffer), key_serde, values)
+            stores::in_memory_key_value_store(buffer), key_serde, timestamped_serde(plain_value))
             .spec();
     };
 }
