@@ -82,7 +82,7 @@ public:
     void init(processor_context<K, V>& context) override {
         processor<K, V, K, V>::init(context);
         _store.emplace(context.template get_key_value_store<ID, std::int64_t>(_store_name));
-        _deduplicated = context.task_internals().deduplicated_records;
+        _deduplicated = internal::context_access::task(context).deduplicated_records;
         context.schedule(std::chrono::milliseconds(_retention), punctuation_type::stream_time,
             [this](std::int64_t stream_time) { purge(stream_time); });
     }

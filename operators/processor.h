@@ -31,6 +31,21 @@ namespace eddy {
 namespace operators::internal {
 template<typename K, typename V>
 class typed_node;
+
+// What the engine's own operators and nodes reach inside a
+// processor_context and user processors cannot: the task behind it, and the
+// wiring of its children.
+struct context_access {
+    // The task the context belongs to (its stores, metrics, clock).
+    template<typename Context>
+    static task_context& task(const Context& context) noexcept {
+        return *context._task;
+    }
+    template<typename Context, typename Node>
+    static void add_child(Context& context, std::string name, Node* node) {
+        context._children.emplace_back(std::move(name), node);
+    }
+};
 } // namespace operators::internal
 
 // The context of one processor instance in one task: forwards records to
@@ -90,16 +105,9 @@ public:
         return _task->schedule(_node_name, interval, type, std::move(fn));
     }
 
-    // The task this context belongs to, for operators that hand a context
-    // of their own to user code (a table's value transformer).
-    operators::internal::task_context& task_internals() const noexcept { return *_task; }
-
-    // Wiring, done once when a task is created.
-    void add_child(std::string name, operators::internal::typed_node<KOut, VOut>* node) {
-        _children.emplace_back(std::move(name), node);
-    }
-
 private:
+    friend struct operators::internal::context_access;
+
     operators::internal::task_context* _task;
     std::string _node_name;
     std::vector<child> _children;

@@ -53,7 +53,7 @@ public:
 
     void init(processor_context<K, VOut>& context) override {
         processor<K, V, K, VOut>::init(context);
-        _task = &context.task_internals();
+        _task = &internal::context_access::task(context);
         _node = context.node_name();
         _random.seed(std::random_device{}());
         // The queued records come again after a rewind: keeping them too

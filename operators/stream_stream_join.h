@@ -239,7 +239,7 @@ public:
     void init(processor_context<K, V>& context) override {
         processor<K, V, K, V>::init(context);
         _store.emplace(context.template get_key_value_store<join_window_key<K>, V>(_store_name));
-        _state = _states->get(&context.task_internals());
+        _state = _states->get(&internal::context_access::task(context));
         // After a restart: the newest record restored, as the segmented
         // store of Kafka Streams finds it.
         _store->for_each(std::nullopt, std::nullopt, [&](const join_window_key<K>& k, const V&) {
@@ -352,7 +352,7 @@ public:
             _outer.emplace(context.template get_key_value_store<timestamped_key_and_join_side<K>,
                 left_or_right_value<V1, V2>>(_params.outer_store));
         }
-        _state = _states->get(&context.task_internals());
+        _state = _states->get(&internal::context_access::task(context));
     }
 
     void process(const record<K, this_value>& r) override {

@@ -49,7 +49,7 @@ class table_value_getter {
 public:
     template<typename Context>
     void init(Context& context, const std::string& store) {
-        auto& handle = context.task_internals().store(context.node_name(), store);
+        auto& handle = internal::context_access::task(context).store(context.node_name(), store);
         if (handle.plain_value_serde().has_value()) {
             _timestamped.emplace(key_value_store<K, timestamped<V>>::from(handle));
         } else {

@@ -26,7 +26,7 @@ public:
 
     void init(processor_context<K, change<VR>>& context) override {
         processor<K, change<V>, K, change<VR>>::init(context);
-        _context.emplace(context.task_internals(), context.node_name());
+        _context.emplace(internal::context_access::task(context), context.node_name());
         if (!_store_name.empty()) {
             _store.emplace(context.template get_key_value_store<K, VR>(_store_name));
         }

@@ -124,13 +124,15 @@ private:
     std::string create_branch(const branched<K, V>& b, std::size_t index) {
         const auto& prefix = _splitter.node_name();
         std::string name = prefix + (b.name().empty() ? std::to_string(index) : b.name());
-        _splitter.graph()->new_name(name);
+        dsl::internal::access::graph(_splitter)->new_name(name);
         // A branch without a topic of its own keeps the splitter's.
         const kstream<K, V> from = b.dead_letter_topic().empty()
             ? _splitter
             : _splitter.with_dead_letter_topic(b.dead_letter_topic());
-        from.template add_node<K, V>(name, [] { return std::make_unique<operators::passthrough_processor<K, V>>(); });
-        kstream<K, V> branch(_splitter.graph(), name, _splitter.key_changed(), from.dead_letter_topic());
+        dsl::internal::access::add_node<K, V>(
+            from, name, [] { return std::make_unique<operators::passthrough_processor<K, V>>(); });
+        kstream<K, V> branch(
+            dsl::internal::access::graph(_splitter), name, _splitter.key_changed(), from.dead_letter_topic());
         if (b._consumer) {
             b._consumer(branch);
         } else if (b._function) {

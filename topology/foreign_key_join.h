@@ -77,8 +77,8 @@ ktable<K, VR> foreign_key_join(const ktable<K, V>& left, const ktable<KO, VO>& r
     using wrapper = operators::subscription_wrapper<K>;
     using response = operators::subscription_response<VO>;
     using key = operators::combined_key<KO, K>;
-    require_one_builder(left.graph(), right.graph(), left.node_name(), right.node_name());
-    auto& g = *left.graph();
+    require_one_builder(access::graph(left), access::graph(right), left.node_name(), right.node_name());
+    auto& g = *access::graph(left);
     const auto l = materialized_for_join(left);
     const auto r = materialized_for_join(right);
     const auto left_store = l.queryable_store_name();
@@ -178,7 +178,7 @@ ktable<K, VR> foreign_key_join(const ktable<K, V>& left, const ktable<KO, VO>& r
         require_serde(resolver, m->key_serde(), "key");
         require_serde(resolver, m->value_serde(), "value");
     }
-    return ktable<K, VR>(left.graph(), resolver_name, result_store, true);
+    return ktable<K, VR>(access::graph(left), resolver_name, result_store, true);
 }
 
 } // namespace dsl::internal

@@ -15,6 +15,7 @@
 #include <string>
 #include <utility>
 
+#include "internal/access.h"
 #include "internal/graph.h"
 
 namespace eddy {
@@ -28,9 +29,12 @@ public:
     // The store that holds the table (processors read it, queries ask it).
     const std::string& queryable_store_name() const noexcept { return _store; }
     const std::string& topic() const noexcept { return _topic; }
-    const std::shared_ptr<dsl::internal::graph>& graph() const noexcept { return _graph; }
 
 private:
+    friend struct dsl::internal::access;
+
+    const std::shared_ptr<dsl::internal::graph>& graph() const noexcept { return _graph; }
+
     std::shared_ptr<dsl::internal::graph> _graph;
     std::string _topic;
     std::string _store;

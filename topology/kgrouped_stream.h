@@ -54,7 +54,7 @@ public:
     template<typename VA, typename F>
         requires aggregator<F, K, V, VA>
     cogrouped_kstream<K, VA> cogroup(F aggregator) const {
-        return cogrouped_kstream<K, VA>(_stream.graph()).cogroup(*this, std::move(aggregator));
+        return cogrouped_kstream<K, VA>(dsl::internal::access::graph(_stream)).cogroup(*this, std::move(aggregator));
     }
 
     const kstream<K, V>& stream() const noexcept { return _stream; }
@@ -81,7 +81,7 @@ private:
     template<typename VA, typename Fold>
     ktable<K, VA> fold(dsl::internal::fold_kind kind, const materialized<K, VA>& m, const named& n, Fold f) const {
         const std::string prefix = kind == dsl::internal::fold_kind::reduce ? "KSTREAM-REDUCE-" : "KSTREAM-AGGREGATE-";
-        auto& g = *_stream.graph();
+        auto& g = *dsl::internal::access::graph(_stream);
         const auto store = dsl::internal::store_name(m, [&] { return g.new_name(prefix + "STATE-STORE-"); });
         // Timestamped values (dsl::internal::timestamped_materialized).
         auto name = dsl::internal::add_stateful<K, timestamped<VA>, K, V, K, change<VA>>(g, _stream.node_name(), store,
@@ -89,7 +89,7 @@ private:
                 return std::make_unique<operators::aggregate_processor<K, V, VA, Fold>>(store, f);
             });
         dsl::internal::add_plain_view(g, store, m.value_serde());
-        return ktable<K, VA>(_stream.graph(), name, store);
+        return ktable<K, VA>(dsl::internal::access::graph(_stream), name, store);
     }
 
     kstream<K, V> _stream;
@@ -189,7 +189,8 @@ private:
     ktable<windowed<K>, VA> fold(dsl::internal::fold_kind, const materialized<K, VA>& m, const named& n, Fold f) const {
         const auto& windows = this->_windows;
         const auto& stream = this->_stream;
-        auto& g = *stream.graph();
+        using dsl::internal::access;
+        auto& g = *access::graph(stream);
         const std::string prefix = "KSTREAM-AGGREGATE-";
         const auto store = dsl::internal::store_name(m, [&] { return g.new_name(prefix + "STATE-STORE-"); });
         // The window store: windowed keys (key bytes + window start), values
@@ -205,9 +206,9 @@ private:
                 return std::make_unique<operators::window_aggregate_processor<K, V, VA, Fold>>(store, windows, f);
             });
         dsl::internal::set_window_retention(g, store, windows.size_ms() + windows.grace_ms());
-        auto table = ktable<windowed<K>, VA>(stream.graph(), name, store)
-                         .with_window_grace(windows.grace_ms())
-                         .with_buffer_spec(dsl::internal::windowed_buffer_spec<K, VA>(key_serde, m.value_serde()));
+        auto table = access::with_buffer_spec(
+            access::with_window_grace(ktable<windowed<K>, VA>(access::graph(stream), name, store), windows.grace_ms()),
+            dsl::internal::windowed_buffer_spec<K, VA>(key_serde, m.value_serde()));
         return this->_emit_final ? table.suppress() : table;
     }
 };
@@ -258,7 +259,7 @@ public:
 private:
     template<typename VA, typename Add, typename Sub>
     ktable<K, VA> fold(const std::string& prefix, const materialized<K, VA>& m, const named& n, Add add, Sub sub) const {
-        auto& g = *_changes.graph();
+        auto& g = *dsl::internal::access::graph(_changes);
         const auto store = dsl::internal::store_name(m, [&] { return g.new_name(prefix + "STATE-STORE-"); });
         // Timestamped values (dsl::internal::timestamped_materialized).
         auto name = dsl::internal::add_stateful<K, timestamped<VA>, K, change<V>, K, change<VA>>(g,
@@ -267,7 +268,7 @@ private:
                 return std::make_unique<operators::table_aggregate_processor<K, V, VA, Add, Sub>>(store, add, sub);
             });
         dsl::internal::add_plain_view(g, store, m.value_serde());
-        return ktable<K, VA>(_changes.graph(), name, store);
+        return ktable<K, VA>(dsl::internal::access::graph(_changes), name, store);
     }
 
     kstream<K, change<V>> _changes;

@@ -38,6 +38,7 @@
 #include "../statestore/stores.h"
 #include "concepts.h"
 #include "grouped.h"
+#include "internal/access.h"
 #include "internal/graph.h"
 #include "internal/type_name.h"
 #include "join_windows.h"
@@ -334,29 +335,6 @@ public:
     kstream deduplicate(F id_extractor, std::chrono::milliseconds retention,
         const std::type_identity_t<materialized<ID, std::int64_t>>& m = {}, const named& n = {}) const;
 
-    // For the builder and branched_kstream: a child node taking this
-    // stream's records.
-    template<typename K2, typename V2, typename Make>
-    kstream<K2, V2> add(std::string_view prefix, const named& n, Make make, bool burn_index = true) const {
-        std::string name = burn_index || n.name().empty() ? _graph->name_or_new(n.name(), prefix) : n.name();
-        add_node<K2, V2>(name, std::move(make));
-        return kstream<K2, V2>(_graph, name, _key_changed, _dead_letter_topic);
-    }
-
-    template<typename K2, typename V2, typename Make>
-    void add_node(const std::string& name, Make make, std::vector<std::string> stores = {}) const {
-        dsl::internal::graph_node node;
-        node.name = name;
-        node.kind = dsl::internal::node_kind::processor;
-        node.parents = {_node};
-        node.stores = std::move(stores);
-        node.dead_letter_topic = _dead_letter_topic;
-        node.factory = operators::internal::processor_factory<K, V, K2, V2>(name, std::move(make));
-        _graph->add(std::move(node));
-    }
-
-    const std::shared_ptr<dsl::internal::graph>& graph() const noexcept { return _graph; }
-
     // This stream, marked as having had its keys changed.
     kstream with_key_changed() const { return kstream(_graph, _node, true, _dead_letter_topic); }
 
@@ -426,6 +404,32 @@ public:
     auto left_join(const global_ktable<GK, GV>& table, S key_selector, J joiner, const named& n = {}) const;
 
 private:
+    template<typename, typename>
+    friend class kstream;
+    friend struct dsl::internal::access;
+
+    // A child node taking this stream's records.
+    template<typename K2, typename V2, typename Make>
+    kstream<K2, V2> add(std::string_view prefix, const named& n, Make make, bool burn_index = true) const {
+        std::string name = burn_index || n.name().empty() ? _graph->name_or_new(n.name(), prefix) : n.name();
+        add_node<K2, V2>(name, std::move(make));
+        return kstream<K2, V2>(_graph, name, _key_changed, _dead_letter_topic);
+    }
+
+    template<typename K2, typename V2, typename Make>
+    void add_node(const std::string& name, Make make, std::vector<std::string> stores = {}) const {
+        dsl::internal::graph_node node;
+        node.name = name;
+        node.kind = dsl::internal::node_kind::processor;
+        node.parents = {_node};
+        node.stores = std::move(stores);
+        node.dead_letter_topic = _dead_letter_topic;
+        node.factory = operators::internal::processor_factory<K, V, K2, V2>(name, std::move(make));
+        _graph->add(std::move(node));
+    }
+
+    const std::shared_ptr<dsl::internal::graph>& graph() const noexcept { return _graph; }
+
     // The node just added is a retry step: it may hold its task's input.
     void mark_retry_step(const retry_policy& policy) const {
         auto& node = _graph->nodes_for_update().back();

@@ -28,6 +28,7 @@
 #include "../operators/window.h"
 #include "../statestore/stores.h"
 #include "concepts.h"
+#include "internal/access.h"
 #include "internal/graph.h"
 #include "kstream.h"
 #include "named.h"
@@ -59,19 +60,11 @@ public:
     ktable(std::shared_ptr<dsl::internal::graph> graph, std::string node, std::string store, bool may_delete = false)
         : _graph(std::move(graph)), _node(std::move(node)), _store(std::move(store)), _may_delete(may_delete) {}
 
-    // A windowed aggregation's table: its windows' grace, for suppress().
-    ktable with_window_grace(std::int64_t grace_ms) const {
-        auto t = *this;
-        t._window_grace_ms = grace_ms;
-        return t;
-    }
-
     const std::string& node_name() const noexcept { return _node; }
     // The store that holds the table, for queries; empty when the table is
     // not materialised (a filter or map_values of another table without a
     // materialized).
     const std::string& queryable_store_name() const noexcept { return _store; }
-    const std::shared_ptr<dsl::internal::graph>& graph() const noexcept { return _graph; }
 
     // Each update as a stream record. A delete becomes a tombstone, which
     // needs V to be std::optional: a table whose rows can disappear is
@@ -119,14 +112,6 @@ public:
         });
         _graph->add(std::move(node));
         return ktable(_graph, name, "", _may_delete).with_window_grace(_window_grace_ms);
-    }
-
-    // The store spec of the suppress buffer: set by the windowed aggregation
-    // that made this table (it knows the serdes).
-    ktable with_buffer_spec(std::function<statestore::internal::store_spec(const std::string&)> spec) const {
-        auto t = *this;
-        t._buffer_spec = std::move(spec);
-        return t;
     }
 
     // The rows P(key, value) holds for; a row that stops passing is deleted.
@@ -263,6 +248,27 @@ public:
         const ktable<KO, VO>& other, F extractor, J joiner, const materialized<K, VR>& m, const named& n = {}) const;
 
 private:
+    template<typename, typename>
+    friend class ktable;
+    friend struct dsl::internal::access;
+
+    const std::shared_ptr<dsl::internal::graph>& graph() const noexcept { return _graph; }
+
+    // A windowed aggregation's table: its windows' grace, for suppress().
+    ktable with_window_grace(std::int64_t grace_ms) const {
+        auto t = *this;
+        t._window_grace_ms = grace_ms;
+        return t;
+    }
+
+    // The store spec of the suppress buffer: set by the windowed aggregation
+    // that made this table (it knows the serdes).
+    ktable with_buffer_spec(std::function<statestore::internal::store_spec(const std::string&)> spec) const {
+        auto t = *this;
+        t._buffer_spec = std::move(spec);
+        return t;
+    }
+
     template<typename V2, typename Make>
     std::string add_node(const named& n, const char* prefix, Make make) const {
         dsl::internal::graph_node node;

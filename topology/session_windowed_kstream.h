@@ -99,7 +99,8 @@ private:
         const materialized<K, VA>& m, const named& n, Init init, Merge merge, Fold fold) const {
         const auto& windows = this->_windows;
         const auto& stream = this->_stream;
-        auto& g = *stream.graph();
+        using dsl::internal::access;
+        auto& g = *access::graph(stream);
         const std::string prefix = "KSTREAM-AGGREGATE-";
         const auto store = dsl::internal::store_name(m, [&] { return g.new_name(prefix + "STATE-STORE-"); });
         serde_ref<windowed<K>> key_serde;
@@ -118,15 +119,16 @@ private:
         // A session closes once stream time is past its end plus gap plus
         // grace (both ends inclusive): suppress closes at end + this.
         // Merges delete rows, so the table may delete.
-        auto table = ktable<windowed<K>, VA>(stream.graph(), name, store, true)
-                         .with_window_grace(windows.inactivity_gap_ms() + windows.grace_ms() + 1)
-                         .with_buffer_spec(dsl::internal::windowed_buffer_spec<K, VA>(key_serde, m.value_serde()));
+        auto table = access::with_buffer_spec(
+            access::with_window_grace(ktable<windowed<K>, VA>(access::graph(stream), name, store, true),
+                windows.inactivity_gap_ms() + windows.grace_ms() + 1),
+            dsl::internal::windowed_buffer_spec<K, VA>(key_serde, m.value_serde()));
         if (!this->_emit_final) {
             return table;
         }
         // Final results never delete: a merged-away session is not emitted.
         auto final_results = table.suppress();
-        return ktable<windowed<K>, VA>(final_results.graph(), final_results.node_name(), "", false);
+        return ktable<windowed<K>, VA>(access::graph(final_results), final_results.node_name(), "", false);
     }
 };
 

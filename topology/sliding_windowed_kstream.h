@@ -50,7 +50,8 @@ private:
     ktable<windowed<K>, VA> fold(dsl::internal::fold_kind, const materialized<K, VA>& m, const named& n, Fold f) const {
         const auto& windows = this->_windows;
         const auto& stream = this->_stream;
-        auto& g = *stream.graph();
+        using dsl::internal::access;
+        auto& g = *access::graph(stream);
         const std::string prefix = "KSTREAM-AGGREGATE-";
         const auto store = dsl::internal::store_name(m, [&] { return g.new_name(prefix + "STATE-STORE-"); });
         serde_ref<windowed<K>> key_serde;
@@ -67,9 +68,10 @@ private:
         dsl::internal::set_window_retention(g, store, 3 * windows.time_difference_ms() + windows.grace_ms());
         // Both ends are inclusive: a window closes once stream time is past
         // end + grace, one millisecond after a time window of that end would.
-        auto table = ktable<windowed<K>, VA>(stream.graph(), name, store)
-                         .with_window_grace(windows.grace_ms() + 1)
-                         .with_buffer_spec(dsl::internal::windowed_buffer_spec<K, VA>(key_serde, m.value_serde()));
+        auto table = access::with_buffer_spec(
+            access::with_window_grace(
+                ktable<windowed<K>, VA>(access::graph(stream), name, store), windows.grace_ms() + 1),
+            dsl::internal::windowed_buffer_spec<K, VA>(key_serde, m.value_serde()));
         return this->_emit_final ? table.suppress() : table;
     }
 };

@@ -110,11 +110,11 @@ template<typename K, typename V1, typename V2, typename J>
 auto stream_stream_join(kstream<K, V1> left, kstream<K, V2> right, J joiner, const join_windows& windows,
     const stream_joined<K, V1, V2>& joined, stream_join_kind kind) {
     using VR = std::decay_t<std::invoke_result_t<J&, const K&, const V1*, const V2*>>;
-    if (left.graph() != right.graph()) {
+    if (access::graph(left) != access::graph(right)) {
         throw topology_error("join of " + left.node_name() + " and " + right.node_name()
             + ": the two streams come from different streams_builders");
     }
-    auto& g = *left.graph();
+    auto& g = *access::graph(left);
     const auto& name = joined.name();
     auto suffixed = [&](std::string_view suffix) { return name.empty() ? std::string() : name + std::string(suffix); };
     // Each key's records of both sides must meet in one task.
@@ -226,7 +226,7 @@ auto stream_stream_join(kstream<K, V1> left, kstream<K, V2> right, J joiner, con
     m.factory = operators::internal::processor_factory<K, VR, K, VR>(
         merge, [] { return std::make_unique<operators::passthrough_processor<K, VR>>(); });
     g.add(std::move(m));
-    return kstream<K, VR>(left.graph(), merge);
+    return kstream<K, VR>(access::graph(left), merge);
 }
 
 } // namespace dsl::internal

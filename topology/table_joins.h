@@ -69,21 +69,21 @@ ktable<K, V> materialized_for_join(const ktable<K, V>& table) {
     if (!table.queryable_store_name().empty()) {
         return table;
     }
-    auto& g = *table.graph();
+    auto& g = *access::graph(table);
     const auto store = g.new_name("KTABLE-MATERIALIZE-STATE-STORE-");
     const auto m = materialized<K, V>::as(store);
     auto name = add_stateful<K, timestamped<V>, K, change<V>, K, change<V>>(g, table.node_name(), store,
         timestamped_materialized(store, m), named{}, "KTABLE-MATERIALIZE-",
         [store] { return std::make_unique<operators::table_row_keeper<K, V>>(store); });
     add_plain_view(g, store, m.value_serde());
-    return ktable<K, V>(table.graph(), name, store, true);
+    return ktable<K, V>(access::graph(table), name, store, true);
 }
 
 template<bool Left, typename K, typename V, typename VT, typename J>
 auto stream_table_join(const kstream<K, V>& stream, const ktable<K, VT>& table, J joiner, const joined<K, V, VT>& j) {
     using VR = joined_t<J, K, V, std::conditional_t<Left, std::optional<VT>, VT>>;
-    require_one_builder(stream.graph(), table.graph(), stream.node_name(), table.node_name());
-    auto& g = *stream.graph();
+    require_one_builder(access::graph(stream), access::graph(table), stream.node_name(), table.node_name());
+    auto& g = *access::graph(stream);
     // A stream whose keys may have changed goes through a repartition
     // topic first, so that each key meets its row in one task.
     auto input = stream;
@@ -110,7 +110,7 @@ auto stream_table_join(const kstream<K, V>& stream, const ktable<K, VT>& table, 
     });
     auto name = node.name;
     g.add(std::move(node));
-    return kstream<K, VR>(stream.graph(), name);
+    return kstream<K, VR>(access::graph(stream), name);
 }
 
 template<bool Left, typename K, typename V, typename GK, typename GV, typename S, typename J>
@@ -120,8 +120,9 @@ auto stream_global_join(
     using selected = std::decay_t<std::invoke_result_t<S&, const K&, const V&>>;
     static_assert(std::is_same_v<selected, GK> || std::is_same_v<selected, std::optional<GK>>,
         "join with a global_ktable: the key selector must return the table's key type (or an optional of it)");
-    require_one_builder(stream.graph(), table.graph(), stream.node_name(), table.queryable_store_name());
-    auto& g = *stream.graph();
+    require_one_builder(
+        access::graph(stream), access::graph(table), stream.node_name(), table.queryable_store_name());
+    auto& g = *access::graph(stream);
     const auto store = table.queryable_store_name();
     graph_node node;
     node.name = g.name_or_new(n.name(), Left ? "KSTREAM-LEFTJOIN-" : "KSTREAM-JOIN-");
@@ -135,7 +136,7 @@ auto stream_global_join(
     });
     auto name = node.name;
     g.add(std::move(node));
-    return kstream<K, VR>(stream.graph(), name, stream.key_changed());
+    return kstream<K, VR>(access::graph(stream), name, stream.key_changed());
 }
 
 // The prefixes of a table-table join's nodes, as Kafka Streams names them.
@@ -149,8 +150,8 @@ struct table_join_names {
 template<bool LeftOptional, bool RightOptional, typename VR, typename K, typename V1, typename V2, typename J>
 ktable<K, VR> table_table_join(const ktable<K, V1>& left, const ktable<K, V2>& right, J joiner, const named& n,
     const materialized<K, VR>* m, table_join_names prefixes) {
-    require_one_builder(left.graph(), right.graph(), left.node_name(), right.node_name());
-    auto& g = *left.graph();
+    require_one_builder(access::graph(left), access::graph(right), left.node_name(), right.node_name());
+    auto& g = *access::graph(left);
     const auto l = materialized_for_join(left);
     const auto r = materialized_for_join(right);
     const auto left_store = l.queryable_store_name();
@@ -189,7 +190,7 @@ ktable<K, VR> table_table_join(const ktable<K, V1>& left, const ktable<K, V2>& r
             merge.name, [] { return std::make_unique<operators::passthrough_processor<K, change<VR>>>(); });
         auto name = merge.name;
         g.add(std::move(merge));
-        return ktable<K, VR>(left.graph(), name, "", true);
+        return ktable<K, VR>(access::graph(left), name, "", true);
     }
     // The result kept in a timestamped store (value and time of the last
     // change), queryable as plain values.
@@ -203,7 +204,7 @@ ktable<K, VR> table_table_join(const ktable<K, V1>& left, const ktable<K, V2>& r
             node.parents.push_back(other_name);
         }
     }
-    return ktable<K, VR>(left.graph(), name, store, true);
+    return ktable<K, VR>(access::graph(left), name, store, true);
 }
 
 inline constexpr table_join_names inner_join_names{"KTABLE-JOINTHIS-", "KTABLE-JOINOTHER-"};

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "../operators/internal/node.h"
+#include "internal/access.h"
 #include "internal/graph.h"
 #include "topology_error.h"
 
@@ -67,12 +68,11 @@ struct task_nodes {
     std::map<std::string, operators::internal::raw_node*, std::less<>> sources;
 };
 
+// What streams_builder::build() returns: the graph validated, the
+// description (describe()) and what the runtime and the test driver make
+// tasks from.
 class topology {
 public:
-    // Validates `nodes` (as added by the DSL); throws topology_error.
-    explicit topology(std::vector<dsl::internal::graph_node> nodes,
-        std::vector<statestore::internal::store_spec> stores = {});
-
     topology_description describe() const;
 
     // A repartition topic the topology writes and reads.
@@ -133,6 +133,13 @@ public:
     task_nodes create_task_nodes(int subtopology, std::string_view application_id = {}) const;
 
 private:
+    friend class streams_builder;
+    friend struct dsl::internal::access;
+
+    // Validates `nodes` (as added by the DSL); throws topology_error.
+    explicit topology(std::vector<dsl::internal::graph_node> nodes,
+        std::vector<statestore::internal::store_spec> stores = {});
+
     void add_task_nodes(task_nodes& task, int subtopology, std::string_view application_id) const;
 
     std::vector<dsl::internal::graph_node> _nodes;

@@ -43,7 +43,7 @@ public:
     // its cache evicts by).
     void init(processor_context<K, change<V>>& context, std::string_view store_name, serde_ref<K> key_serde) {
         _context = &context;
-        auto& task = context.task_internals();
+        auto& task = context_access::task(context);
         auto& handle = task.store(context.node_name(), store_name);
         if (handle.cache() == nullptr) {
             return;

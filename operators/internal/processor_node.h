@@ -30,7 +30,7 @@ public:
         _task = &task;
         _context = std::make_unique<processor_context<KOut, VOut>>(task, this->name());
         for (auto& [child_name, child] : _pending_children) {
-            _context->add_child(std::move(child_name), child);
+            context_access::add_child(*_context, std::move(child_name), child);
         }
         _pending_children.clear();
         _processor->init(*_context);

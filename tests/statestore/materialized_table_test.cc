@@ -52,7 +52,8 @@ private:
 template<typename V>
 std::shared_ptr<changes<V>> capture_changes(const eddy::ktable<std::string, V>& table) {
     auto seen = std::make_shared<changes<V>>();
-    eddy::kstream<std::string, change<V>>(table.graph(), table.node_name()).process([seen] {
+    const auto& graph = eddy::dsl::internal::access::graph(table);
+    eddy::kstream<std::string, change<V>>(graph, table.node_name()).process([seen] {
         return std::make_unique<capture<V>>(seen);
     });
     return seen;

@@ -583,7 +583,7 @@ struct table_join_fixture {
         // tombstones (hence the optional value).
         joined.map_values([](const std::string& v) { return opt(v); }).to_stream().to("output");
         // ... and the changes themselves, as MockApiProcessor records them.
-        eddy::kstream<int, eddy::change<std::string>>(joined.graph(), joined.node_name())
+        eddy::kstream<int, eddy::change<std::string>>(eddy::dsl::internal::access::graph(joined), joined.node_name())
             .map_values([](const eddy::change<std::string>& c) { return show(c); })
             .to("changes");
         return builder.build();

@@ -82,7 +82,7 @@ TEST(BuildValidationTest, ParentsThatAreMissingOrDownstreamAreRejected) {
     };
     std::vector<graph_node> nodes{node("a", "b"), node("b", "a"), node("c", "ghost")};
     try {
-        eddy::topology t(std::move(nodes));
+        auto t = eddy::dsl::internal::access::make<eddy::topology>(std::move(nodes));
         FAIL() << "expected a topology_error";
     } catch (const eddy::topology_error& e) {
         EXPECT_THAT(e.what(), HasSubstr("node a: parent b is not upstream of it (a cycle or a parent added later)"));
