@@ -92,8 +92,14 @@ private:
     std::string _dead_letter_topic;
 };
 
-// What split() returns: add branches, then end with default_branch() or
-// no_default_branch() to get the branches by name.
+// What split() returns. Either add branches with branch(), then end with
+// default_branch() or no_default_branch() to get them by name, as Kafka
+// Streams' BranchedKStream; or take each branch's stream as it is added,
+// typed, with no name to look up:
+//
+//   auto by_size = words.split(eddy::named::as("by-size-"));
+//   eddy::kstream<std::string, std::string> long_words = by_size.branch_stream(is_long);
+//   eddy::kstream<std::string, std::string> short_words = by_size.default_branch_stream();
 template<typename K, typename V>
 class branched_kstream {
 public:
@@ -102,17 +108,28 @@ public:
     branched_kstream(kstream<K, V> splitter)
         : _splitter(std::move(splitter)), _state(std::make_shared<state>()) {}
 
+    // Records `predicate` takes (and no earlier branch took) go to this
+    // branch.
     template<key_value_predicate<K, V> P>
     branched_kstream& branch(P predicate, const branched<K, V>& b = {}) {
-        _state->branches.emplace_back(std::function<bool(const K&, const V&)>(std::move(predicate)), "");
-        _state->branches.back().second = create_branch(b, _state->branches.size());
+        add_branch(std::move(predicate), b);
         return *this;
     }
+    // The same, returning the branch's stream (what `b`'s function made of
+    // it, when it has one).
+    template<key_value_predicate<K, V> P>
+    kstream<K, V> branch_stream(P predicate, const branched<K, V>& b = {}) {
+        return add_branch(std::move(predicate), b);
+    }
 
+    // Records no branch took go to the default branch.
     branch_map default_branch(const branched<K, V>& b = {}) {
-        _state->default_child = create_branch(b, 0);
+        add_default_branch(b);
         return std::move(_result);
     }
+    // The same, returning the default branch's stream.
+    kstream<K, V> default_branch_stream(const branched<K, V>& b = {}) { return add_default_branch(b); }
+    // Records no branch took are dropped.
     branch_map no_default_branch() { return std::move(_result); }
 
 private:
@@ -121,7 +138,22 @@ private:
         std::optional<std::string> default_child;
     };
 
-    std::string create_branch(const branched<K, V>& b, std::size_t index) {
+    template<typename P>
+    kstream<K, V> add_branch(P predicate, const branched<K, V>& b) {
+        _state->branches.emplace_back(std::function<bool(const K&, const V&)>(std::move(predicate)), "");
+        auto [name, stream] = create_branch(b, _state->branches.size());
+        _state->branches.back().second = std::move(name);
+        return stream;
+    }
+
+    kstream<K, V> add_default_branch(const branched<K, V>& b) {
+        auto [name, stream] = create_branch(b, 0);
+        _state->default_child = std::move(name);
+        return stream;
+    }
+
+    // The branch's node name, and its stream (what b's function made of it).
+    std::pair<std::string, kstream<K, V>> create_branch(const branched<K, V>& b, std::size_t index) {
         const auto& prefix = _splitter.node_name();
         std::string name = prefix + (b.name().empty() ? std::to_string(index) : b.name());
         dsl::internal::access::graph(_splitter)->new_name(name);
@@ -135,12 +167,11 @@ private:
             dsl::internal::access::graph(_splitter), name, _splitter.key_changed(), from.dead_letter_topic());
         if (b._consumer) {
             b._consumer(branch);
-        } else if (b._function) {
-            _result.insert_or_assign(name, b._function(branch));
-        } else {
-            _result.insert_or_assign(name, branch);
+            return {name, branch};
         }
-        return name;
+        auto result = b._function ? b._function(branch) : branch;
+        _result.insert_or_assign(name, result);
+        return {name, result};
     }
 
     friend class kstream<K, V>;

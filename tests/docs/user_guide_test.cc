@@ -16,12 +16,10 @@ eddy::topology titles() {
                        .map_values([](const std::string& title) { return static_cast<std::int64_t>(title.size()); },
                            eddy::named::as("title-length"));
 
-    auto branches = lengths.split(eddy::named::as("by-length-"))
-                        .branch([](const std::string&, std::int64_t n) { return n > 20; },
-                            eddy::branched<>::as("long"))
-                        .default_branch(eddy::branched<>::as("short"));
-    branches.at("by-length-long").to("todo.long-titles");
-    branches.at("by-length-short").to("todo.short-titles");
+    auto by_length = lengths.split(eddy::named::as("by-length-"));
+    by_length.branch_stream([](const std::string&, std::int64_t n) { return n > 20; }, eddy::branched<>::as("long"))
+        .to("todo.long-titles");
+    by_length.default_branch_stream(eddy::branched<>::as("short")).to("todo.short-titles");
     return builder.build();
 }
 

@@ -225,6 +225,42 @@ TEST_F(KStreamTest, SplitSendsEachRecordToTheFirstMatchingBranchOrTheDefault) {
     EXPECT_THAT(short_out.read_values_to_list(), ElementsAre("ab"));
 }
 
+// branch_stream() hands each branch's stream back as it is added: no name
+// to look up, so no lookup that fails at run time. With a function, the
+// handle is what the function made of the branch.
+TEST_F(KStreamTest, SplitHandsBackTypedBranchStreamsWithoutNames) {
+    auto by_size = input.split(eddy::named::as("by-size-"));
+    eddy::kstream<std::string, std::string> long_words =
+        by_size.branch_stream([](const std::string&, const std::string& v) { return v.size() > 5; });
+    eddy::kstream<std::string, std::string> shouted = by_size.branch_stream(
+        [](const std::string&, const std::string& v) { return v.size() > 2; },
+        eddy::branched<std::string, std::string>::with_function([](const eddy::kstream<std::string, std::string>& s) {
+            return s.map_values([](const std::string& v) { return v + "!"; });
+        }));
+    eddy::kstream<std::string, std::string> rest = by_size.default_branch_stream();
+    long_words.to("long");
+    shouted.to("medium");
+    rest.to("short");
+    const auto topology = builder.build();
+    // The branches keep Kafka Streams' names: the split's, then the index.
+    const auto described = topology.describe().to_string();
+    EXPECT_THAT(described, ::testing::HasSubstr("by-size-1"));
+    EXPECT_THAT(described, ::testing::HasSubstr("by-size-2"));
+    EXPECT_THAT(described, ::testing::HasSubstr("by-size-0"));
+    eddy::topology_test_driver driver(topology);
+    auto in = driver.create_input_topic<std::string, std::string>("in");
+    auto long_out = driver.create_output_topic<std::string, std::string>("long");
+    auto medium_out = driver.create_output_topic<std::string, std::string>("medium");
+    auto short_out = driver.create_output_topic<std::string, std::string>("short");
+    in.pipe_input("a", "abcdefg");
+    in.pipe_input("b", "abcd");
+    in.pipe_input("c", "ab");
+    in.pipe_input("d", "abcdefgh");
+    EXPECT_THAT(long_out.read_values_to_list(), ElementsAre("abcdefg", "abcdefgh"));
+    EXPECT_THAT(medium_out.read_values_to_list(), ElementsAre("abcd!"));
+    EXPECT_THAT(short_out.read_values_to_list(), ElementsAre("ab"));
+}
+
 TEST_F(KStreamTest, SplitWithoutDefaultDropsUnmatchedRecordsAndNamesBranchesByIndex) {
     auto branches = input.split()
                         .branch([](const std::string& k, const std::string&) { return k == "x"; })
