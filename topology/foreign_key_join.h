@@ -220,4 +220,21 @@ ktable<K, VR> ktable<K, V>::left_join(
         *this, other, std::move(extractor), std::move(joiner_with_key), n, &m);
 }
 
+template<typename K, typename V>
+template<typename KO, typename VO, foreign_key_extractor<V, KO> F, value_joiner<K, V, VO> J>
+auto ktable<K, V>::join(
+    const ktable<KO, VO>& other, F extractor, J joiner, const materialized<>& m, const named& n) const {
+    using VR = dsl::internal::joined_t<decltype(dsl::internal::with_key_joiner<K, V, VO>(joiner)), K, V, VO>;
+    return join(other, std::move(extractor), std::move(joiner), materialized<K, VR>(m), n);
+}
+
+template<typename K, typename V>
+template<typename KO, typename VO, foreign_key_extractor<V, KO> F, value_joiner<K, V, std::optional<VO>> J>
+auto ktable<K, V>::left_join(
+    const ktable<KO, VO>& other, F extractor, J joiner, const materialized<>& m, const named& n) const {
+    using VR = dsl::internal::joined_t<decltype(dsl::internal::with_key_joiner<K, V, std::optional<VO>>(joiner)), K, V,
+        std::optional<VO>>;
+    return left_join(other, std::move(extractor), std::move(joiner), materialized<K, VR>(m), n);
+}
+
 } // namespace eddy

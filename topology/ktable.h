@@ -161,6 +161,15 @@ public:
     template<typename F, typename VR>
         requires value_mapper<F, V> || key_value_to_value_mapper<F, K, V>
     ktable<K, VR> map_values(F f, const materialized<K, VR>& m, const named& n = {}) const;
+    // The same with materialized<> (a store's name and settings, no types):
+    // the store holds what f returns.
+    template<typename F>
+        requires value_mapper<F, V> || key_value_to_value_mapper<F, K, V>
+    auto map_values(F f, const materialized<>& m, const named& n = {}) const {
+        using R = std::conditional_t<std::is_invocable_v<F&, const V&>, std::invoke_result<F&, const V&>,
+            std::invoke_result<F&, const K&, const V&>>;
+        return map_values(std::move(f), materialized<K, std::decay_t<typename R::type>>(m), n);
+    }
 
     // Runs the value transformer `supplier()` makes (one per task) on each
     // change: the new and the old value are both transformed (Kafka Streams'
@@ -174,6 +183,14 @@ public:
     template<value_transformer_supplier<K, V> S, typename VR>
     ktable<K, VR> transform_values(
         S supplier, const materialized<K, VR>& m, const named& n = {}, std::vector<std::string> stores = {}) const;
+    // The same with materialized<>: the store holds what the transformer
+    // returns.
+    template<value_transformer_supplier<K, V> S>
+    auto transform_values(
+        S supplier, const materialized<>& m, const named& n = {}, std::vector<std::string> stores = {}) const {
+        using VR = typename std::invoke_result_t<S&>::element_type::value_out;
+        return transform_values(std::move(supplier), materialized<K, VR>(m), n, std::move(stores));
+    }
 
     // Regroups the rows by selector(key, value) -> key_value<KR, VR>, for an
     // aggregation that subtracts a row's old value and adds its new one. The
@@ -220,6 +237,13 @@ public:
     template<typename V2, value_joiner<K, std::optional<V>, std::optional<V2>> J, typename VR>
     ktable<K, VR> outer_join(
         const ktable<K, V2>& other, J joiner, const materialized<K, VR>& m, const named& n = {}) const;
+    // The same with materialized<>: the store holds what the joiner returns.
+    template<typename V2, value_joiner<K, V, V2> J>
+    auto join(const ktable<K, V2>& other, J joiner, const materialized<>& m, const named& n = {}) const;
+    template<typename V2, value_joiner<K, V, std::optional<V2>> J>
+    auto left_join(const ktable<K, V2>& other, J joiner, const materialized<>& m, const named& n = {}) const;
+    template<typename V2, value_joiner<K, std::optional<V>, std::optional<V2>> J>
+    auto outer_join(const ktable<K, V2>& other, J joiner, const materialized<>& m, const named& n = {}) const;
 
     // Foreign-key joins (defined in topology/foreign_key_join.h; Kafka
     // Streams' KIP-213): each left row joins the row of `other` whose key
@@ -246,6 +270,12 @@ public:
         typename VR>
     ktable<K, VR> left_join(
         const ktable<KO, VO>& other, F extractor, J joiner, const materialized<K, VR>& m, const named& n = {}) const;
+    // The same with materialized<>: the store holds what the joiner returns.
+    template<typename KO, typename VO, foreign_key_extractor<V, KO> F, value_joiner<K, V, VO> J>
+    auto join(const ktable<KO, VO>& other, F extractor, J joiner, const materialized<>& m, const named& n = {}) const;
+    template<typename KO, typename VO, foreign_key_extractor<V, KO> F, value_joiner<K, V, std::optional<VO>> J>
+    auto left_join(
+        const ktable<KO, VO>& other, F extractor, J joiner, const materialized<>& m, const named& n = {}) const;
 
 private:
     template<typename, typename>

@@ -295,4 +295,28 @@ ktable<K, VR> ktable<K, V>::outer_join(
         *this, other, std::move(joiner_with_key), n, &m, dsl::internal::outer_join_names);
 }
 
+template<typename K, typename V>
+template<typename V2, value_joiner<K, V, V2> J>
+auto ktable<K, V>::join(const ktable<K, V2>& other, J joiner, const materialized<>& m, const named& n) const {
+    using VR = dsl::internal::joined_t<decltype(dsl::internal::with_key_joiner<K, V, V2>(joiner)), K, V, V2>;
+    return join(other, std::move(joiner), materialized<K, VR>(m), n);
+}
+
+template<typename K, typename V>
+template<typename V2, value_joiner<K, V, std::optional<V2>> J>
+auto ktable<K, V>::left_join(const ktable<K, V2>& other, J joiner, const materialized<>& m, const named& n) const {
+    using VR = dsl::internal::joined_t<decltype(dsl::internal::with_key_joiner<K, V, std::optional<V2>>(joiner)), K, V,
+        std::optional<V2>>;
+    return left_join(other, std::move(joiner), materialized<K, VR>(m), n);
+}
+
+template<typename K, typename V>
+template<typename V2, value_joiner<K, std::optional<V>, std::optional<V2>> J>
+auto ktable<K, V>::outer_join(const ktable<K, V2>& other, J joiner, const materialized<>& m, const named& n) const {
+    using VR = dsl::internal::joined_t<
+        decltype(dsl::internal::with_key_joiner<K, std::optional<V>, std::optional<V2>>(joiner)), K,
+        std::optional<V>, std::optional<V2>>;
+    return outer_join(other, std::move(joiner), materialized<K, VR>(m), n);
+}
+
 } // namespace eddy

@@ -5,6 +5,7 @@
 // driver.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <type_traits>
 
@@ -106,6 +107,61 @@ TEST(UntypedOptionsTest, MaterializedWithTakesATablesTypesFromItsSerdes) {
     titles.pipe_input("t-1", "Buy milk");
     EXPECT_EQ((driver.get_key_value_store<std::string, std::string>("latest").get("a")), "second");
     EXPECT_EQ((driver.get_key_value_store<std::string, std::string>("titles-store").get("t-1")), "Buy milk");
+}
+
+// A table operation whose result only the lambda types: materialized<>
+// names the store, which holds what the mapper, transformer or joiner
+// returns.
+TEST(UntypedOptionsTest, MaterializedAsNamesTheStoresOfTableMapsTransformsAndJoins) {
+    eddy::streams_builder builder;
+    auto titles = builder.table<std::string, std::string>("titles");
+    auto owners = builder.table<std::string, std::string>("owners");
+    titles.map_values(size_of, eddy::materialized<>::as("title-sizes"));
+    titles.join(owners, [](const std::string& t, const std::string& o) { return o + ": " + t; },
+        eddy::materialized<>::as("owned-titles"));
+    titles.left_join(
+        owners, [](const std::string& t, const std::optional<std::string>& o) { return o ? t : t + " (nobody)"; },
+        eddy::materialized<>::as("maybe-owned"));
+    titles.outer_join(
+        owners,
+        [](const std::optional<std::string>& t, const std::optional<std::string>& o) {
+            return static_cast<std::int64_t>(t.has_value()) + static_cast<std::int64_t>(o.has_value());
+        },
+        eddy::materialized<>::as("sides"));
+    eddy::topology_test_driver driver(builder.build());
+    auto in_titles = driver.create_input_topic<std::string, std::string>("titles");
+    auto in_owners = driver.create_input_topic<std::string, std::string>("owners");
+    in_titles.pipe_input("t-1", "Buy milk");
+    in_titles.pipe_input("t-2", "Call Bo");
+    in_owners.pipe_input("t-1", "ana");
+    EXPECT_EQ((driver.get_key_value_store<std::string, std::int64_t>("title-sizes").get("t-1")), 8);
+    EXPECT_EQ((driver.get_key_value_store<std::string, std::string>("owned-titles").get("t-1")), "ana: Buy milk");
+    EXPECT_EQ((driver.get_key_value_store<std::string, std::string>("owned-titles").get("t-2")), std::nullopt);
+    EXPECT_EQ((driver.get_key_value_store<std::string, std::string>("maybe-owned").get("t-2")), "Call Bo (nobody)");
+    EXPECT_EQ((driver.get_key_value_store<std::string, std::int64_t>("sides").get("t-1")), 2);
+    EXPECT_EQ((driver.get_key_value_store<std::string, std::int64_t>("sides").get("t-2")), 1);
+}
+
+TEST(UntypedOptionsTest, MaterializedAsNamesTheStoreOfAForeignKeyJoin) {
+    eddy::streams_builder builder;
+    auto tasks = builder.table<std::string, std::string>("tasks"); // task -> owner id
+    auto users = builder.table<std::string, std::string>("users"); // owner id -> name
+    tasks.join(
+        users, [](const std::string& owner) { return owner; },
+        [](const std::string&, const std::string& name) { return "for " + name; },
+        eddy::materialized<>::as("task-owners"));
+    tasks.left_join(
+        users, [](const std::string& owner) { return owner; },
+        [](const std::string&, const std::optional<std::string>& name) { return name ? *name : std::string("?"); },
+        eddy::materialized<>::as("task-owners-or-not"));
+    eddy::topology_test_driver driver(builder.build());
+    auto in_users = driver.create_input_topic<std::string, std::string>("users");
+    auto in_tasks = driver.create_input_topic<std::string, std::string>("tasks");
+    in_users.pipe_input("u-1", "ana");
+    in_tasks.pipe_input("t-1", "u-1");
+    in_tasks.pipe_input("t-2", "u-9");
+    EXPECT_EQ((driver.get_key_value_store<std::string, std::string>("task-owners").get("t-1")), "for ana");
+    EXPECT_EQ((driver.get_key_value_store<std::string, std::string>("task-owners-or-not").get("t-2")), "?");
 }
 
 TEST(UntypedOptionsTest, GroupedAsNamesTheRepartitionTopic) {
