@@ -149,7 +149,7 @@ private:
         struct context_swap {
             task_context& task;
             std::optional<eddy::record_metadata> metadata = std::move(task.metadata);
-            const raw_record* raw = task.raw;
+            source_bytes raw = task.raw;
             std::int64_t timestamp = task.record_timestamp_ms;
             ~context_swap() {
                 task.metadata = std::move(metadata);

@@ -114,7 +114,7 @@ void handle_deserialization_failure(task_context& task, deserialization_exceptio
     const std::string& node, const raw_record& r, std::string_view error_class, std::string_view message) {
     // The source's record is the one in flight (the task set it), unless a
     // caller drives the source directly.
-    const raw_record* before = task.raw;
+    const source_bytes before = task.raw;
     task.raw = &r;
     handler_response response;
     try {

@@ -72,6 +72,8 @@ class raw_node : public node_instance {
 public:
     using node_instance::node_instance;
     virtual void process_raw(const raw_record& r) = 0;
+    // The same, read in place from the consumer's buffer.
+    virtual void process_consumed(const consumed_record& r) = 0;
 };
 
 // Casts a child to the node type that receives K, V, once at wiring time.

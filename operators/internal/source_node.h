@@ -27,8 +27,8 @@ void handle_deserialization_failure(task_context& task, deserialization_exceptio
 
 // Bytes to T; a Kafka null becomes std::nullopt when T is optional, an
 // error otherwise.
-template<typename T>
-T decode(const serde_ref<T>& serde, const std::optional<std::string>& bytes, const char* what) {
+template<typename T, typename Bytes>
+T decode(const serde_ref<T>& serde, const std::optional<Bytes>& bytes, const char* what) {
     if (!bytes) {
         if constexpr (is_optional_v<T>) {
             return std::nullopt;
@@ -98,25 +98,48 @@ public:
             handle_deserialization_failure(*_task, *_handler, name(), r, "eddy::serde_error", e.what());
             return;
         }
-        if (_wall_clock) {
-            rec->timestamp = _task->wall_clock_ms();
-        } else if (_extractor) {
-            rec->timestamp = _extractor(rec->key, rec->value, r.timestamp);
+        forward(*rec, r.timestamp, [&]() -> const raw_record& { return r; });
+    }
+
+    void process_consumed(const consumed_record& r) override {
+        std::optional<record<K, V>> rec;
+        try {
+            rec.emplace(decode(_key_serde, r.key(), "key"), decode(_value_serde, r.value(), "value"), r.timestamp(),
+                r.headers());
+        } catch (const serde_error& e) {
+            r.read(_failed);
+            handle_deserialization_failure(*_task, *_handler, name(), _failed, "eddy::serde_error", e.what());
+            return;
         }
-        if (rec->timestamp < 0) {
-            log_invalid_timestamp(name(), r, rec->timestamp);
+        forward(*rec, r.timestamp(), [&]() -> const raw_record& {
+            r.read(_failed);
+            return _failed;
+        });
+    }
+
+private:
+    // Sets the record's event time, then hands it to the children;
+    // `bytes()` gives the raw record for the log of a dropped one.
+    template<typename Bytes>
+    void forward(record<K, V>& rec, std::int64_t timestamp, Bytes bytes) {
+        if (_wall_clock) {
+            rec.timestamp = _task->wall_clock_ms();
+        } else if (_extractor) {
+            rec.timestamp = _extractor(rec.key, rec.value, timestamp);
+        }
+        if (rec.timestamp < 0) {
+            log_invalid_timestamp(name(), bytes(), rec.timestamp);
             _task->dropped_records->fetch_add(1, std::memory_order_relaxed);
             return;
         }
         // Stream time follows the event time the source settled on.
-        _task->record_timestamp_ms = rec->timestamp;
-        _task->stream_time_ms = std::max(_task->stream_time_ms, rec->timestamp);
+        _task->record_timestamp_ms = rec.timestamp;
+        _task->stream_time_ms = std::max(_task->stream_time_ms, rec.timestamp);
         for (auto* child : _children) {
-            child->process(*rec);
+            child->process(rec);
         }
     }
 
-private:
     serde_ref<K> _key_serde;
     serde_ref<V> _value_serde;
     std::shared_ptr<deserialization_exception_handler> _handler;
@@ -124,6 +147,8 @@ private:
     bool _wall_clock = false;
     task_context* _task = nullptr;
     std::vector<typed_node<K, V>*> _children;
+    // A consumed record's bytes, copied for a failure.
+    raw_record _failed;
 };
 
 } // namespace eddy::operators::internal

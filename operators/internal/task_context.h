@@ -8,6 +8,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -72,6 +73,57 @@ struct raw_record {
     bool changelog = false;
 };
 
+// A record as the consumer holds it, read in place: the Kafka runtime hands
+// a task's source this when nothing is buffered, so the key and value are
+// deserialised straight from the consumer's buffer, and copied into a
+// raw_record only when something keeps them (a dead letter, a retry).
+// Valid only during the call that gives it.
+class consumed_record {
+public:
+    virtual ~consumed_record() = default;
+    virtual std::string_view topic() const = 0;
+    virtual std::int32_t partition() const noexcept = 0;
+    virtual std::int64_t offset() const noexcept = 0;
+    virtual std::int64_t timestamp() const noexcept = 0;
+    // Empty: a Kafka null.
+    virtual std::optional<std::string_view> key() const noexcept = 0;
+    virtual std::optional<std::string_view> value() const noexcept = 0;
+    virtual eddy::headers headers() const = 0;
+    // Copies the whole record into `into`, reusing what storage it has.
+    virtual void read(raw_record& into) const = 0;
+};
+
+namespace operators::internal {
+// The record in flight as its bytes: a raw_record, or a consumed_record
+// copied into `scratch` (the task's) the first time someone asks. Copies
+// are cheap (three pointers): saving and restoring it around a nested
+// forward copies nothing of the record.
+class source_bytes {
+public:
+    source_bytes() = default;
+    source_bytes(const raw_record* r) noexcept : _record(r) {} // NOLINT(google-explicit-constructor)
+    source_bytes(const consumed_record& c, raw_record& scratch) noexcept : _consumed(&c), _scratch(&scratch) {}
+
+    // The bytes; null when there is no record (a punctuation).
+    const raw_record* get() const {
+        if (_record == nullptr && _consumed != nullptr) {
+            _consumed->read(*_scratch);
+            _record = _scratch;
+        }
+        return _record;
+    }
+    const raw_record& operator*() const { return *get(); }
+    const raw_record* operator->() const { return get(); }
+    explicit operator bool() const noexcept { return _record != nullptr || _consumed != nullptr; }
+    friend bool operator==(const source_bytes& s, std::nullptr_t) noexcept { return !s; }
+
+private:
+    mutable const raw_record* _record = nullptr;
+    const consumed_record* _consumed = nullptr;
+    raw_record* _scratch = nullptr;
+};
+} // namespace operators::internal
+
 // Where sinks write: the Kafka producer, or the test driver's topics.
 class record_collector {
 public:
@@ -131,7 +183,9 @@ public:
     std::optional<eddy::record_metadata> metadata;
     // The record in flight as its source read it (what a dead letter keeps);
     // null inside a punctuation. Set by stream_task::process.
-    const raw_record* raw = nullptr;
+    source_bytes raw;
+    // Where `raw` copies a consumed_record when it is asked for its bytes.
+    raw_record consumed_bytes;
     // errors.dead.letter.queue.topic.name; empty when unset.
     std::string dead_letter_topic;
     // Largest record timestamp the task has seen; -1 before the first.

@@ -51,19 +51,14 @@ struct client_error {
 };
 
 // A record a client handed back: one the consumer fetched, or one the
-// producer reports on. Valid only during the call that gives it.
-class client_record {
+// producer reports on, read in place (consumed_record). Valid only during
+// the call that gives it.
+class client_record : public consumed_record {
 public:
-    virtual ~client_record() = default;
     // Names the record's topic for as long as the client lives, and is the
     // same for every record of that topic: routes key on it and spare the
     // per-record topic-name lookup.
     virtual const void* topic_key() const noexcept = 0;
-    virtual std::string_view topic() const = 0;
-    virtual std::int32_t partition() const noexcept = 0;
-    virtual std::int64_t offset() const noexcept = 0;
-    // Copies the whole record into `into`, reusing what storage it has.
-    virtual void read(raw_record& into) const = 0;
 };
 
 // Told by the consumer, from within its poll() and close().

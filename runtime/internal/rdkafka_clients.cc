@@ -58,9 +58,24 @@ public:
     std::string_view topic() const override { return rd_kafka_topic_name(_m->rkt); }
     std::int32_t partition() const noexcept override { return _m->partition; }
     std::int64_t offset() const noexcept override { return _m->offset; }
+    std::int64_t timestamp() const noexcept override { return rd_kafka_message_timestamp(_m, nullptr); }
+    std::optional<std::string_view> key() const noexcept override { return bytes(_m->key, _m->key_len); }
+    std::optional<std::string_view> value() const noexcept override { return bytes(_m->payload, _m->len); }
+    eddy::headers headers() const override {
+        eddy::headers out;
+        read_headers(_m, out);
+        return out;
+    }
     void read(raw_record& into) const override { read_message(_m, into); }
 
 private:
+    static std::optional<std::string_view> bytes(const void* data, std::size_t size) noexcept {
+        if (data == nullptr) {
+            return std::nullopt;
+        }
+        return std::string_view(static_cast<const char*>(data), size);
+    }
+
     const rd_kafka_message_t* _m;
 };
 
@@ -502,6 +517,10 @@ void read_message(const rd_kafka_message_t* m, raw_record& r) {
     assign(r.key, m->key, m->key_len);
     assign(r.value, m->payload, m->len);
     r.headers = {};
+    read_headers(m, r.headers);
+}
+
+void read_headers(const rd_kafka_message_t* m, eddy::headers& into) {
     // Returns NOENT without allocating when the message has no headers.
     rd_kafka_headers_t* hdrs = nullptr;
     if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -510,7 +529,7 @@ void read_message(const rd_kafka_message_t* m, raw_record& r) {
         std::size_t size = 0;
         for (std::size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
              ++i) {
-            r.headers.add(name,
+            into.add(name,
                 value == nullptr ? std::nullopt
                                  : std::optional<std::string>(std::string(static_cast<const char*>(value), size)));
         }

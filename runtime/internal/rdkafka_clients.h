@@ -19,6 +19,8 @@ namespace eddy::runtime::internal {
 // path keeps one raw_record: no allocation per record once its buffers have
 // grown).
 void read_message(const rd_kafka_message_t* m, raw_record& r);
+// Adds the message's headers to `into`.
+void read_headers(const rd_kafka_message_t* m, eddy::headers& into);
 
 // A group member consuming one record per poll, or, with `batch`, every
 // record already fetched (librdkafka 2.0.2's batch call skips offsets across

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -167,28 +168,44 @@ operators::internal::raw_node* stream_task::source_of(std::string_view topic) co
     return source == _nodes.sources.end() ? nullptr : source->second;
 }
 
-void stream_task::process(operators::internal::raw_node& source, const raw_record& r) {
+template<typename Record>
+void stream_task::process_with(operators::internal::raw_node& source, const Record& r,
+    const operators::internal::source_bytes& bytes, std::string_view topic, std::int32_t partition,
+    std::int64_t offset, std::int64_t timestamp) {
     // Assigning into the metadata kept from the last record reuses its topic
     // string; a punctuation clears it (punctuations see no metadata).
     if (!_context.metadata) {
         _context.metadata.emplace();
     }
-    _context.metadata->topic.assign(r.topic);
-    _context.metadata->partition = r.partition;
-    _context.metadata->offset = r.offset;
+    _context.metadata->topic.assign(topic);
+    _context.metadata->partition = partition;
+    _context.metadata->offset = offset;
     // The source sets the record's event time and advances stream time
     // (a timestamp extractor may pick another time than the record's).
-    _context.record_timestamp_ms = r.timestamp;
+    _context.record_timestamp_ms = timestamp;
     // The bytes a dead letter keeps, for as long as the record is in flight
     // (a punctuation after it sees none, nor does one after a failure).
-    _context.raw = &r;
+    _context.raw = bytes;
     struct clear_raw {
         operators::internal::task_context& context;
         ~clear_raw() { context.raw = nullptr; }
     } guard{_context};
-    source.process_raw(r);
+    if constexpr (std::is_same_v<Record, raw_record>) {
+        source.process_raw(r);
+    } else {
+        source.process_consumed(r);
+    }
     _context.record_timestamp_ms = -1;
     _context.punctuate(punctuation_type::stream_time, _context.stream_time_ms);
+}
+
+void stream_task::process(operators::internal::raw_node& source, const raw_record& r) {
+    process_with(source, r, &r, r.topic, r.partition, r.offset, r.timestamp);
+}
+
+void stream_task::process(operators::internal::raw_node& source, const consumed_record& r) {
+    process_with(source, r, operators::internal::source_bytes(r, _context.consumed_bytes), r.topic(), r.partition(),
+        r.offset(), r.timestamp());
 }
 
 void stream_task::set_error_handling(task_error_handling h) {

@@ -79,6 +79,9 @@ public:
     // spares the per-record lookup by topic name.
     operators::internal::raw_node* source_of(std::string_view topic) const;
     void process(operators::internal::raw_node& source, const raw_record& r);
+    // The same, read in place from the consumer's buffer (copied only if a
+    // node keeps its bytes).
+    void process(operators::internal::raw_node& source, const consumed_record& r);
     // Before the first record.
     void set_error_handling(task_error_handling h);
     // Runs the wall-clock punctuations due at `now_ms`.
@@ -120,6 +123,11 @@ private:
     // Opens a store; one whose files are damaged is wiped and opened empty
     // when a changelog can restore it.
     void open_store(statestore::internal::store_handle& store);
+    // What both process() overloads do around the source's call.
+    template<typename Record>
+    void process_with(operators::internal::raw_node& source, const Record& r,
+        const operators::internal::source_bytes& bytes, std::string_view topic, std::int32_t partition,
+        std::int64_t offset, std::int64_t timestamp);
 
     operators::internal::task_context _context;
     task_nodes _nodes;

@@ -2,6 +2,8 @@
 
 #include <set>
 #include <stdexcept>
+#include <string>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -228,9 +230,9 @@ void task_manager::on_record(const client_record& record) {
     auto& t = *route->task;
     auto& state = *route->partition;
     if (t.input.size() == 1 && state.buffer.empty() && !t.task->held()) {
-        // One input and nothing waiting: no ordering to decide.
-        record.read(_scratch);
-        process_one(t, state, _scratch);
+        // One input and nothing waiting: no ordering to decide, and nothing
+        // to keep: the source reads the record where the consumer holds it.
+        process_one(t, state, record);
         return;
     }
     record.read(state.buffer.emplace_back());
@@ -266,7 +268,8 @@ void task_manager::process_ready(active_task& t) {
     }
 }
 
-void task_manager::process_one(active_task& t, partition_state& partition, const raw_record& r) {
+template<typename Record>
+void task_manager::process_one(active_task& t, partition_state& partition, const Record& r) {
     _p.collector.begin_transaction_if_needed();
     // The process latency is sampled (one record in 16): reading the clock
     // twice per record costs more than the operators do.
@@ -281,14 +284,24 @@ void task_manager::process_one(active_task& t, partition_state& partition, const
         t.task->process(*partition.source, r);
     }
     bump(*t.processed);
+    std::int64_t offset = 0;
+    if constexpr (std::is_same_v<Record, raw_record>) {
+        offset = r.offset;
+    } else {
+        offset = r.offset();
+    }
     if (t.task->held()) {
         // The record waits in a retry queue: a crash must read it again, so
         // its offset is what gets committed until it is done.
-        partition.next_offset = r.offset;
-        t.held_at.emplace(r.topic, r.partition);
-        t.held_offset = r.offset;
+        partition.next_offset = offset;
+        if constexpr (std::is_same_v<Record, raw_record>) {
+            t.held_at.emplace(r.topic, r.partition);
+        } else {
+            t.held_at.emplace(std::string(r.topic()), r.partition());
+        }
+        t.held_offset = offset;
     } else {
-        partition.next_offset = r.offset + 1;
+        partition.next_offset = offset + 1;
     }
     _dirty = true;
 }

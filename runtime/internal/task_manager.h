@@ -110,7 +110,9 @@ private:
     };
     const route_entry* find_route(const client_record& record);
     void process_ready(active_task& t);
-    void process_one(active_task& t, partition_state& partition, const raw_record& r);
+    // Record: a raw_record (buffered) or a client_record (read in place).
+    template<typename Record>
+    void process_one(active_task& t, partition_state& partition, const Record& r);
     void released(active_task& t);
     void restore(const std::vector<stream_task*>& tasks);
     void checkpoint(active_task& t);
@@ -131,8 +133,6 @@ private:
     // Per (topic key, partition): where its records go. Filled on first use,
     // emptied whenever the assignment changes.
     std::unordered_map<std::uint64_t, route_entry> _routes;
-    // The record being processed on the single-input path, reused.
-    raw_record _scratch;
     std::unique_ptr<state_restorer> _restorer;
     bool _has_stores = false;
     // A sub-topology has a retry step, which may hold its task's input.

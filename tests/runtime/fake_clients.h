@@ -112,9 +112,17 @@ public:
     std::string_view topic() const override { return _r->topic; }
     std::int32_t partition() const noexcept override { return _r->partition; }
     std::int64_t offset() const noexcept override { return _r->offset; }
+    std::int64_t timestamp() const noexcept override { return _r->timestamp; }
+    std::optional<std::string_view> key() const noexcept override { return view(_r->key); }
+    std::optional<std::string_view> value() const noexcept override { return view(_r->value); }
+    eddy::headers headers() const override { return _r->headers; }
     void read(raw_record& into) const override { into = *_r; }
 
 private:
+    static std::optional<std::string_view> view(const std::optional<std::string>& bytes) {
+        return bytes ? std::optional<std::string_view>(*bytes) : std::nullopt;
+    }
+
     const raw_record* _r;
     const void* _key;
 };

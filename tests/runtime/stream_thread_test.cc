@@ -20,6 +20,7 @@
 #include "operators/retry_policy.h"
 #include "runtime/internal/state_restorer.h"
 #include "runtime/internal/stream_thread.h"
+#include "serde/serdes.h"
 #include "tests/runtime/fake_clients.h"
 #include "tests/temp_dir.h"
 #include "topology/streams_builder.h"
@@ -172,6 +173,55 @@ TEST_F(StreamThreadTest, ARecordTheBrokerRefusesIsDeadLetteredBeforeItsOffsetIsC
     EXPECT_THAT(cluster.all_values("dlq"), ElementsAre("A", "B"));
     EXPECT_EQ(committed(in0), 2);
     EXPECT_EQ(thread->dead_letters().by_kind[static_cast<std::size_t>(eddy::error_kind::production)].load(), 2);
+}
+
+// One input partition and nothing buffered: the source reads each record
+// where the consumer holds it. A record that does not deserialise is copied
+// then, whole, into the dead letter; the others keep their headers and
+// timestamps.
+TEST_F(StreamThreadTest, TheSingleInputPathReadsRecordsInPlaceAndDeadLettersOneThatDoesNotDeserialise) {
+    settings.deserialization_handler = eddy::handlers::dead_letter("dlq");
+    eddy::streams_builder builder;
+    builder.stream("in", eddy::consumed<>::with(eddy::serdes::string{}, eddy::serdes::int64{}))
+        .map_values([](std::int64_t n) { return n * 2; })
+        .to("out", eddy::produced<>::with(eddy::serdes::string{}, eddy::serdes::int64{}));
+    start(builder.build());
+    const eddy::serdes::int64 int64;
+    cluster.append("in", 0, "a", int64.serialize(20), 100);
+    eddy::raw_record bad;
+    bad.topic = "in";
+    bad.key = "b";
+    bad.value = "not eight bytes";
+    bad.timestamp = 101;
+    bad.headers.add("trace", std::string("t-2"));
+    cluster.append(std::move(bad), eddy::test::fake_record::state::plain);
+    eddy::raw_record good;
+    good.topic = "in";
+    good.key = "c";
+    good.value = int64.serialize(21);
+    good.timestamp = 102;
+    good.headers.add("trace", std::string("t-3"));
+    cluster.append(std::move(good), eddy::test::fake_record::state::plain);
+    consumer->assign({in0});
+    thread->step();
+    step_past_commit();
+
+    const auto& out = cluster.log("out", 0);
+    ASSERT_EQ(out.size(), 2U);
+    EXPECT_EQ(int64.deserialize(*out[0].record.value), 40);
+    EXPECT_EQ(out[0].record.timestamp, 100);
+    EXPECT_EQ(*out[1].record.key, "c");
+    EXPECT_EQ(int64.deserialize(*out[1].record.value), 42);
+    EXPECT_EQ(out[1].record.timestamp, 102);
+    ASSERT_NE(out[1].record.headers.last_header("trace"), nullptr);
+    EXPECT_EQ(out[1].record.headers.last_header("trace")->value, "t-3");
+    const auto& dlq = cluster.log("dlq", 0);
+    ASSERT_EQ(dlq.size(), 1U);
+    EXPECT_EQ(*dlq[0].record.key, "b");
+    EXPECT_EQ(*dlq[0].record.value, "not eight bytes");
+    ASSERT_NE(dlq[0].record.headers.last_header("trace"), nullptr);
+    EXPECT_EQ(dlq[0].record.headers.last_header("trace")->value, "t-2");
+    EXPECT_EQ(committed(in0), 3);
 }
 
 TEST_F(StreamThreadTest, ARefusedRecordWithTheDefaultHandlerStopsTheThreadWithoutCommitting) {
