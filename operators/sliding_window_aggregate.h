@@ -36,18 +36,21 @@ namespace eddy::operators {
 // aggregate means a new window (the initializer's value, or a reduce's first
 // value).
 template<typename K, typename V, typename VA, typename Fold>
-class sliding_window_aggregate_processor final : public internal::window_fold<K, V, VA, Fold> {
+class sliding_window_aggregate_processor final
+    : public internal::window_fold<K, V, VA, Fold, sliding_windows> {
+    using base = internal::window_fold<K, V, VA, Fold, sliding_windows>;
+    using base::_windows;
+
 public:
     sliding_window_aggregate_processor(std::string store, sliding_windows windows, Fold fold)
-        : internal::window_fold<K, V, VA, Fold>(std::move(store), std::move(fold)), _windows(windows) {}
+        : base(std::move(store), windows, std::move(fold)) {}
 
     void process(const record<K, V>& r) override {
-        auto& ctx = this->context();
-        if (internal::drop_if_null(r, ctx)) {
+        const auto observed = this->observe(r);
+        if (!observed) {
             return;
         }
-        this->_observed = std::max(this->_observed, r.timestamp);
-        const std::int64_t close = this->_observed - _windows.grace_ms();
+        const std::int64_t close = *observed;
         const std::int64_t t = r.timestamp;
         const std::int64_t d = _windows.time_difference_ms();
         if (t + d < close) {
@@ -207,7 +210,6 @@ private:
         ctx.record_dropped();
     }
 
-    sliding_windows _windows;
 };
 
 } // namespace eddy::operators

@@ -29,10 +29,10 @@ void log_expired_window(const std::string& node, const std::optional<record_meta
 } // namespace internal
 
 namespace internal {
-// What the time and sliding window aggregations share: a store of
-// timestamped aggregates keyed by windowed<K>, the fold (as
+// What the time and sliding window aggregations share: their windows, a
+// store of timestamped aggregates keyed by windowed<K>, the fold (as
 // aggregate_processor's), stream time, and the expiry of old windows.
-template<typename K, typename V, typename VA, typename Fold>
+template<typename K, typename V, typename VA, typename Fold, typename Windows>
 class window_fold : public processor<K, V, windowed<K>, change<VA>> {
 public:
     void init(processor_context<windowed<K>, change<VA>>& context) override {
@@ -42,7 +42,19 @@ public:
     }
 
 protected:
-    window_fold(std::string store, Fold fold) : _store_name(std::move(store)), _fold(std::move(fold)) {}
+    window_fold(std::string store, Windows windows, Fold fold)
+        : _store_name(std::move(store)), _windows(windows), _fold(std::move(fold)) {}
+
+    // Stream time after `r`, less the grace period: windows ending at or
+    // before it take no more records. None when no aggregation takes `r`
+    // (a null key or value: dropped, logged and counted).
+    std::optional<std::int64_t> observe(const record<K, V>& r) {
+        if (drop_if_null(r, this->context())) {
+            return std::nullopt;
+        }
+        _observed = std::max(_observed, r.timestamp);
+        return _observed - _windows.grace_ms();
+    }
 
     // Folds `r` into window `w`, whose aggregate is `aggregate` (none: a new
     // window), stamped with the larger of the record's and the aggregate's
@@ -79,6 +91,7 @@ protected:
     }
 
     std::string _store_name;
+    Windows _windows;
     Fold _fold;
     std::optional<key_value_store<windowed<K>, timestamped<VA>>> _store;
     change_forwarder<windowed<K>, VA> _forwarder;
@@ -89,22 +102,24 @@ protected:
 
 // Fold(key, value, const std::optional<VA>& aggregate) -> VA.
 template<typename K, typename V, typename VA, typename Fold>
-class window_aggregate_processor final : public internal::window_fold<K, V, VA, Fold> {
+class window_aggregate_processor final : public internal::window_fold<K, V, VA, Fold, time_windows> {
+    using base = internal::window_fold<K, V, VA, Fold, time_windows>;
+
 public:
     window_aggregate_processor(std::string store, time_windows windows, Fold fold)
-        : internal::window_fold<K, V, VA, Fold>(std::move(store), std::move(fold)), _windows(windows) {}
+        : base(std::move(store), windows, std::move(fold)) {}
 
     void process(const record<K, V>& r) override {
-        auto& ctx = this->context();
-        if (internal::drop_if_null(r, ctx)) {
+        const auto close = this->observe(r);
+        if (!close) {
             return;
         }
-        this->_observed = std::max(this->_observed, r.timestamp);
-        const std::int64_t close = this->_observed - _windows.grace_ms();
-        for (const auto& w : _windows.windows_for(r.timestamp)) {
-            if (w.end_ms <= close) {
+        const auto& windows = this->_windows;
+        auto& ctx = this->context();
+        for (const auto& w : windows.windows_for(r.timestamp)) {
+            if (w.end_ms <= *close) {
                 internal::log_expired_window(ctx.node_name(), ctx.record_metadata(), r.timestamp, w,
-                    w.end_ms + _windows.grace_ms(), this->_observed);
+                    w.end_ms + windows.grace_ms(), this->_observed);
                 ctx.record_dropped();
                 continue;
             }
@@ -118,12 +133,9 @@ public:
             this->fold_into(r, w, std::move(aggregate), aggregate_ts, old.has_value());
         }
         // Windows that ended more than the retention before stream time.
-        const std::int64_t retention = _windows.size_ms() + _windows.grace_ms();
+        const std::int64_t retention = windows.size_ms() + windows.grace_ms();
         this->expire(retention, [&](const window& w) { return w.end_ms + retention <= this->_observed; });
     }
-
-private:
-    time_windows _windows;
 };
 
 } // namespace eddy::operators

@@ -187,28 +187,17 @@ private:
 
     template<typename VA, typename Fold>
     ktable<windowed<K>, VA> fold(dsl::internal::fold_kind, const materialized<K, VA>& m, const named& n, Fold f) const {
-        const auto& windows = this->_windows;
-        const auto& stream = this->_stream;
-        using dsl::internal::access;
-        auto& g = *access::graph(stream);
-        const std::string prefix = "KSTREAM-AGGREGATE-";
-        const auto store = dsl::internal::store_name(m, [&] { return g.new_name(prefix + "STATE-STORE-"); });
-        // The window store: windowed keys (key bytes + window start), values
-        // with the timestamp of their latest update.
-        serde_ref<windowed<K>> key_serde;
-        if (m.key_serde()) {
-            key_serde = serdes::time_windowed<K>{m.key_serde(), windows.size_ms()};
-        }
-        auto name = dsl::internal::add_stateful<windowed<K>, timestamped<VA>, K, V, windowed<K>, change<VA>>(g,
-            stream.node_name(), store,
-            dsl::internal::store_materialized(store, m, key_serde, dsl::internal::timestamped_serde(m.value_serde())),
-            n, prefix.c_str(), [store, windows, f] {
-                return std::make_unique<operators::window_aggregate_processor<K, V, VA, Fold>>(store, windows, f);
+        const auto& w = this->_windows;
+        // Keys: key bytes + window start; values with the timestamp of their
+        // latest update.
+        auto table = this->template add_aggregate<VA, timestamped<VA>>(
+            m, n,
+            [size = w.size_ms()](const serde_ref<K>& ks) {
+                return serde_ref<windowed<K>>(serdes::time_windowed<K>{ks, size});
+            },
+            w.size_ms() + w.grace_ms(), w.grace_ms(), false, [w, f](const std::string& store) {
+                return std::make_unique<operators::window_aggregate_processor<K, V, VA, Fold>>(store, w, f);
             });
-        dsl::internal::set_window_retention(g, store, windows.size_ms() + windows.grace_ms());
-        auto table = access::with_buffer_spec(
-            access::with_window_grace(ktable<windowed<K>, VA>(access::graph(stream), name, store), windows.grace_ms()),
-            dsl::internal::windowed_buffer_spec<K, VA>(key_serde, m.value_serde()));
         return this->_emit_final ? table.suppress() : table;
     }
 };

@@ -97,38 +97,24 @@ private:
     template<typename VA, typename Init, typename Merge, typename Fold>
     ktable<windowed<K>, VA> aggregate_with(
         const materialized<K, VA>& m, const named& n, Init init, Merge merge, Fold fold) const {
-        const auto& windows = this->_windows;
-        const auto& stream = this->_stream;
-        using dsl::internal::access;
-        auto& g = *access::graph(stream);
-        const std::string prefix = "KSTREAM-AGGREGATE-";
-        const auto store = dsl::internal::store_name(m, [&] { return g.new_name(prefix + "STATE-STORE-"); });
-        serde_ref<windowed<K>> key_serde;
-        if (m.key_serde()) {
-            key_serde = serdes::session_windowed<K>{m.key_serde()};
-        }
-        auto name = dsl::internal::add_stateful<windowed<K>, VA, K, V, windowed<K>, change<VA>>(g, stream.node_name(),
-            store, dsl::internal::store_materialized(store, m, key_serde, m.value_serde()), n, prefix.c_str(),
-            [store, windows, init, merge, fold] {
-                return std::make_unique<
-                    operators::session_window_aggregate_processor<K, V, VA, Init, Merge, Fold>>(
-                    store, windows, init, merge, fold);
-            });
-        dsl::internal::set_window_retention(
-            g, store, operators::session_window_aggregate_processor<K, V, VA, Init, Merge, Fold>::retention_ms(windows));
+        const auto& w = this->_windows;
+        using session_aggregate = operators::session_window_aggregate_processor<K, V, VA, Init, Merge, Fold>;
         // A session closes once stream time is past its end plus gap plus
         // grace (both ends inclusive): suppress closes at end + this.
         // Merges delete rows, so the table may delete.
-        auto table = access::with_buffer_spec(
-            access::with_window_grace(ktable<windowed<K>, VA>(access::graph(stream), name, store, true),
-                windows.inactivity_gap_ms() + windows.grace_ms() + 1),
-            dsl::internal::windowed_buffer_spec<K, VA>(key_serde, m.value_serde()));
+        auto table = this->template add_aggregate<VA, VA>(
+            m, n, [](const serde_ref<K>& ks) { return serde_ref<windowed<K>>(serdes::session_windowed<K>{ks}); },
+            session_aggregate::retention_ms(w), w.inactivity_gap_ms() + w.grace_ms() + 1, true,
+            [w, init, merge, fold](const std::string& store) {
+                return std::make_unique<session_aggregate>(store, w, init, merge, fold);
+            });
         if (!this->_emit_final) {
             return table;
         }
         // Final results never delete: a merged-away session is not emitted.
         auto final_results = table.suppress();
-        return ktable<windowed<K>, VA>(access::graph(final_results), final_results.node_name(), "", false);
+        return ktable<windowed<K>, VA>(
+            dsl::internal::access::graph(final_results), final_results.node_name(), "", false);
     }
 };
 

@@ -48,30 +48,17 @@ private:
 
     template<typename VA, typename Fold>
     ktable<windowed<K>, VA> fold(dsl::internal::fold_kind, const materialized<K, VA>& m, const named& n, Fold f) const {
-        const auto& windows = this->_windows;
-        const auto& stream = this->_stream;
-        using dsl::internal::access;
-        auto& g = *access::graph(stream);
-        const std::string prefix = "KSTREAM-AGGREGATE-";
-        const auto store = dsl::internal::store_name(m, [&] { return g.new_name(prefix + "STATE-STORE-"); });
-        serde_ref<windowed<K>> key_serde;
-        if (m.key_serde()) {
-            key_serde = serdes::time_windowed<K>{m.key_serde(), windows.time_difference_ms()};
-        }
-        auto name = dsl::internal::add_stateful<windowed<K>, timestamped<VA>, K, V, windowed<K>, change<VA>>(g,
-            stream.node_name(), store,
-            dsl::internal::store_materialized(store, m, key_serde, dsl::internal::timestamped_serde(m.value_serde())),
-            n, prefix.c_str(), [store, windows, f] {
-                return std::make_unique<operators::sliding_window_aggregate_processor<K, V, VA, Fold>>(
-                    store, windows, f);
-            });
-        dsl::internal::set_window_retention(g, store, 3 * windows.time_difference_ms() + windows.grace_ms());
+        const auto& w = this->_windows;
         // Both ends are inclusive: a window closes once stream time is past
         // end + grace, one millisecond after a time window of that end would.
-        auto table = access::with_buffer_spec(
-            access::with_window_grace(
-                ktable<windowed<K>, VA>(access::graph(stream), name, store), windows.grace_ms() + 1),
-            dsl::internal::windowed_buffer_spec<K, VA>(key_serde, m.value_serde()));
+        auto table = this->template add_aggregate<VA, timestamped<VA>>(
+            m, n,
+            [difference = w.time_difference_ms()](const serde_ref<K>& ks) {
+                return serde_ref<windowed<K>>(serdes::time_windowed<K>{ks, difference});
+            },
+            3 * w.time_difference_ms() + w.grace_ms(), w.grace_ms() + 1, false, [w, f](const std::string& store) {
+                return std::make_unique<operators::sliding_window_aggregate_processor<K, V, VA, Fold>>(store, w, f);
+            });
         return this->_emit_final ? table.suppress() : table;
     }
 };

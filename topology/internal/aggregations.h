@@ -13,6 +13,8 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <type_traits>
 #include <utility>
 
 #include "../concepts.h"
@@ -20,6 +22,8 @@
 #include "../kstream.h"
 #include "../ktable.h"
 #include "../named.h"
+#include "timestamped_store.h"
+#include "windowed.h"
 
 namespace eddy::dsl::internal {
 
@@ -97,6 +101,36 @@ public:
     const Windows& windows() const noexcept { return _windows; }
 
 protected:
+    // Adds a windowed aggregation: its store (named by `m`, or generated as
+    // Kafka Streams does) of SV (timestamped<VA>, or VA) keyed by
+    // `key_layout(m's key serde)`, kept `retention_ms` past stream time, and
+    // the processor `make(store)` makes. The table's suppress() closes a
+    // window `close_ms` after its end; `may_delete`: merges delete rows.
+    template<typename VA, typename SV, typename KeyLayout, typename Make>
+    ktable<windowed<K>, VA> add_aggregate(const materialized<K, VA>& m, const named& n, KeyLayout key_layout,
+        std::int64_t retention_ms, std::int64_t close_ms, bool may_delete, Make make) const {
+        auto& g = *access::graph(_stream);
+        const std::string prefix = "KSTREAM-AGGREGATE-";
+        const auto store = store_name(m, [&] { return g.new_name(prefix + "STATE-STORE-"); });
+        serde_ref<windowed<K>> key_serde;
+        if (m.key_serde()) {
+            key_serde = key_layout(m.key_serde());
+        }
+        serde_ref<SV> value_serde;
+        if constexpr (std::is_same_v<SV, VA>) {
+            value_serde = m.value_serde();
+        } else {
+            value_serde = timestamped_serde(m.value_serde());
+        }
+        auto name = add_stateful<windowed<K>, SV, K, V, windowed<K>, change<VA>>(g, _stream.node_name(), store,
+            store_materialized(store, m, key_serde, value_serde), n, prefix.c_str(),
+            [store, make] { return make(store); });
+        set_window_retention(g, store, retention_ms);
+        return access::with_buffer_spec(
+            access::with_window_grace(ktable<windowed<K>, VA>(access::graph(_stream), name, store, may_delete), close_ms),
+            windowed_buffer_spec<K, VA>(key_serde, m.value_serde()));
+    }
+
     kstream<K, V> _stream;
     Windows _windows;
     bool _emit_final = false;
