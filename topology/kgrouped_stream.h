@@ -247,7 +247,8 @@ public:
 
 private:
     template<typename VA, typename Add, typename Sub>
-    ktable<K, VA> fold(const std::string& prefix, const materialized<K, VA>& m, const named& n, Add add, Sub sub) const {
+    ktable<K, VA> fold(
+        const std::string& prefix, const materialized<K, VA>& m, const named& n, Add add, Sub sub) const {
         auto& g = *dsl::internal::access::graph(_changes);
         const auto store = dsl::internal::store_name(m, [&] { return g.new_name(prefix + "STATE-STORE-"); });
         // Timestamped values (dsl::internal::timestamped_materialized).

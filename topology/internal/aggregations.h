@@ -68,7 +68,8 @@ public:
     // initializer() -> VA, then aggregator(key, value, aggregate) -> VA.
     template<initializer I, typename F, typename VA = initializer_result_t<I>>
         requires aggregator<F, K, V, VA>
-    ktable<KR, VA> aggregate(I initializer, F aggregator, const materialized<K, VA>& m = {}, const named& n = {}) const {
+    ktable<KR, VA> aggregate(
+        I initializer, F aggregator, const materialized<K, VA>& m = {}, const named& n = {}) const {
         return self().template fold<VA>(
             fold_kind::aggregate, m, n, aggregate_fold<K, V, VA>(std::move(initializer), std::move(aggregator)));
     }
@@ -126,9 +127,9 @@ protected:
             store_materialized(store, m, key_serde, value_serde), n, prefix.c_str(),
             [store, make] { return make(store); });
         set_window_retention(g, store, retention_ms);
+        const ktable<windowed<K>, VA> table(access::graph(_stream), name, store, may_delete);
         return access::with_buffer_spec(
-            access::with_window_grace(ktable<windowed<K>, VA>(access::graph(_stream), name, store, may_delete), close_ms),
-            windowed_buffer_spec<K, VA>(key_serde, m.value_serde()));
+            access::with_window_grace(table, close_ms), windowed_buffer_spec<K, VA>(key_serde, m.value_serde()));
     }
 
     kstream<K, V> _stream;
