@@ -99,6 +99,8 @@ public:
     int consumer_commits = 0;
     // Consumers that left the group (close()).
     int consumers_closed = 0;
+    // Fetched records copied out of the consumer (client_record::read).
+    int records_copied = 0;
 
 private:
     std::map<topic_partition, std::vector<fake_record>> _logs;
@@ -107,7 +109,8 @@ private:
 
 class fake_client_record final : public client_record {
 public:
-    fake_client_record(const raw_record& r, const void* key) : _r(&r), _key(key) {}
+    fake_client_record(const raw_record& r, const void* key, int* copies = nullptr)
+        : _r(&r), _key(key), _copies(copies) {}
     const void* topic_key() const noexcept override { return _key; }
     std::string_view topic() const override { return _r->topic; }
     std::int32_t partition() const noexcept override { return _r->partition; }
@@ -116,7 +119,12 @@ public:
     std::optional<std::string_view> key() const noexcept override { return view(_r->key); }
     std::optional<std::string_view> value() const noexcept override { return view(_r->value); }
     eddy::headers headers() const override { return _r->headers; }
-    void read(raw_record& into) const override { into = *_r; }
+    void read(raw_record& into) const override {
+        if (_copies != nullptr) {
+            ++*_copies;
+        }
+        into = *_r;
+    }
 
 private:
     static std::optional<std::string_view> view(const std::optional<std::string>& bytes) {
@@ -125,6 +133,7 @@ private:
 
     const raw_record* _r;
     const void* _key;
+    int* _copies;
 };
 
 class fake_consumer final : public runtime::internal::consumer_client {
@@ -177,7 +186,8 @@ public:
                 const auto& r = log[static_cast<std::size_t>(position++)].record;
                 ++fetched;
                 if (deliver) {
-                    _listener->on_record(fake_client_record(r, _cluster->topic_key(r.topic)));
+                    _listener->on_record(
+                        fake_client_record(r, _cluster->topic_key(r.topic), &_cluster->records_copied));
                 }
             }
         }

@@ -62,7 +62,9 @@ protected:
         settings.exactly_once = exactly_once;
         settings.commit_interval = 100ms;
         settings.state_dir = dir.path;
-        settings.deserialization_handler = eddy::handlers::log_and_fail();
+        if (!settings.deserialization_handler) {
+            settings.deserialization_handler = eddy::handlers::log_and_fail();
+        }
         settings.processing_handler = eddy::handlers::log_and_fail();
         auto c = std::make_unique<fake_consumer>(cluster);
         auto p = std::make_unique<fake_producer>(cluster);
@@ -222,6 +224,8 @@ TEST_F(StreamThreadTest, TheSingleInputPathReadsRecordsInPlaceAndDeadLettersOneT
     ASSERT_NE(dlq[0].record.headers.last_header("trace"), nullptr);
     EXPECT_EQ(dlq[0].record.headers.last_header("trace")->value, "t-2");
     EXPECT_EQ(committed(in0), 3);
+    // Only the bad record was copied out of the consumer, for its dead letter.
+    EXPECT_EQ(cluster.records_copied, 1);
 }
 
 TEST_F(StreamThreadTest, ARefusedRecordWithTheDefaultHandlerStopsTheThreadWithoutCommitting) {
