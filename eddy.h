@@ -9,6 +9,11 @@
 //       .filter([](const std::string&, const std::string& v) { return !v.empty(); })
 //       .to("out");
 //   eddy::topology_test_driver driver(builder.build());
+//
+// Two serde families are pieces of their own, included where they are used:
+// <eddy/serde/json.h> (Hana structs as JSON) and <eddy/serde/protobuf.h>
+// (Protobuf messages; link with pkg-config's eddy-protobuf, which brings
+// libprotobuf). A program that uses neither needs neither.
 
 #include "operators/circuit_breaker.h"
 #include "operators/error_handlers.h"
@@ -25,8 +30,6 @@
 #include "runtime/streams_config.h"
 #include "runtime/streams_metadata.h"
 #include "runtime/topology_test_driver.h"
-#include "serde/json.h"
-#include "serde/protobuf.h"
 #include "serde/serde.h"
 #include "serde/serdes.h"
 #include "statestore/key_value_store.h"

@@ -52,6 +52,7 @@
 #include <boost/hana/string.hpp>
 
 #include "internal/json_io.h"
+#include "json_text.h"
 #include "serde.h"
 
 namespace eddy::serdes {
@@ -225,6 +226,14 @@ void read_json(json_value in, const json_path& path, X& out) {
 }
 
 } // namespace internal
+
+// The query server's JSON text for the types above (serde/json_text.h).
+template<typename T>
+    requires hana_struct<T> || internal::is_vector<T>::value || internal::is_string_map<T>::value
+    || std::same_as<T, std::chrono::system_clock::time_point>
+struct json_text<T> {
+    static void write(std::string& out, const T& value) { internal::write_json(out, value, internal::json_path{}); }
+};
 
 // A hana struct as a JSON object (see the top of this file).
 template<typename T>

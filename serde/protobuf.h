@@ -24,6 +24,7 @@
 #include <google/protobuf/message.h>
 #include <google/protobuf/util/json_util.h>
 
+#include "json_text.h"
 #include "serde.h"
 
 namespace eddy::serdes {
@@ -61,6 +62,14 @@ M from_json(std::string_view text,
     internal::parse_json(text, message, options);
     return message;
 }
+
+// The query server's JSON text for a message (serde/json_text.h):
+// Protobuf's JSON mapping.
+template<typename M>
+    requires std::derived_from<M, google::protobuf::Message>
+struct json_text<M> {
+    static void write(std::string& out, const M& message) { out += to_json(message); }
+};
 
 // A Protobuf message in the binary wire format.
 template<typename M>

@@ -17,8 +17,8 @@
 
 #include <fmt/format.h>
 
-#include "../../serde/json.h"
-#include "../../serde/protobuf.h"
+#include "../../serde/internal/json_io.h"
+#include "../../serde/json_text.h"
 #include "../../serde/serde.h"
 #include "../../serde/uuid.h"
 
@@ -59,22 +59,41 @@ inline std::string bytes_json(std::string_view bytes) {
     return "{\"base64\":\"" + serdes::internal::base64_encode(bytes) + "\"}";
 }
 
-// The value as JSON text.
+template<typename V>
+inline constexpr bool is_optional_json = false;
+template<typename V>
+inline constexpr bool is_optional_json<std::optional<V>> = true;
+
+// The value as JSON text: scalars, uuids and optionals here, other types
+// through serdes::json_text (serde/json.h, serde/protobuf.h).
 template<typename V>
 std::string to_json_text(const V& value) {
+    std::string out;
     if constexpr (std::same_as<V, std::string>) {
         return bytes_json(value);
-    } else if constexpr (std::derived_from<V, google::protobuf::Message>) {
-        return serdes::to_json(value);
     } else if constexpr (std::same_as<V, uuid>) {
-        std::string out;
         serdes::internal::write_string(out, value.to_string(), serdes::internal::json_path{});
-        return out;
+    } else if constexpr (std::same_as<V, bool>) {
+        serdes::internal::write_bool(out, value);
+    } else if constexpr (std::signed_integral<V>) {
+        serdes::internal::write_signed(out, value);
+    } else if constexpr (std::unsigned_integral<V>) {
+        serdes::internal::write_unsigned(out, value);
+    } else if constexpr (std::same_as<V, double>) {
+        serdes::internal::write_double(out, value, serdes::internal::json_path{});
+    } else if constexpr (std::same_as<V, float>) {
+        serdes::internal::write_float(out, value, serdes::internal::json_path{});
+    } else if constexpr (is_optional_json<V>) {
+        return value ? to_json_text(*value) : std::string("null");
+    } else if constexpr (serdes::has_json_text<V>) {
+        serdes::json_text<V>::write(out, value);
     } else {
-        std::string out;
-        serdes::internal::write_json(out, value, serdes::internal::json_path{});
-        return out;
+        static_assert(always_false<V>,
+            "query_server shows this value type through eddy::serdes::json_text: include <eddy/serde/json.h> "
+            "(Hana structs, vectors, string maps) or <eddy/serde/protobuf.h> (Protobuf messages) where the "
+            "store is served");
     }
+    return out;
 }
 
 // One served store, its types erased. Every function reads the local
