@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <ranges>
 #include <string>
 #include <vector>
 
@@ -60,7 +61,7 @@ void run(benchmark::State& state, const eddy::topology& t, int copies) {
     state.SetItemsProcessed(state.iterations());
     state.counters["outputs_per_record"] = static_cast<double>(outputs) / static_cast<double>(std::max<std::int64_t>(1, i));
     state.counters["ids_in_store"] =
-        static_cast<double>(driver.get_key_value_store<std::string, std::int64_t>("seen").all().size());
+        static_cast<double>(std::ranges::distance(driver.get_key_value_store<std::string, std::int64_t>("seen").all()));
 }
 
 void BM_PassThrough(benchmark::State& state) {

@@ -9,6 +9,9 @@
 //   auto counts = context.get_key_value_store<std::string, std::int64_t>("counts");
 //   counts.put("alice", counts.get("alice").value_or(0) + 1);
 //   for (const auto& [user, n] : counts.all()) { ... }
+//
+// range(), all() and the others return a key_value_range, which reads the
+// store lazily, a page at a time (key_value_range.h).
 
 #include <cstdint>
 #include <any>
@@ -22,6 +25,7 @@
 #include "../operators/record.h"
 #include "../serde/serde.h"
 #include "internal/store_handle.h"
+#include "key_value_range.h"
 #include "store_error.h"
 
 namespace eddy {
@@ -69,28 +73,21 @@ public:
         }
         return _value_serde.deserialize(*bytes);
     }
-    // from <= key <= to, in key order.
-    std::vector<key_value<K, V>> range(const K& from, const K& to) const {
-        return collect(_key_serde.serialize(from), _key_serde.serialize(to), false);
+    // from <= key <= to, in key order, read lazily (see key_value_range;
+    // to_vector() collects).
+    key_value_range<K, V> range(const K& from, const K& to) const {
+        return make_range(_key_serde.serialize(from), _key_serde.serialize(to), false);
     }
-    std::vector<key_value<K, V>> reverse_range(const K& from, const K& to) const {
-        return collect(_key_serde.serialize(from), _key_serde.serialize(to), true);
+    key_value_range<K, V> reverse_range(const K& from, const K& to) const {
+        return make_range(_key_serde.serialize(from), _key_serde.serialize(to), true);
     }
-    std::vector<key_value<K, V>> all() const { return collect(std::nullopt, std::nullopt, false); }
-    std::vector<key_value<K, V>> reverse_all() const { return collect(std::nullopt, std::nullopt, true); }
+    key_value_range<K, V> all() const { return make_range(std::nullopt, std::nullopt, false); }
+    key_value_range<K, V> reverse_all() const { return make_range(std::nullopt, std::nullopt, true); }
     // Keys whose serialised bytes start with the serialised `prefix` (with the
     // string serde: keys starting with the prefix string).
-    std::vector<key_value<K, V>> prefix_scan(const K& prefix) const {
+    key_value_range<K, V> prefix_scan(const K& prefix) const {
         const auto p = _key_serde.serialize(prefix);
-        std::vector<key_value<K, V>> out;
-        _handle->scan(p, prefix_end(p), false, [&](std::string_view k, std::string_view v) {
-            if (k.substr(0, p.size()) != p) {
-                return false;
-            }
-            out.push_back({_key_serde.deserialize(k), _value_serde.deserialize(v)});
-            return true;
-        });
-        return out;
+        return key_value_range<K, V>(*_handle, _key_serde, _value_serde, p, prefix_end(p), false, p);
     }
     // Visits from <= key <= to (unbounded where empty) without collecting;
     // `visit` returns false to stop.
@@ -121,14 +118,9 @@ protected:
     std::optional<std::string> bound(const std::optional<K>& k) const {
         return k ? std::optional<std::string>(_key_serde.serialize(*k)) : std::nullopt;
     }
-    std::vector<key_value<K, V>> collect(
-        const std::optional<std::string>& from, const std::optional<std::string>& to, bool reverse) const {
-        std::vector<key_value<K, V>> out;
-        _handle->scan(from, to, reverse, [&](std::string_view k, std::string_view v) {
-            out.push_back({_key_serde.deserialize(k), _value_serde.deserialize(v)});
-            return true;
-        });
-        return out;
+    key_value_range<K, V> make_range(
+        std::optional<std::string> from, std::optional<std::string> to, bool reverse) const {
+        return key_value_range<K, V>(*_handle, _key_serde, _value_serde, std::move(from), std::move(to), reverse);
     }
 
     statestore::internal::store_handle* _handle;

@@ -45,7 +45,9 @@ public:
         return found;
     }
     // from <= key <= to over every local partition, in the order of the
-    // serialised keys.
+    // serialised keys. Collected, unlike a task's key_value_range: a local
+    // store may be read only inside the visit, under the lock that keeps
+    // its task from being closed, so nothing can hold it between pages.
     std::vector<key_value<K, V>> range(const K& from, const K& to) const {
         return collect([&](const read_only_key_value_store<K, V>& s, auto& out) {
             s.for_each(from, to, [&](const K& k, const V& v) {

@@ -60,8 +60,9 @@ public:
     std::optional<V> fetch_session(const K& key, std::int64_t start_ms, std::int64_t end_ms) const {
         return _inner.get(windowed<K>{key, {start_ms, end_ms}});
     }
-    // Every key's sessions, in key order, then by end.
-    std::vector<key_value<windowed<K>, V>> all() const { return _inner.all(); }
+    // Every key's sessions, in key order, then by end, read lazily
+    // (key_value_range).
+    key_value_range<windowed<K>, V> all() const { return _inner.all(); }
 
 protected:
     // The key's sessions that end at or after `earliest_end`. Keys compare

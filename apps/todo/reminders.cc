@@ -152,8 +152,8 @@ private:
         }
         // Every key whose fire time is <= now: up to the next millisecond's
         // first key (an empty task id, which no entry has).
-        const auto due = _schedule->range(schedule_key(0, ""), schedule_key(now + 1, ""));
-        for (const auto& [key, reminder] : due) {
+        // Read lazily: removing the key just visited does not disturb it.
+        for (const auto& [key, reminder] : _schedule->range(schedule_key(0, ""), schedule_key(now + 1, ""))) {
             if (fire_time_of(key) > now) {
                 continue;
             }

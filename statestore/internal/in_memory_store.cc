@@ -60,43 +60,51 @@ public:
             }
         }
     }
-    // Visits a copy of the range taken under the lock: the visitor may write
-    // to the store, and queries from other threads see a consistent range.
+    // Visits copies of the range taken under the lock, a chunk at a time,
+    // each from just after the last key copied: the visitor may write to the
+    // store, and a scan that stops early (a page of a key_value_range)
+    // copies little. Readers on other threads see each chunk as it was when
+    // copied.
     void scan(const std::optional<std::string>& from, const std::optional<std::string>& to, bool reverse,
         const bytes_visitor& visit) const override {
-        std::vector<std::pair<std::string, std::string>> copy;
-        {
-            std::shared_lock lock(_mutex);
-            scan_locked(from, to, reverse, [&](std::string_view k, std::string_view v) {
-                copy.emplace_back(k, v);
-                return true;
-            });
-        }
-        for (const auto& [k, v] : copy) {
-            if (!visit(k, v)) {
-                return;
-            }
-        }
-    }
-    void scan_locked(const std::optional<std::string>& from, const std::optional<std::string>& to, bool reverse,
-        const bytes_visitor& visit) const {
-        auto first = from ? _entries.lower_bound(*from) : _entries.begin();
-        auto last = to ? _entries.upper_bound(*to) : _entries.end();
         if (from && to && *from > *to) {
             return;
         }
-        if (!reverse) {
-            for (auto it = first; it != last; ++it) {
-                if (!visit(it->first, it->second)) {
+        std::vector<std::pair<std::string, std::string>> chunk;
+        std::optional<std::string> last;
+        while (true) {
+            chunk.clear();
+            {
+                std::shared_lock lock(_mutex);
+                copy_chunk_locked(from, to, reverse, last, chunk);
+            }
+            for (const auto& [k, v] : chunk) {
+                if (!visit(k, v)) {
                     return;
                 }
             }
+            if (chunk.size() < scan_chunk) {
+                return;
+            }
+            last = std::move(chunk.back().first);
+        }
+    }
+    // Up to scan_chunk entries of [from, to] after `last` (in reverse:
+    // before it), or from the start when there is no `last`.
+    void copy_chunk_locked(const std::optional<std::string>& from, const std::optional<std::string>& to, bool reverse,
+        const std::optional<std::string>& last, std::vector<std::pair<std::string, std::string>>& out) const {
+        if (!reverse) {
+            auto it = last ? _entries.upper_bound(*last) : from ? _entries.lower_bound(*from) : _entries.begin();
+            const auto end = to ? _entries.upper_bound(*to) : _entries.end();
+            for (; it != end && out.size() < scan_chunk; ++it) {
+                out.emplace_back(it->first, it->second);
+            }
         } else {
-            for (auto it = last; it != first;) {
+            auto it = last ? _entries.lower_bound(*last) : to ? _entries.upper_bound(*to) : _entries.end();
+            const auto begin = from ? _entries.lower_bound(*from) : _entries.begin();
+            while (it != begin && out.size() < scan_chunk) {
                 --it;
-                if (!visit(it->first, it->second)) {
-                    return;
-                }
+                out.emplace_back(it->first, it->second);
             }
         }
     }
@@ -107,6 +115,8 @@ public:
     void flush() override {}
 
 private:
+    static constexpr std::size_t scan_chunk = 256;
+
     std::string _name;
     // std::string compares as unsigned bytes (char_traits<char>::compare is
     // memcmp), the order RocksDB's default comparator uses.

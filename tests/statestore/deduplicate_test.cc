@@ -71,7 +71,7 @@ eddy::topology dedup_topology(std::chrono::milliseconds retention,
 
 std::vector<key_value<std::string, std::int64_t>> contents(eddy::topology_test_driver& driver,
     const std::string& store = "seen") {
-    return driver.get_key_value_store<std::string, std::int64_t>(store).all();
+    return driver.get_key_value_store<std::string, std::int64_t>(store).all().to_vector();
 }
 
 TEST(DeduplicateTest, DuplicatesWithinTheRetentionAreDroppedAndCounted) {
@@ -235,7 +235,7 @@ TEST(DeduplicateTest, AnInMemoryStoreAndIntegerIdsWork) {
     in.pipe_input("k", 150, 2); // id 1 again
     in.pipe_input("k", 201, 3);
     EXPECT_EQ(out.read_values_to_list(), (std::vector<std::int64_t>{101, 201}));
-    EXPECT_EQ((driver.get_key_value_store<std::int64_t, std::int64_t>("ids").all()),
+    EXPECT_EQ((driver.get_key_value_store<std::int64_t, std::int64_t>("ids").all().to_vector()),
         (std::vector<key_value<std::int64_t, std::int64_t>>{{1, 1}, {2, 3}}));
 }
 

@@ -103,7 +103,7 @@ TEST(MaterializedTableTest, AMaterialisedFilterSendsADeleteOnlyForARowItHeld) {
     std::vector<eddy::record<std::string, num>> expected3{
         {"A", 1, 10, {}}, {"C", 3, 8, {}}, {"A", std::nullopt, 18, {}}};
     EXPECT_EQ((driver.create_output_topic<std::string, num>("out3").read_records_to_list()), expected3);
-    EXPECT_EQ((driver.get_key_value_store<std::string, num>("store2").all()), (num_kvs{{"D", 4}}));
+    EXPECT_EQ((driver.get_key_value_store<std::string, num>("store2").all().to_vector()), (num_kvs{{"D", 4}}));
 }
 
 // KTableFilterTest.shouldGetValuesOnMaterialization: what the stores of a
@@ -125,22 +125,22 @@ TEST(MaterializedTableTest, TheStoresOfAFilterAndAFilterNotHoldTheRowsThatPass) 
     in.pipe_input("A", 1, 5);
     in.pipe_input("B", 1, 10);
     in.pipe_input("C", 1, 15);
-    EXPECT_EQ(store2.all(), num_kvs{});
-    EXPECT_EQ(store3.all(), (num_kvs{{"A", 1}, {"B", 1}, {"C", 1}}));
+    EXPECT_EQ(store2.all().to_vector(), num_kvs{});
+    EXPECT_EQ(store3.all().to_vector(), (num_kvs{{"A", 1}, {"B", 1}, {"C", 1}}));
 
     in.pipe_input("A", 2, 10);
     in.pipe_input("B", 2, 5);
-    EXPECT_EQ(store2.all(), (num_kvs{{"A", 2}, {"B", 2}}));
-    EXPECT_EQ(store3.all(), (num_kvs{{"C", 1}}));
+    EXPECT_EQ(store2.all().to_vector(), (num_kvs{{"A", 2}, {"B", 2}}));
+    EXPECT_EQ(store3.all().to_vector(), (num_kvs{{"C", 1}}));
 
     in.pipe_input("A", 3, 15);
-    EXPECT_EQ(store2.all(), (num_kvs{{"B", 2}}));
-    EXPECT_EQ(store3.all(), (num_kvs{{"A", 3}, {"C", 1}}));
+    EXPECT_EQ(store2.all().to_vector(), (num_kvs{{"B", 2}}));
+    EXPECT_EQ(store3.all().to_vector(), (num_kvs{{"A", 3}, {"C", 1}}));
 
     in.pipe_input("A", std::nullopt, 10);
     in.pipe_input("B", std::nullopt, 20);
-    EXPECT_EQ(store2.all(), num_kvs{});
-    EXPECT_EQ(store3.all(), (num_kvs{{"C", 1}}));
+    EXPECT_EQ(store2.all().to_vector(), num_kvs{});
+    EXPECT_EQ(store3.all().to_vector(), (num_kvs{{"C", 1}}));
     EXPECT_EQ(store2.get("B"), std::nullopt);
     EXPECT_EQ(store3.get("C"), num(1));
 }
@@ -201,7 +201,7 @@ TEST(MaterializedTableTest, RejectedRowsTheFilterNeverHeldSendNothingToARegroupi
                                         at<std::string>("B", "reject", {}, 10), at<std::string>("C", "reject", {}, 20)}));
     EXPECT_EQ(take(table2_changes), changes<std::string>{});
     EXPECT_TRUE(driver.produced_topic_names().empty());
-    EXPECT_EQ((driver.get_key_value_store<std::string, std::string>("mock-result").all()),
+    EXPECT_EQ((driver.get_key_value_store<std::string, std::string>("mock-result").all().to_vector()),
         (std::vector<key_value<std::string, std::string>>{}));
 
     // Ours: a row that passes and then stops passing is added, then retracted.
@@ -209,9 +209,9 @@ TEST(MaterializedTableTest, RejectedRowsTheFilterNeverHeldSendNothingToARegroupi
     in.pipe_input("A", "reject", 40);
     EXPECT_EQ(take(table2_changes),
         (changes<std::string>{at<std::string>("A", "accept", {}, 30), at<std::string>("A", {}, "accept", 40)}));
-    EXPECT_EQ((driver.get_key_value_store<std::string, std::string>("mock-result").all()),
+    EXPECT_EQ((driver.get_key_value_store<std::string, std::string>("mock-result").all().to_vector()),
         (std::vector<key_value<std::string, std::string>>{{"A", "accept-accept"}}));
-    EXPECT_EQ((driver.get_key_value_store<std::string, std::string>("store2").all()),
+    EXPECT_EQ((driver.get_key_value_store<std::string, std::string>("store2").all().to_vector()),
         (std::vector<key_value<std::string, std::string>>{}));
 }
 
@@ -232,7 +232,7 @@ TEST(MaterializedTableTest, AMaterialisedMapValuesIsQueryable) {
     std::vector<eddy::record<std::string, num>> expected{
         {"A", 1, 5, {}}, {"B", 2, 25, {}}, {"C", 3, 20, {}}, {"D", 4, 10, {}}};
     EXPECT_EQ((driver.create_output_topic<std::string, num>("out").read_records_to_list()), expected);
-    EXPECT_EQ((driver.get_key_value_store<std::string, num>("anyName").all()),
+    EXPECT_EQ((driver.get_key_value_store<std::string, num>("anyName").all().to_vector()),
         (num_kvs{{"A", 1}, {"B", 2}, {"C", 3}, {"D", 4}}));
 }
 
@@ -257,21 +257,21 @@ TEST(MaterializedTableTest, TheStoresOfMaterialisedMapValuesFollowTheirTable) {
     in.pipe_input("A", "01", 50);
     in.pipe_input("B", "01", 10);
     in.pipe_input("C", "01", 30);
-    EXPECT_EQ(store2.all(), (int_kvs{{"A", 1}, {"B", 1}, {"C", 1}}));
-    EXPECT_EQ(store3.all(), (int_kvs{{"A", -1}, {"B", -1}, {"C", -1}}));
+    EXPECT_EQ(store2.all().to_vector(), (int_kvs{{"A", 1}, {"B", 1}, {"C", 1}}));
+    EXPECT_EQ(store3.all().to_vector(), (int_kvs{{"A", -1}, {"B", -1}, {"C", -1}}));
 
     in.pipe_input("A", "02", 25);
     in.pipe_input("B", "02", 20);
-    EXPECT_EQ(store2.all(), (int_kvs{{"A", 2}, {"B", 2}, {"C", 1}}));
-    EXPECT_EQ(store3.all(), (int_kvs{{"A", -2}, {"B", -2}, {"C", -1}}));
+    EXPECT_EQ(store2.all().to_vector(), (int_kvs{{"A", 2}, {"B", 2}, {"C", 1}}));
+    EXPECT_EQ(store3.all().to_vector(), (int_kvs{{"A", -2}, {"B", -2}, {"C", -1}}));
 
     in.pipe_input("A", "03", 35);
-    EXPECT_EQ(store2.all(), (int_kvs{{"A", 3}, {"B", 2}, {"C", 1}}));
-    EXPECT_EQ(store3.all(), (int_kvs{{"A", -3}, {"B", -2}, {"C", -1}}));
+    EXPECT_EQ(store2.all().to_vector(), (int_kvs{{"A", 3}, {"B", 2}, {"C", 1}}));
+    EXPECT_EQ(store3.all().to_vector(), (int_kvs{{"A", -3}, {"B", -2}, {"C", -1}}));
 
     in.pipe_input("A", std::nullopt, 1);
-    EXPECT_EQ(store2.all(), (int_kvs{{"B", 2}, {"C", 1}}));
-    EXPECT_EQ(store3.all(), (int_kvs{{"B", -2}, {"C", -1}}));
+    EXPECT_EQ(store2.all().to_vector(), (int_kvs{{"B", 2}, {"C", 1}}));
+    EXPECT_EQ(store3.all().to_vector(), (int_kvs{{"B", -2}, {"C", -1}}));
 }
 
 // KTableMapValuesTest.shouldNotEnableSendingOldValuesOnParentIfMapValuesMaterialized
@@ -307,7 +307,7 @@ TEST(MaterializedTableTest, AMaterialisedMapValuesSendsTheStoredOldValueAndMapsE
     in.pipe_input("A", std::nullopt, 30);
     EXPECT_EQ(take(seen), (c{at<std::int64_t>("A", {}, 3, 30)}));
     EXPECT_EQ(*calls, 6);
-    EXPECT_EQ((driver.get_key_value_store<std::string, std::int64_t>("bob").all()), (int_kvs{{"B", 2}, {"C", 1}}));
+    EXPECT_EQ((driver.get_key_value_store<std::string, std::int64_t>("bob").all().to_vector()), (int_kvs{{"B", 2}, {"C", 1}}));
 }
 
 TEST(MaterializedTableTest, TheStoreIsLoggedToItsChangelogWithADeleteAsATombstone) {
@@ -374,9 +374,9 @@ TEST(MaterializedTableTest, AnUnnamedStoreIsGeneratedAndShownOnItsNodeByDescribe
     auto in = driver.create_input_topic<std::string, std::string>("topic1");
     in.pipe_input("A", "abc");
     in.pipe_input("B", "");
-    EXPECT_EQ((driver.get_key_value_store<std::string, std::string>("KTABLE-FILTER-STATE-STORE-0000000002").all()),
+    EXPECT_EQ((driver.get_key_value_store<std::string, std::string>("KTABLE-FILTER-STATE-STORE-0000000002").all().to_vector()),
         (std::vector<key_value<std::string, std::string>>{{"A", "abc"}}));
-    EXPECT_EQ((driver.get_key_value_store<std::string, std::int64_t>("lengths").all()), (int_kvs{{"A", 3}}));
+    EXPECT_EQ((driver.get_key_value_store<std::string, std::int64_t>("lengths").all().to_vector()), (int_kvs{{"A", 3}}));
 }
 
 TEST(MaterializedTableTest, AStoreNameUsedByAnotherStoreFailsTheBuildNamingTheNode) {

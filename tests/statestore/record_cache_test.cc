@@ -205,7 +205,7 @@ TEST_P(RecordCacheTest, EvictionAtTheBudgetWritesTheLeastRecentlyUsedDirtyEntryT
     EXPECT_EQ(h.cache()->stats().evictions, 1U);
     // The evicted key reads from the engine; the others from the cache.
     EXPECT_EQ(s.get("k2"), 2);
-    EXPECT_EQ(s.all(), (kvs{{"k1", 1}, {"k2", 2}, {"k3", 3}, {"k4", 4}}));
+    EXPECT_EQ(s.all().to_vector(), (kvs{{"k1", 1}, {"k2", 2}, {"k3", 3}, {"k4", 4}}));
     h.flush_cache();
     EXPECT_EQ(engine_contents(h), (kvs{{"k1", 1}, {"k2", 2}, {"k3", 3}, {"k4", 4}}));
 }
@@ -241,7 +241,7 @@ TEST_P(RecordCacheTest, ARemovedKeyIsGoneAtOnceAndDeletedInTheEngineOnFlush) {
     h.flush_cache();
     EXPECT_EQ(s.remove("alice"), 3);
     EXPECT_EQ(s.get("alice"), std::nullopt);
-    EXPECT_EQ(s.all(), kvs{});
+    EXPECT_EQ(s.all().to_vector(), kvs{});
     EXPECT_EQ(engine_contents(h), (kvs{{"alice", 3}})); // not yet
     h.flush_cache();
     EXPECT_EQ(log, (changelog{{"alice", 3}, {"alice", std::nullopt}}));
@@ -267,12 +267,12 @@ TEST_P(RecordCacheTest, ScansSeeDirtyEntriesMergedWithTheEngine) {
     s.remove("c");
     s.put("d", 4);
     s.put("ab", 12);
-    EXPECT_EQ(s.all(), (kvs{{"a", 1}, {"ab", 12}, {"b", 20}, {"d", 4}, {"e", 5}}));
-    EXPECT_EQ(s.reverse_all(), (kvs{{"e", 5}, {"d", 4}, {"b", 20}, {"ab", 12}, {"a", 1}}));
-    EXPECT_EQ(s.range("ab", "d"), (kvs{{"ab", 12}, {"b", 20}, {"d", 4}}));
-    EXPECT_EQ(s.reverse_range("b", "e"), (kvs{{"e", 5}, {"d", 4}, {"b", 20}}));
-    EXPECT_EQ(s.prefix_scan("a"), (kvs{{"a", 1}, {"ab", 12}}));
-    EXPECT_EQ(s.range("d", "b"), kvs{});
+    EXPECT_EQ(s.all().to_vector(), (kvs{{"a", 1}, {"ab", 12}, {"b", 20}, {"d", 4}, {"e", 5}}));
+    EXPECT_EQ(s.reverse_all().to_vector(), (kvs{{"e", 5}, {"d", 4}, {"b", 20}, {"ab", 12}, {"a", 1}}));
+    EXPECT_EQ(s.range("ab", "d").to_vector(), (kvs{{"ab", 12}, {"b", 20}, {"d", 4}}));
+    EXPECT_EQ(s.reverse_range("b", "e").to_vector(), (kvs{{"e", 5}, {"d", 4}, {"b", 20}}));
+    EXPECT_EQ(s.prefix_scan("a").to_vector(), (kvs{{"a", 1}, {"ab", 12}}));
+    EXPECT_EQ(s.range("d", "b").to_vector(), kvs{});
     // A visitor may stop early, and may write while it visits.
     kvs seen;
     s.for_each(std::nullopt, std::nullopt, [&](const std::string& k, const std::int64_t& v) {
@@ -316,7 +316,7 @@ TEST_P(RecordCacheTest, QueriesFromAnotherThreadSeeCachedValuesWithoutFillingThe
         auto r = eddy::read_only_key_value_store<std::string, std::int64_t>::from(h);
         dirty = r.get("dirty");
         engine_only = r.get("engine-only");
-        all = r.all();
+        all = r.all().to_vector();
     });
     reader.join();
     EXPECT_EQ(dirty, 1);

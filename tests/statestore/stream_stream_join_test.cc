@@ -942,7 +942,7 @@ TEST_F(StreamStreamJoinTest, UnmatchedRecordsWaitInTheSharedStoreUntilTheirWindo
     left(7, "A7", 50);
     auto shared = driver().get_key_value_store<eddy::timestamped_key_and_join_side<std::int32_t>,
         eddy::left_or_right_value<std::string, std::string>>("orders-left-shared-join-store");
-    auto waiting = shared.all();
+    auto waiting = shared.all().to_vector();
     ASSERT_EQ(waiting.size(), 1U);
     EXPECT_EQ(waiting[0].key.key, 7);
     EXPECT_EQ(waiting[0].key.timestamp_ms, 50);

@@ -741,14 +741,14 @@ TEST(KTableKTableInnerJoinTest, TheMaterialisedResultIsQueryableWithItsTimestamp
     f.run([&](int step) {
         if (step == 5) {
             auto store = f.driver.get_key_value_store<int, std::string>("joined-store");
-            EXPECT_EQ(store.all(), (std::vector<eddy::key_value<int, std::string>>{
+            EXPECT_EQ(store.all().to_vector(), (std::vector<eddy::key_value<int, std::string>>{
                                        {0, "XXX0+YY0"}, {1, "XXX1+YY1"}, {2, "XXX2+YY2"}, {3, "XXX3+YY3"}}));
             auto stamped = f.driver.get_key_value_store<int, eddy::timestamped<std::string>>("joined-store");
             EXPECT_EQ(stamped.get(3), (eddy::timestamped<std::string>{"XXX3+YY3", 15}));
         }
         if (step == 6) {
             auto store = f.driver.get_key_value_store<int, std::string>("joined-store");
-            EXPECT_EQ(store.all(),
+            EXPECT_EQ(store.all().to_vector(),
                 (std::vector<eddy::key_value<int, std::string>>{{2, "XXX2+YY2"}, {3, "XXX3+YY3"}}));
         }
     });

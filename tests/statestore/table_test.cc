@@ -37,7 +37,7 @@ TEST(TableTest, ATableFromATopicKeepsTheLatestValueAndTombstonesDelete) {
     auto out = driver.create_output_topic<std::string, opt>("user-changes");
     EXPECT_EQ(out.read_key_values_to_list(), (opt_kvs{{"A", "1"}, {"B", "2"}, {"A", std::nullopt}, {"C", "3"}}));
     auto store = driver.get_key_value_store<std::string, opt>("users-store");
-    EXPECT_EQ(store.all(), (opt_kvs{{"B", "2"}, {"C", "3"}}));
+    EXPECT_EQ(store.all().to_vector(), (opt_kvs{{"B", "2"}, {"C", "3"}}));
 }
 
 TEST(TableTest, ATableFromATopicUsesTheTopicAsItsChangelog) {
@@ -109,7 +109,7 @@ TEST(TableTest, GroupByCountRetractsAsKafkaStreamsTestCount) {
     auto out = driver.create_output_topic<std::string, std::int64_t>("counts");
     EXPECT_EQ(out.read_key_values_to_list(),
         (count_kvs{{"green", 1}, {"green", 2}, {"green", 1}, {"blue", 1}, {"yellow", 1}, {"green", 2}}));
-    EXPECT_EQ((driver.get_key_value_store<std::string, std::int64_t>("count").all()),
+    EXPECT_EQ((driver.get_key_value_store<std::string, std::int64_t>("count").all().to_vector()),
         (count_kvs{{"blue", 1}, {"green", 2}, {"yellow", 1}}));
 }
 
@@ -136,7 +136,7 @@ TEST(TableTest, GroupByReduceSubtractsDeletedAndChangedRows) {
     auto out = driver.create_output_topic<std::string, std::int64_t>("totals");
     EXPECT_EQ(out.read_key_values_to_list(),
         (count_kvs{{"eu", 100}, {"eu", 150}, {"us", 70}, {"eu", 50}, {"us", 100}, {"eu", 0}}));
-    EXPECT_EQ((driver.get_key_value_store<std::string, std::int64_t>("by-region").all()),
+    EXPECT_EQ((driver.get_key_value_store<std::string, std::int64_t>("by-region").all().to_vector()),
         (count_kvs{{"eu", 0}, {"us", 100}}));
 }
 

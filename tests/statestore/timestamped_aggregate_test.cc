@@ -66,7 +66,7 @@ TEST(TimestampedAggregateTest, AggregateStampsUpdatesAsKafkaStreamsKStreamAggreg
     // The plain view: the values alone.
     auto plain = driver.get_key_value_store<std::string, std::string>("aggregate");
     EXPECT_EQ(plain.get("1"), "0+A+C+D");
-    EXPECT_EQ(plain.all(), (std::vector<key_value<std::string, std::string>>{{"1", "0+A+C+D"}, {"2", "0+B"}, {"3", "0+E+F"}}));
+    EXPECT_EQ(plain.all().to_vector(), (std::vector<key_value<std::string, std::string>>{{"1", "0+A+C+D"}, {"2", "0+B"}, {"3", "0+E+F"}}));
 
     // The changelog holds the ValueAndTimestamp layout.
     auto changelog = driver.create_output_topic<std::string, timestamped<std::string>>("app-aggregate-changelog",

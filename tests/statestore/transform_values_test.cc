@@ -82,8 +82,8 @@ TEST(TransformValuesTest, AStoreUsingTransformerIsMaterialisedAndQueryable) {
     EXPECT_EQ(out.read_records_to_list(), expected);
     // Materialised: each change transformed once (the old value is the
     // stored one), so the counts are the number of changes.
-    EXPECT_EQ((driver.get_key_value_store<std::string, std::int64_t>("changes").all()), (count_kvs{{"A", 3}, {"B", 1}}));
-    EXPECT_EQ((driver.get_key_value_store<std::string, std::string>("counted").all()),
+    EXPECT_EQ((driver.get_key_value_store<std::string, std::int64_t>("changes").all().to_vector()), (count_kvs{{"A", 3}, {"B", 1}}));
+    EXPECT_EQ((driver.get_key_value_store<std::string, std::string>("counted").all().to_vector()),
         (string_kvs{{"A", "a3#3"}, {"B", "b1#1"}}));
 }
 
@@ -108,7 +108,7 @@ TEST(TransformValuesTest, AMaterialisedTransformDeletesTheRowsItsTableDeletes) {
     auto out = driver.create_output_topic<std::string, opt>("out");
     EXPECT_EQ(out.read_key_values_to_list(),
         (std::vector<key_value<std::string, opt>>{{"A", "ALICE"}, {"B", "BOB"}, {"A", std::nullopt}}));
-    EXPECT_EQ((driver.get_key_value_store<std::string, opt>("upper-users").all()),
+    EXPECT_EQ((driver.get_key_value_store<std::string, opt>("upper-users").all().to_vector()),
         (std::vector<key_value<std::string, opt>>{{"B", "BOB"}}));
 }
 
@@ -123,7 +123,7 @@ TEST(TransformValuesTest, BothSidesOfAChangeAreTransformedSoARegroupingRetractsT
     in.pipe_input("A", "red");
     in.pipe_input("B", "red");
     in.pipe_input("A", "blue"); // RED retracted (as RED, not red), BLUE added
-    EXPECT_EQ((driver.get_key_value_store<std::string, std::int64_t>("per-colour").all()),
+    EXPECT_EQ((driver.get_key_value_store<std::string, std::int64_t>("per-colour").all().to_vector()),
         (count_kvs{{"BLUE", 1}, {"RED", 1}}));
 }
 

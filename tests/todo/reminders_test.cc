@@ -99,7 +99,7 @@ TEST_F(ReminderTest, FiresAtDueDateMinusOffsetOnce) {
 
     // The schedule holds one entry keyed by its fire time, the by-task store
     // points at it.
-    auto entries = schedule().all();
+    auto entries = schedule().all().to_vector();
     ASSERT_EQ(entries.size(), 1U);
     EXPECT_EQ(entries[0].key, schedule_key(t0 + 20 * minute, "t-1"));
     EXPECT_EQ(ms(entries[0].value.fire_at()), t0 + 20 * minute);
@@ -142,7 +142,7 @@ TEST_F(ReminderTest, MovingTheDueDateMovesTheReminder) {
     run_until(t0 + 5 * minute);
     pipe(due(event("e2", TASK_UPDATED, "t-1", t0 + 5 * minute), t0 + 60 * minute, 10 * minute));
 
-    auto entries = schedule().all();
+    auto entries = schedule().all().to_vector();
     ASSERT_EQ(entries.size(), 1U);
     EXPECT_EQ(entries[0].key, schedule_key(t0 + 50 * minute, "t-1"));
     EXPECT_EQ(by_task().get("t-1")->fire_at_ms(), t0 + 50 * minute);
@@ -181,7 +181,7 @@ TEST_F(ReminderTest, DeletingTheTaskCancelsItsReminder) {
     pipe(due(event("e1", TASK_CREATED, "t-1", t0), t0 + 30 * minute, 10 * minute));
     pipe(due(event("e2", TASK_CREATED, "t-2", t0), t0 + 30 * minute, 10 * minute));
     pipe(event("e3", TASK_DELETED, "t-1", t0 + minute));
-    auto entries = schedule().all();
+    auto entries = schedule().all().to_vector();
     ASSERT_EQ(entries.size(), 1U);
     EXPECT_EQ(entries[0].key, schedule_key(t0 + 20 * minute, "t-2"));
     EXPECT_FALSE(by_task().get("t-1").has_value());
@@ -296,13 +296,13 @@ TEST_F(ReminderTest, RemindersDueTogetherFireInTheSamePunctuation) {
         pipe(due(event("e" + std::to_string(i), TASK_CREATED, "t-" + std::to_string(i), t0), t0 + 10 * minute + 1000,
             10 * minute - 500 * (i % 2)));
     }
-    EXPECT_EQ(schedule().all().size(), 50U);
+    EXPECT_EQ(schedule().all().to_vector().size(), 50U);
     run_until(t0 + 1000);
     EXPECT_EQ(reminders().size(), 25U);
     run_until(t0 + 2000);
     EXPECT_EQ(reminders().size(), 25U);
     EXPECT_TRUE(schedule().all().empty());
-    EXPECT_EQ(by_task().all().size(), 50U);
+    EXPECT_EQ(by_task().all().to_vector().size(), 50U);
 }
 
 TEST(DeferPastQuietHoursTest, FollowsTheLocalDay) {

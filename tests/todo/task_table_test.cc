@@ -90,7 +90,7 @@ TEST_F(TaskTableTest, IndexesTasksByOwnerAndForgetsDeletedOnes) {
         alice.push_back(task);
     }
     EXPECT_EQ(alice, (std::vector<std::string>{"t-3"}));
-    EXPECT_EQ(index.all().size(), 2U);
+    EXPECT_EQ(index.all().to_vector().size(), 2U);
     EXPECT_FALSE((driver.get_key_value_store<std::string, Task>("todo.tasks").get("t-1")).has_value());
 
     auto out = driver.create_output_topic<std::string, std::optional<Task>>(
