@@ -17,9 +17,9 @@
 
 #include "operators/circuit_breaker.h"
 #include "operators/error_handlers.h"
-#include "operators/log.h"
+#include "core/log.h"
 #include "operators/processor.h"
-#include "operators/record.h"
+#include "core/record.h"
 #include "operators/retry_policy.h"
 #include "runtime/admin.h"
 #include "runtime/embedded_broker.h"

@@ -17,9 +17,9 @@
 
 #include "change.h"
 #include "internal/change_forwarder.h"
-#include "log.h"
+#include "../core/log.h"
 #include "processor.h"
-#include "window.h"
+#include "../core/window.h"
 #include "../serde/serde.h"
 
 namespace eddy::operators {
@@ -70,13 +70,7 @@ public:
         if (internal::drop_if_null(r, this->context())) {
             return;
         }
-        auto stored = _store->get(r.key);
-        std::optional<VA> old;
-        std::int64_t ts = r.timestamp;
-        if (stored) {
-            old = std::move(stored->value);
-            ts = std::max(ts, stored->timestamp_ms);
-        }
+        auto [old, ts] = internal::stored_aggregate(*_store, r.key, r.timestamp);
         VA next = _fold(r.key, r.value, old);
         _store->put(r.key, timestamped<VA>{next, ts});
         _forwarder.forward(record<K, change<VA>>{r.key, change<VA>{std::move(next), std::move(old)}, ts, r.headers});

@@ -5,7 +5,11 @@
 // Streams' Change. Table operators that retract (a table's group_by with a
 // subtractor) need the old value.
 
+#include <algorithm>
+#include <cstdint>
 #include <optional>
+#include <type_traits>
+#include <utility>
 
 namespace eddy {
 
@@ -16,5 +20,21 @@ struct change {
 
     friend bool operator==(const change&, const change&) = default;
 };
+
+namespace operators::internal {
+// What an aggregation's store holds for `key` (a timestamped<VA> store),
+// and the timestamp its update gets: the larger of `timestamp` and the
+// stored one's (Kafka Streams' KStreamAggregate and KTableAggregate).
+template<typename Store, typename K>
+auto stored_aggregate(const Store& store, const K& key, std::int64_t timestamp) {
+    auto stored = store.get(key);
+    using VA = std::remove_cvref_t<decltype(stored->value)>;
+    if (!stored) {
+        return std::pair<std::optional<VA>, std::int64_t>(std::nullopt, timestamp);
+    }
+    return std::pair<std::optional<VA>, std::int64_t>(
+        std::move(stored->value), std::max(timestamp, stored->timestamp_ms));
+}
+} // namespace operators::internal
 
 } // namespace eddy

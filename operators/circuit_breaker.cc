@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "operators/log.h"
+#include "core/log.h"
 
 namespace eddy {
 namespace {

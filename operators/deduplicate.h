@@ -38,7 +38,7 @@
 #include <vector>
 
 #include "processor.h"
-#include "record.h"
+#include "../core/record.h"
 
 namespace eddy::operators {
 

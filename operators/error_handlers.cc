@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "operators/log.h"
+#include "core/log.h"
 #include "serde/internal/error_text.h"
 #include "serde/serde.h"
 

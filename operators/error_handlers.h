@@ -27,7 +27,7 @@
 #include <string_view>
 
 #include "internal/task_context.h"
-#include "record.h"
+#include "../core/record.h"
 
 namespace eddy {
 

@@ -24,7 +24,7 @@
 #include "change.h"
 #include "processor.h"
 #include "stream_table_join.h"
-#include "window.h"
+#include "../core/window.h"
 #include "../serde/serde.h"
 #include "../statestore/key_value_store.h"
 

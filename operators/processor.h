@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "internal/task_context.h"
-#include "record.h"
+#include "../core/record.h"
 #include "../statestore/key_value_store.h"
 
 namespace eddy {

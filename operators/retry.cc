@@ -10,7 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "operators/error_handlers.h"
-#include "operators/log.h"
+#include "core/log.h"
 
 namespace eddy::operators::retry_internal {
 namespace {

@@ -27,7 +27,7 @@
 #include "aggregate.h"
 #include "change.h"
 #include "processor.h"
-#include "window.h"
+#include "../core/window.h"
 #include "window_aggregate.h"
 
 namespace eddy::operators {

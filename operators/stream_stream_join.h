@@ -39,7 +39,7 @@
 
 #include "aggregate.h"
 #include "processor.h"
-#include "window.h"
+#include "../core/window.h"
 #include "../serde/serde.h"
 
 namespace eddy {

@@ -2,7 +2,7 @@
 
 #include <spdlog/logger.h>
 
-#include "operators/log.h"
+#include "core/log.h"
 
 namespace eddy::operators::internal {
 

@@ -20,7 +20,7 @@
 #include <utility>
 
 #include "processor.h"
-#include "window.h"
+#include "../core/window.h"
 #include "../serde/serde.h"
 #include "../statestore/key_value_store.h"
 

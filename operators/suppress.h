@@ -21,7 +21,7 @@
 
 #include "change.h"
 #include "processor.h"
-#include "window.h"
+#include "../core/window.h"
 
 namespace eddy::operators {
 

@@ -14,7 +14,7 @@
 
 #include "change.h"
 #include "processor.h"
-#include "window.h"
+#include "../core/window.h"
 #include "../serde/serde.h"
 
 namespace eddy {
@@ -231,13 +231,7 @@ public:
     }
 
     void process(const record<K, change<V>>& r) override {
-        auto stored = _store->get(r.key);
-        std::optional<VA> old;
-        std::int64_t ts = r.timestamp;
-        if (stored) {
-            old = std::move(stored->value);
-            ts = std::max(ts, stored->timestamp_ms);
-        }
+        auto [old, ts] = internal::stored_aggregate(*_store, r.key, r.timestamp);
         std::optional<VA> agg = old;
         if (r.value.old_value) {
             agg = _sub(r.key, *r.value.old_value, agg);

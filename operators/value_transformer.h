@@ -30,7 +30,7 @@
 #include <utility>
 
 #include "internal/task_context.h"
-#include "record.h"
+#include "../core/record.h"
 #include "../statestore/key_value_store.h"
 
 namespace eddy {

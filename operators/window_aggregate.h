@@ -19,7 +19,7 @@
 #include "aggregate.h"
 #include "change.h"
 #include "processor.h"
-#include "window.h"
+#include "../core/window.h"
 
 namespace eddy::operators {
 

@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "../operators/window.h"
+#include "../core/window.h"
 #include "../statestore/queryable_store.h"
 
 namespace eddy {

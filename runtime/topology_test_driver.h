@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "../operators/internal/source_node.h"
-#include "../operators/record.h"
+#include "../core/record.h"
 #include "health.h"
 #include "streams_config.h"
 #include "../serde/serde.h"

@@ -30,7 +30,7 @@
 #include <utility>
 #include <vector>
 
-#include "../operators/record.h"
+#include "../core/record.h"
 #include "../serde/serde.h"
 #include "internal/store_handle.h"
 

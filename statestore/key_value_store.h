@@ -22,7 +22,7 @@
 #include <utility>
 #include <vector>
 
-#include "../operators/record.h"
+#include "../core/record.h"
 #include "../serde/serde.h"
 #include "internal/store_handle.h"
 #include "key_value_range.h"

@@ -17,7 +17,7 @@
 #include <utility>
 #include <vector>
 
-#include "../operators/window.h"
+#include "../core/window.h"
 #include "key_value_store.h"
 
 namespace eddy {

@@ -13,7 +13,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "operators/log.h"
+#include "core/log.h"
 #include "runtime/kafka_error.h"
 #include "runtime/streams_config.h"
 #include "tools/app_registry.h"

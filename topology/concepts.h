@@ -12,7 +12,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "../operators/record.h"
+#include "../core/record.h"
 
 namespace eddy {
 

@@ -20,7 +20,7 @@
 
 #include "../operators/aggregate.h"
 #include "../operators/passthrough.h"
-#include "../operators/window.h"
+#include "../core/window.h"
 #include "../operators/window_aggregate.h"
 #include "../statestore/stores.h"
 #include "emit_strategy.h"

@@ -25,7 +25,7 @@
 #include "../operators/table_materialize.h"
 #include "../operators/table_transform_values.h"
 #include "../operators/value_transformer.h"
-#include "../operators/window.h"
+#include "../core/window.h"
 #include "../statestore/stores.h"
 #include "concepts.h"
 #include "internal/access.h"

@@ -25,7 +25,7 @@
 #include <utility>
 
 #include "../operators/session_window_aggregate.h"
-#include "../operators/window.h"
+#include "../core/window.h"
 #include "../statestore/stores.h"
 #include "internal/aggregations.h"
 #include "internal/timestamped_store.h"

@@ -19,7 +19,7 @@
 #include <utility>
 
 #include "../operators/sliding_window_aggregate.h"
-#include "../operators/window.h"
+#include "../core/window.h"
 #include "../statestore/stores.h"
 #include "kstream.h"
 #include "ktable.h"

@@ -23,7 +23,7 @@
 #include "../operators/passthrough.h"
 #include "../operators/stream_table_join.h"
 #include "../operators/table_table_join.h"
-#include "../operators/window.h"
+#include "../core/window.h"
 #include "../statestore/stores.h"
 #include "global_ktable.h"
 #include "internal/graph.h"

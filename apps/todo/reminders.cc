@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "operators/log.h"
+#include "core/log.h"
 #include "operators/processor.h"
 #include "serde/protobuf.h"
 #include "serde/serdes.h"

@@ -10,7 +10,7 @@
 #include <fmt/format.h>
 #include <spdlog/logger.h>
 
-#include "operators/log.h"
+#include "core/log.h"
 
 #include "operators/internal/noting_collector.h"
 #include "operators/internal/sink_node.h"

@@ -12,7 +12,7 @@
 #include <utility>
 
 #include "task_context.h"
-#include "../record.h"
+#include "../../core/record.h"
 
 namespace eddy::operators::internal {
 

@@ -13,7 +13,7 @@
 
 #include "node.h"
 #include "source_node.h"
-#include "../window.h"
+#include "../../core/window.h"
 #include "../../serde/serde.h"
 
 namespace eddy::operators::internal {

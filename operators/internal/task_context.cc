@@ -7,10 +7,6 @@
 
 namespace eddy {
 
-std::string task_id::to_string() const {
-    return fmt::format("{}_{}", subtopology, partition);
-}
-
 namespace operators::internal {
 
 statestore::internal::store_handle& task_context::store(std::string_view node, std::string_view name) const {

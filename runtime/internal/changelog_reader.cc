@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "operators/window.h"
+#include "core/window.h"
 #include "runtime/internal/log.h"
 #include "runtime/internal/rdkafka_clients.h"
 #include "runtime/kafka_error.h"

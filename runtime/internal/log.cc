@@ -1,6 +1,6 @@
 #include "runtime/internal/log.h"
 
-#include "operators/log.h"
+#include "core/log.h"
 
 namespace eddy::runtime::internal {
 

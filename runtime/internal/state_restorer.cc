@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "operators/window.h"
+#include "core/window.h"
 #include "runtime/internal/changelog_reader.h"
 #include "runtime/internal/client_config.h"
 #include "runtime/internal/log.h"

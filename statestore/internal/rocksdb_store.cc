@@ -12,7 +12,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "operators/log.h"
+#include "core/log.h"
 
 #include "statestore/internal/bytes_store.h"
 #include "statestore/store_error.h"

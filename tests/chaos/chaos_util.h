@@ -18,7 +18,7 @@
 #include <utility>
 #include <vector>
 
-#include "operators/record.h"
+#include "core/record.h"
 
 namespace eddy::chaos {
 

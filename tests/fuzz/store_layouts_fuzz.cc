@@ -1,5 +1,5 @@
 // Fuzzes the serdes of the layouts eddy keeps in stores and repartition
-// topics (operators/window.h, table.h, stream_stream_join.h): windowed
+// topics (core/window.h, operators/table.h, operators/stream_stream_join.h): windowed
 // keys, ValueAndTimestamp, table changes, join keys and values. The first
 // byte picks the layout; the bytes after it are the input. Whatever
 // deserializes must serialize back to the same bytes (join sides: any byte
@@ -13,7 +13,7 @@
 
 #include "operators/stream_stream_join.h"
 #include "operators/table.h"
-#include "operators/window.h"
+#include "core/window.h"
 #include "serde/serdes.h"
 #include "tests/fuzz/fuzz_check.h"
 

@@ -19,7 +19,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "operators/window.h"
+#include "core/window.h"
 #include "runtime/kafka_streams.h"
 #include "serde/serdes.h"
 #include "tests/integration/broker_fixture.h"

@@ -9,7 +9,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "operators/window.h"
+#include "core/window.h"
 #include "serde/serdes.h"
 
 namespace {

@@ -11,7 +11,7 @@
 #include <string>
 #include <utility>
 
-#include "../../operators/window.h"
+#include "../../core/window.h"
 #include "../../statestore/stores.h"
 #include "graph.h"
 

@@ -8,7 +8,7 @@
 #include <functional>
 #include <string>
 
-#include "../../operators/window.h"
+#include "../../core/window.h"
 #include "../../statestore/stores.h"
 #include "graph.h"
 #include "timestamped_store.h"

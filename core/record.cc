@@ -1,4 +1,4 @@
-#include "operators/record.h"
+#include "core/record.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "operators/log.h"
+#include "core/log.h"
 
 #include <cstdlib>
 #include <mutex>
