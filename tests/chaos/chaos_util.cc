@@ -10,6 +10,8 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "runtime/internal/rdkafka_clients.h"
+
 namespace eddy::chaos {
 namespace {
 
@@ -127,29 +129,10 @@ std::vector<record> read(const std::string& bootstrap, const std::string& topic,
             continue;
         }
         if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-            record r;
-            r.topic = rd_kafka_topic_name(m->rkt);
-            r.partition = m->partition;
-            r.offset = m->offset;
-            if (m->key != nullptr) {
-                r.key.emplace(static_cast<const char*>(m->key), m->key_len);
-            }
-            if (m->payload != nullptr) {
-                r.value.emplace(static_cast<const char*>(m->payload), m->len);
-            }
-            rd_kafka_headers_t* hdrs = nullptr;
-            if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-                const char* name = nullptr;
-                const void* value = nullptr;
-                std::size_t size = 0;
-                for (std::size_t i = 0;
-                     rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
-                    r.headers.add(name, value == nullptr ? std::nullopt
-                                                         : std::optional<std::string>(
-                                                             std::string(static_cast<const char*>(value), size)));
-                }
-            }
-            out.push_back(std::move(r));
+            eddy::raw_record raw;
+            eddy::runtime::internal::read_message(m, raw);
+            out.push_back(record{std::move(raw.topic), raw.partition, raw.offset, std::move(raw.key),
+                std::move(raw.value), std::move(raw.headers)});
         }
         rd_kafka_message_destroy(m);
     }

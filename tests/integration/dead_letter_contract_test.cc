@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "operators/error_handlers.h"
+#include "runtime/internal/rdkafka_clients.h"
 #include "runtime/kafka_streams.h"
 #include "runtime/query_server.h"
 #include "serde/serdes.h"
@@ -69,23 +70,14 @@ std::vector<read_record> read_with_headers(const std::string& topic, std::size_t
             continue;
         }
         if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            eddy::raw_record raw;
+            eddy::runtime::internal::read_message(m, raw);
             read_record r;
-            r.offset = m->offset;
-            if (m->key != nullptr) {
-                r.key.emplace(static_cast<const char*>(m->key), m->key_len);
-            }
-            if (m->payload != nullptr) {
-                r.value.emplace(static_cast<const char*>(m->payload), m->len);
-            }
-            rd_kafka_headers_t* hdrs = nullptr;
-            if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-                const char* name = nullptr;
-                const void* value = nullptr;
-                std::size_t size = 0;
-                for (std::size_t i = 0;
-                     rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
-                    r.headers[name] = value == nullptr ? "<null>" : std::string(static_cast<const char*>(value), size);
-                }
+            r.offset = raw.offset;
+            r.key = std::move(raw.key);
+            r.value = std::move(raw.value);
+            for (const auto& h : raw.headers) {
+                r.headers[h.key] = h.value.value_or("<null>");
             }
             out.push_back(std::move(r));
         }
