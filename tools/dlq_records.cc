@@ -54,15 +54,8 @@ static bool ends_consumption(rd_kafka_resp_err_t err) {
 }
 
 static dlq_record to_record(const rd_kafka_message_t* m) {
-    raw_record raw;
-    eddy::runtime::internal::read_message(m, raw);
     dlq_record r;
-    r.partition = raw.partition;
-    r.offset = raw.offset;
-    r.timestamp = raw.timestamp;
-    r.key = std::move(raw.key);
-    r.value = std::move(raw.value);
-    r.headers = std::move(raw.headers);
+    eddy::runtime::internal::read_message(m, r);
     try {
         r.info = decode_dead_letter_headers(r.headers);
     } catch (const std::exception& e) {

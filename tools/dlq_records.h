@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "core/record.h"
+#include "core/task.h"
 #include "operators/error_handlers.h"
 #include "tools/commands.h"
 #include "tools/dlq_filter.h"
@@ -19,13 +20,7 @@
 namespace eddy::tools {
 
 // One record of a dead-letter topic, and what its headers say.
-struct dlq_record {
-    std::int32_t partition = 0;
-    std::int64_t offset = 0;
-    std::int64_t timestamp = 0;
-    std::optional<std::string> key;
-    std::optional<std::string> value;
-    eddy::headers headers;
+struct dlq_record : raw_record {
     // Null when the dead-letter headers are missing or unreadable; then
     // `not_dead_letter` says why.
     std::optional<dead_letter_info> info;
