@@ -43,6 +43,17 @@ private:
     bool _persistent = true;
 };
 
+namespace statestore::internal {
+// What the DSL (and tests) read of a store builder and a program cannot:
+// the store's spec, which the topology makes each task's store from.
+struct builder_access {
+    template<typename Builder>
+    static store_spec spec(const Builder& builder) {
+        return builder.spec();
+    }
+};
+} // namespace statestore::internal
+
 // A key-value store with its serdes and logging choice, ready to add to a
 // topology.
 template<typename K, typename V>
@@ -67,6 +78,9 @@ public:
     }
     const std::string& name() const noexcept { return _supplier.name(); }
 
+private:
+    friend struct statestore::internal::builder_access;
+
     statestore::internal::store_spec spec() const {
         statestore::internal::store_spec s;
         s.name = _supplier.name();
@@ -81,7 +95,6 @@ public:
         return s;
     }
 
-private:
     key_value_bytes_store_supplier _supplier;
     serde_ref<K> _key_serde;
     serde_ref<V> _value_serde;

@@ -51,7 +51,7 @@ kstream<K, V> kstream<K, V>::deduplicate(F id_extractor, std::chrono::millisecon
     if (!m.logging()) {
         builder = builder.with_logging_disabled();
     }
-    auto spec = builder.spec();
+    auto spec = statestore::internal::builder_access::spec(builder);
     spec.window_retention_ms = retention.count();
     g.add_store(std::move(spec));
 

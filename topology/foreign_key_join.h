@@ -121,10 +121,9 @@ ktable<K, VR> foreign_key_join(const ktable<K, V>& left, const ktable<KO, VO>& r
     // The right side: subscriptions kept and answered; right rows' changes
     // answered to their subscribers.
     auto supplier = stores::persistent_key_value_store(subscription_store);
-    g.add_store(stores::key_value_store_builder<key, timestamped<wrapper>>(supplier,
-        serde_ref<key>(operators::serdes_internal::combined_key_serde<KO, K>{kos, ks}),
-        serde_ref<timestamped<wrapper>>(serdes::value_and_timestamp<wrapper>{wrapper_serde}))
-                    .spec());
+    g.add_store(statestore::internal::builder_access::spec(stores::key_value_store_builder<key, timestamped<wrapper>>(
+        supplier, serde_ref<key>(operators::serdes_internal::combined_key_serde<KO, K>{kos, ks}),
+        serde_ref<timestamped<wrapper>>(serdes::value_and_timestamp<wrapper>{wrapper_serde}))));
     const auto registration_source = add_source<KO, wrapper>(
         g, base + "-subscription-registration-source", {registration_topic}, kos, wrapper_serde, nullptr, true);
     const auto receive_name = base + "-subscription-receive";
@@ -163,7 +162,7 @@ ktable<K, VR> foreign_key_join(const ktable<K, V>& left, const ktable<KO, VO>& r
         if (!spec_source.logging()) {
             builder = builder.with_logging_disabled();
         }
-        g.add_store(builder.spec());
+        g.add_store(statestore::internal::builder_access::spec(builder));
         add_plain_view(g, result_store, m->value_serde());
         resolver_stores.push_back(result_store);
     }

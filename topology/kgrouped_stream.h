@@ -139,7 +139,7 @@ public:
         if (!m.caching()) {
             builder = builder.with_caching_disabled();
         }
-        g.add_store(builder.spec());
+        g.add_store(statestore::internal::builder_access::spec(builder));
         dsl::internal::add_plain_view(g, store, m.value_serde());
         const std::function<VA()> init = [initializer]() mutable { return VA(initializer()); };
         std::vector<std::string> aggregators;

@@ -347,7 +347,7 @@ std::string add_stateful(graph& g, const std::string& parent, const std::string&
     if (!m.caching()) {
         builder = builder.with_caching_disabled();
     }
-    auto spec = builder.spec();
+    auto spec = statestore::internal::builder_access::spec(builder);
     spec.source_topic = source_topic;
     g.add_store(std::move(spec));
     graph_node node;

@@ -99,7 +99,7 @@ void add_join_store(graph& g, key_value_bytes_store_supplier supplier, serde_ref
     if (!logging) {
         builder = builder.with_logging_disabled();
     }
-    auto spec = builder.spec();
+    auto spec = statestore::internal::builder_access::spec(builder);
     // -1: a plain key-value store (the outer store).
     spec.window_retention_ms = window_retention_ms;
     g.add_store(std::move(spec));

@@ -103,7 +103,7 @@ public:
     // kstream::process(supplier, named, {"store"}).
     template<typename K, typename V>
     streams_builder& add_state_store(const key_value_store_builder_t<K, V>& store) {
-        _graph->add_store(store.spec());
+        _graph->add_store(statestore::internal::builder_access::spec(store));
         return *this;
     }
 

@@ -90,10 +90,9 @@ protected:
     std::unique_ptr<eddy::statestore::internal::store_handle> make(bool open) {
         auto supplier = GetParam() ? eddy::stores::persistent_key_value_store("scores")
                                    : eddy::stores::in_memory_key_value_store("scores");
-        auto handle = eddy::stores::key_value_store_builder<std::string, std::int64_t>(
-                          supplier, eddy::serdes::string{}, eddy::serdes::int64{})
-                          .spec()
-                          .make();
+        const auto builder = eddy::stores::key_value_store_builder<std::string, std::int64_t>(
+            supplier, eddy::serdes::string{}, eddy::serdes::int64{});
+        auto handle = eddy::statestore::internal::builder_access::spec(builder).make();
         if (open) {
             handle->engine().open(_dir, _memory);
         }
@@ -281,10 +280,9 @@ TEST_P(KeyValueStoreTest, ALoopThatStopsEarlyDeserialisesAtMostAPage) {
     counting_int64 values;
     auto supplier = GetParam() ? eddy::stores::persistent_key_value_store("counted")
                                : eddy::stores::in_memory_key_value_store("counted");
-    auto handle =
-        eddy::stores::key_value_store_builder<std::string, std::int64_t>(supplier, eddy::serdes::string{}, values)
-            .spec()
-            .make();
+    const auto builder =
+        eddy::stores::key_value_store_builder<std::string, std::int64_t>(supplier, eddy::serdes::string{}, values);
+    auto handle = eddy::statestore::internal::builder_access::spec(builder).make();
     handle->engine().open(_dir, _memory);
     auto s = eddy::key_value_store<std::string, std::int64_t>::from(*handle);
     for (int i = 0; i < 10000; ++i) {

@@ -44,11 +44,10 @@ TEST(MemoryBoundTest, SixtyFourStoresStayUnderTheSharedBudget) {
     auto memory = eddy::statestore::internal::make_memory_budget(budget);
     std::vector<std::unique_ptr<eddy::statestore::internal::store_handle>> handles;
     for (int s = 0; s < stores; ++s) {
-        handles.push_back(eddy::stores::key_value_store_builder(
+        const auto builder = eddy::stores::key_value_store_builder(
             eddy::stores::persistent_key_value_store("store-" + std::to_string(s)),
-            eddy::serde_ref<std::string>(eddy::serdes::string{}), eddy::serde_ref<std::string>(eddy::serdes::string{}))
-                              .spec()
-                              .make());
+            eddy::serde_ref<std::string>(eddy::serdes::string{}), eddy::serde_ref<std::string>(eddy::serdes::string{}));
+        handles.push_back(eddy::statestore::internal::builder_access::spec(builder).make());
         handles.back()->engine().open(dir / std::to_string(s), memory);
     }
     const std::string value(1024, 'v');

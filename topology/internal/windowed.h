@@ -21,9 +21,8 @@ template<typename K, typename VA>
 std::function<statestore::internal::store_spec(const std::string&)> windowed_buffer_spec(
     serde_ref<windowed<K>> key_serde, serde_ref<VA> plain_value) {
     return [key_serde, plain_value](const std::string& buffer) {
-        return stores::key_value_store_builder<windowed<K>, timestamped<VA>>(
-            stores::in_memory_key_value_store(buffer), key_serde, timestamped_serde(plain_value))
-            .spec();
+        return statestore::internal::builder_access::spec(stores::key_value_store_builder<windowed<K>, timestamped<VA>>(
+            stores::in_memory_key_value_store(buffer), key_serde, timestamped_serde(plain_value)));
     };
 }
 
