@@ -28,8 +28,6 @@
 #include "../core/window.h"
 #include "../statestore/stores.h"
 #include "internal/aggregations.h"
-#include "internal/timestamped_store.h"
-#include "internal/windowed.h"
 #include "kgrouped_stream.h"
 #include "kstream.h"
 #include "ktable.h"

@@ -24,8 +24,6 @@
 #include "kstream.h"
 #include "ktable.h"
 #include "internal/aggregations.h"
-#include "internal/timestamped_store.h"
-#include "internal/windowed.h"
 #include "kgrouped_stream.h"
 
 namespace eddy {

@@ -102,16 +102,17 @@ public:
     }
 
     void process_consumed(const consumed_record& r) override {
+        const std::int64_t timestamp = r.timestamp();
         std::optional<record<K, V>> rec;
         try {
-            rec.emplace(decode(_key_serde, r.key(), "key"), decode(_value_serde, r.value(), "value"), r.timestamp(),
+            rec.emplace(decode(_key_serde, r.key(), "key"), decode(_value_serde, r.value(), "value"), timestamp,
                 r.headers());
         } catch (const serde_error& e) {
             r.read(_failed);
             handle_deserialization_failure(*_task, *_handler, name(), _failed, "eddy::serde_error", e.what());
             return;
         }
-        forward(*rec, r.timestamp(), [&]() -> const raw_record& {
+        forward(*rec, timestamp, [&]() -> const raw_record& {
             r.read(_failed);
             return _failed;
         });
